@@ -1,0 +1,17 @@
+//! ipcrawl collects the RDAP registration record of every network in the
+//! non-reserved IPv4 space into one redb file and reports the coverage.
+//!
+//! Architecture, bottom up:
+//! - [`prefix`]: addresses, ranges, CIDR maths, reserved space (pure);
+//! - [`trie`]: the known-network set and coverage maths (pure);
+//! - [`rdap`]: registry types, answer parsing (pure), bootstrap routing, the HTTP client;
+//! - [`store`]: the only redb user — seeds, networks, gaps, failures, counters;
+//! - [`seeds`]: seed plans (the /24 grid, the 2016 grid, delegated blocks);
+//! - [`crawl`]: scheduler, worker pool, single writer thread, telemetry;
+//! - [`coverage`], [`export`]: reports over a store.
+//!
+//! The `ipcrawl` binary (`src/cli/`) is the only code that prints or picks exit codes.
+
+pub mod prefix;
+pub mod rdap;
+pub mod trie;

@@ -1,0 +1,239 @@
+//! RDAP domain types: the five registries, a parsed IP network, and the
+//! [`Fetch`] trait the crawl depends on.
+//!
+//! - [`parse`] turns answer bytes into a [`Network`] (pure, never does I/O);
+//! - [`bootstrap`] maps addresses to registries (IANA RDAP bootstrap, RFC 9224);
+//! - [`client`] is the only HTTP user (ureq) and implements [`Fetch`].
+
+pub mod bootstrap;
+pub mod client;
+pub mod parse;
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::prefix::Range;
+
+/// One of the five Regional Internet Registries.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Registry {
+    /// American Registry for Internet Numbers.
+    Arin,
+    /// RIPE NCC (Europe, Middle East, Central Asia).
+    Ripe,
+    /// Asia-Pacific Network Information Centre.
+    Apnic,
+    /// Latin America and Caribbean Network Information Centre.
+    Lacnic,
+    /// African Network Information Centre.
+    Afrinic,
+}
+
+impl Registry {
+    /// All five, in a fixed order (also their index order).
+    pub const ALL: [Registry; 5] = [
+        Registry::Arin,
+        Registry::Ripe,
+        Registry::Apnic,
+        Registry::Lacnic,
+        Registry::Afrinic,
+    ];
+
+    /// The name used on the command line and in every output: `arin`, `ripe`, ...
+    pub fn name(self) -> &'static str {
+        match self {
+            Registry::Arin => "arin",
+            Registry::Ripe => "ripe",
+            Registry::Apnic => "apnic",
+            Registry::Lacnic => "lacnic",
+            Registry::Afrinic => "afrinic",
+        }
+    }
+
+    /// Position in [`Registry::ALL`] (0..5), for per-registry arrays.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// Inverse of [`Registry::index`].
+    pub fn from_index(i: usize) -> Option<Registry> {
+        Registry::ALL.get(i).copied()
+    }
+
+    /// The registry's public RDAP base URL (as in the IANA bootstrap).
+    pub fn official_base(self) -> &'static str {
+        match self {
+            Registry::Arin => "https://rdap.arin.net/registry/",
+            Registry::Ripe => "https://rdap.db.ripe.net/",
+            Registry::Apnic => "https://rdap.apnic.net/",
+            Registry::Lacnic => "https://rdap.lacnic.net/rdap/",
+            Registry::Afrinic => "https://rdap.afrinic.net/rdap/",
+        }
+    }
+
+    /// Which registry a public RDAP host name belongs to (`rdap.db.ripe.net` → ripe).
+    pub fn from_host(host: &str) -> Option<Registry> {
+        let h = host.to_ascii_lowercase();
+        let h = h.trim_end_matches('.');
+        Registry::ALL.into_iter().find(|r| {
+            let d = match r {
+                Registry::Arin => "arin.net",
+                Registry::Ripe => "ripe.net",
+                Registry::Apnic => "apnic.net",
+                Registry::Lacnic => "lacnic.net",
+                Registry::Afrinic => "afrinic.net",
+            };
+            h == d || h.ends_with(&format!(".{d}"))
+        })
+    }
+}
+
+impl fmt::Display for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// An unknown registry name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownRegistry(pub String);
+
+impl fmt::Display for UnknownRegistry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown registry {:?}: expected one of arin, ripe, apnic, lacnic, afrinic",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UnknownRegistry {}
+
+impl FromStr for Registry {
+    type Err = UnknownRegistry;
+    fn from_str(s: &str) -> Result<Registry, UnknownRegistry> {
+        let l = s.trim().to_ascii_lowercase();
+        match l.as_str() {
+            "arin" => Ok(Registry::Arin),
+            "ripe" | "ripencc" | "ripe-ncc" | "ripe ncc" => Ok(Registry::Ripe),
+            "apnic" => Ok(Registry::Apnic),
+            "lacnic" => Ok(Registry::Lacnic),
+            "afrinic" => Ok(Registry::Afrinic),
+            _ => Err(UnknownRegistry(s.to_string())),
+        }
+    }
+}
+
+/// A contact attached to a network (from the RDAP `entities` array, with
+/// nested entities flattened).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entity {
+    /// Entity handle, e.g. `ABUSE5250-ARIN`.
+    pub handle: Option<String>,
+    /// Roles, lower case, split when a server joined them (`"technical, abuse"`).
+    pub roles: Vec<String>,
+    /// The vCard `fn` (formatted name).
+    pub name: Option<String>,
+    /// The first vCard `email`.
+    pub email: Option<String>,
+}
+
+/// One parsed RDAP IP network answer.
+///
+/// Fields hold what the server sent, trimmed; absent values are `None` or
+/// empty, never invented.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Network {
+    /// The object's handle (`NET-13-64-0-0-1`, `193.0.0.0 - 193.0.7.255`, `179.0.0.0/23`).
+    pub handle: String,
+    /// Addresses from `startAddress` to `endAddress`.
+    pub range: Range,
+    /// `name` member.
+    pub name: Option<String>,
+    /// `type` member, as sent (any case).
+    pub net_type: Option<String>,
+    /// The network object's own `country` member (ARIN networks have none).
+    pub country: Option<String>,
+    /// `parentHandle` as sent (a handle, a CIDR or a range string).
+    pub parent_handle: Option<String>,
+    /// The parent's range when `parentHandle` or the `up` link names one.
+    pub parent_range: Option<Range>,
+    /// The `href` of the `rel: "up"` link, if any.
+    pub up_link: Option<String>,
+    /// `status` values, lower case.
+    pub status: Vec<String>,
+    /// Contacts.
+    pub entities: Vec<Entity>,
+    /// `registration` event date, as sent.
+    pub registration: Option<String>,
+    /// `last changed` event date, as sent.
+    pub last_changed: Option<String>,
+    /// A registry placeholder that owns nothing (RIPE managed block, IANA-BLOCK, ...).
+    pub placeholder: bool,
+}
+
+/// What one HTTP exchange (plus redirects) with a registry produced.
+#[derive(Clone, Debug)]
+pub enum Outcome {
+    /// A 200 answer with a body; `registry` is the one that gave it.
+    Answer {
+        /// Registry whose server answered (after redirects).
+        registry: Registry,
+        /// The URL that answered.
+        url: String,
+        /// Body bytes (capped).
+        body: Vec<u8>,
+        /// Redirects followed.
+        redirects: u32,
+    },
+    /// 404: no network here.
+    NotFound {
+        /// Registry whose server answered.
+        registry: Registry,
+        /// Redirects followed.
+        redirects: u32,
+    },
+    /// 429 or a rate-limit notice.
+    RateLimited {
+        /// Registry that limited us.
+        registry: Registry,
+        /// Seconds from `Retry-After`, when given.
+        retry_after: Option<u64>,
+    },
+    /// A failure worth retrying (5xx, timeout, reset, truncated body).
+    Transient {
+        /// Registry involved.
+        registry: Registry,
+        /// What went wrong, one line.
+        reason: String,
+    },
+    /// A failure that retrying will not fix (other 4xx, redirect loop, foreign host).
+    Permanent {
+        /// Registry involved.
+        registry: Registry,
+        /// What went wrong, one line.
+        reason: String,
+    },
+}
+
+/// What the crawl needs from the network: one lookup, with redirects followed.
+pub trait Fetch: Send + Sync {
+    /// Asks `registry` for `path` (relative to its base URL, e.g. `ip/1.2.3.4`),
+    /// or for an absolute `https://…` URL (an `up` link).
+    fn fetch(&self, registry: Registry, target: &Target) -> Outcome;
+}
+
+/// What to ask for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// `ip/{addr}`.
+    Addr(u32),
+    /// `ip/{prefix}/{len}`.
+    Prefix(crate::prefix::Cidr),
+    /// An absolute URL given by a server (an `up` link).
+    Url(String),
+}
