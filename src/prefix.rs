@@ -311,9 +311,9 @@ pub fn non_reserved() -> Vec<Range> {
         }
         next = u64::from(r.end) + 1;
     }
-    if next <= u64::from(u32::MAX) {
+    if let Ok(start) = u32::try_from(next) {
         out.push(Range {
-            start: next as u32,
+            start,
             end: u32::MAX,
         });
     }
