@@ -12,6 +12,10 @@
 //!
 //! The `ipcrawl` binary (`src/cli/`) is the only code that prints or picks exit codes.
 
+pub mod crawl;
 pub mod prefix;
 pub mod rdap;
+pub mod seeds;
+pub mod store;
+pub mod time;
 pub mod trie;

@@ -1,1 +1,306 @@
-//! The HTTP client (the only ureq user).
+//! The HTTP client: the only ureq user.
+//!
+//! One [`Agent`] (a shared connection pool) configured explicitly: connect
+//! and whole-request timeouts, a User-Agent naming ipcrawl, its version and
+//! the operator's contact address, HTTP statuses returned as values (so 429
+//! and `Retry-After` are visible), no automatic redirects (they are followed
+//! here, at most [`ClientConfig::max_redirects`] hops, loops detected, and
+//! only onto registry hosts), and a cap on the body size. Bodies of every
+//! answer are read to the end so the connection returns to the pool.
+
+use std::collections::HashSet;
+use std::io::Read;
+use std::time::Duration;
+
+use ureq::Agent;
+
+use super::bootstrap::Bootstrap;
+use super::parse::is_rate_limit_notice;
+use super::{Fetch, Outcome, Registry, Target};
+
+/// How the client behaves; every field has a documented default.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// TCP (and TLS) connect timeout. Defaults to 10 s.
+    pub connect_timeout: Duration,
+    /// Whole-request timeout, body included. Defaults to 30 s.
+    pub request_timeout: Duration,
+    /// Contact e-mail added to the User-Agent. Defaults to none.
+    pub contact: Option<String>,
+    /// Largest body accepted, in bytes. Defaults to 4 MiB (answers are KBs).
+    pub body_limit: u64,
+    /// Redirect hops followed. Defaults to 5.
+    pub max_redirects: u32,
+}
+
+impl Default for ClientConfig {
+    fn default() -> ClientConfig {
+        ClientConfig {
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            contact: None,
+            body_limit: 4 << 20,
+            max_redirects: 5,
+        }
+    }
+}
+
+impl ClientConfig {
+    /// The User-Agent header value.
+    pub fn user_agent(&self) -> String {
+        let base = format!(
+            "ipcrawl/{} (+https://github.com/ipcrawl/ipcrawl)",
+            env!("CARGO_PKG_VERSION")
+        );
+        match &self.contact {
+            Some(c) => format!("{base} contact:{c}"),
+            None => base,
+        }
+    }
+}
+
+/// An RDAP client over real HTTP.
+pub struct Client {
+    agent: Agent,
+    routes: Bootstrap,
+    cfg: ClientConfig,
+}
+
+impl Client {
+    /// Builds the agent.
+    pub fn new(routes: Bootstrap, cfg: ClientConfig) -> Client {
+        let agent: Agent = Agent::config_builder()
+            .timeout_connect(Some(cfg.connect_timeout))
+            .timeout_global(Some(cfg.request_timeout))
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .user_agent(cfg.user_agent())
+            .accept("application/rdap+json, application/json;q=0.9")
+            .max_idle_connections(256)
+            .max_idle_connections_per_host(128)
+            .build()
+            .into();
+        Client { agent, routes, cfg }
+    }
+
+    fn url_for(&self, registry: Registry, target: &Target) -> Result<(Registry, String), String> {
+        let base = self.routes.base(registry);
+        match target {
+            Target::Addr(a) => Ok((registry, format!("{base}ip/{}", std::net::Ipv4Addr::from(*a)))),
+            Target::Prefix(c) => Ok((registry, format!("{base}ip/{c}"))),
+            Target::Url(u) => self
+                .routes
+                .resolve(u)
+                .ok_or_else(|| format!("link to a host that is not a registry: {u}")),
+        }
+    }
+
+    /// One GET, with redirects followed by hand.
+    fn get(&self, registry: Registry, target: &Target) -> Outcome {
+        let (mut reg, mut url) = match self.url_for(registry, target) {
+            Ok(x) => x,
+            Err(reason) => return Outcome::Permanent { registry, reason },
+        };
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut redirects = 0u32;
+        loop {
+            seen.insert(url.clone());
+            let mut resp = match self.agent.get(&url).call() {
+                Ok(r) => r,
+                Err(e) => {
+                    return classify_error(reg, &url, &e);
+                }
+            };
+            let status = resp.status().as_u16();
+            let header = |name: &str| {
+                resp.headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
+            };
+            let location = header("location");
+            let retry_after = header("retry-after").and_then(|v| v.trim().parse::<u64>().ok());
+            let limit = if status == 200 {
+                self.cfg.body_limit
+            } else {
+                64 << 10
+            };
+            let body = match read_body(resp.body_mut().as_reader(), limit) {
+                Ok(b) => b,
+                Err(BodyError::TooLarge) if status == 200 => {
+                    return Outcome::Permanent {
+                        registry: reg,
+                        reason: format!("body over {} bytes from {url}", self.cfg.body_limit),
+                    }
+                }
+                Err(BodyError::TooLarge) => Vec::new(),
+                Err(BodyError::Io(e)) => {
+                    return Outcome::Transient {
+                        registry: reg,
+                        reason: format!("reading body of {url}: {e}"),
+                    }
+                }
+            };
+            match status {
+                200 => {
+                    if is_rate_limit_notice(&body) {
+                        return Outcome::RateLimited {
+                            registry: reg,
+                            retry_after,
+                        };
+                    }
+                    return Outcome::Answer {
+                        registry: reg,
+                        url,
+                        body,
+                        redirects,
+                    };
+                }
+                404 => {
+                    return Outcome::NotFound {
+                        registry: reg,
+                        redirects,
+                    }
+                }
+                429 => {
+                    return Outcome::RateLimited {
+                        registry: reg,
+                        retry_after,
+                    }
+                }
+                301 | 302 | 303 | 307 | 308 => {
+                    let Some(loc) = location else {
+                        return Outcome::Permanent {
+                            registry: reg,
+                            reason: format!("HTTP {status} without Location from {url}"),
+                        };
+                    };
+                    let loc = absolutize(&url, &loc);
+                    let Some((next_reg, next_url)) = self.routes.resolve(&loc) else {
+                        return Outcome::Permanent {
+                            registry: reg,
+                            reason: format!("redirect to a host that is not a registry: {loc}"),
+                        };
+                    };
+                    if seen.contains(&next_url) {
+                        return Outcome::Permanent {
+                            registry: reg,
+                            reason: format!("redirect loop at {next_url}"),
+                        };
+                    }
+                    redirects += 1;
+                    if redirects > self.cfg.max_redirects {
+                        return Outcome::Permanent {
+                            registry: reg,
+                            reason: format!(
+                                "more than {} redirects (last {next_url})",
+                                self.cfg.max_redirects
+                            ),
+                        };
+                    }
+                    reg = next_reg;
+                    url = next_url;
+                }
+                403 if is_rate_limit_notice(&body) => {
+                    return Outcome::RateLimited {
+                        registry: reg,
+                        retry_after,
+                    }
+                }
+                500..=599 => {
+                    return Outcome::Transient {
+                        registry: reg,
+                        reason: format!("HTTP {status} from {url}"),
+                    }
+                }
+                _ => {
+                    return Outcome::Permanent {
+                        registry: reg,
+                        reason: format!("HTTP {status} from {url}"),
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Fetch for Client {
+    fn fetch(&self, registry: Registry, target: &Target) -> Outcome {
+        self.get(registry, target)
+    }
+}
+
+enum BodyError {
+    TooLarge,
+    Io(std::io::Error),
+}
+
+/// Reads at most `limit` bytes; more is an error (and the rest is not read).
+fn read_body(reader: impl Read, limit: u64) -> Result<Vec<u8>, BodyError> {
+    let mut buf = Vec::new();
+    reader
+        .take(limit + 1)
+        .read_to_end(&mut buf)
+        .map_err(BodyError::Io)?;
+    if buf.len() as u64 > limit {
+        return Err(BodyError::TooLarge);
+    }
+    Ok(buf)
+}
+
+/// Makes a relative `Location` absolute against the URL that sent it.
+fn absolutize(base: &str, loc: &str) -> String {
+    if loc.starts_with("http://") || loc.starts_with("https://") {
+        return loc.to_string();
+    }
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
+    if loc.starts_with('/') {
+        format!("{}{loc}", &base[..host_end])
+    } else {
+        let dir_end = base.rfind('/').filter(|&i| i >= host_end).map_or(base.len(), |i| i + 1);
+        format!("{}{loc}", &base[..dir_end])
+    }
+}
+
+fn classify_error(registry: Registry, url: &str, e: &ureq::Error) -> Outcome {
+    use ureq::Error as E;
+    let reason = format!("{url}: {e}");
+    match e {
+        E::BadUri(_) | E::RequireHttpsOnly(_) | E::Tls(_) | E::Rustls(_) | E::Pem(_) => {
+            Outcome::Permanent { registry, reason }
+        }
+        _ => Outcome::Transient { registry, reason },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_locations() {
+        assert_eq!(
+            absolutize("http://127.0.0.1:9/ip/1.2.3.4", "/ip/5.6.7.8"),
+            "http://127.0.0.1:9/ip/5.6.7.8"
+        );
+        assert_eq!(
+            absolutize("http://h/rdap/ip/1.2.3.4", "5.6.7.8"),
+            "http://h/rdap/ip/5.6.7.8"
+        );
+        assert_eq!(absolutize("http://h/x", "https://o/ip/1"), "https://o/ip/1");
+    }
+
+    #[test]
+    fn user_agent_names_tool_and_contact() {
+        let cfg = ClientConfig {
+            contact: Some("noc@example.org".into()),
+            ..ClientConfig::default()
+        };
+        let ua = cfg.user_agent();
+        assert!(ua.starts_with("ipcrawl/"), "{ua}");
+        assert!(ua.contains("noc@example.org"), "{ua}");
+    }
+}

@@ -29,3 +29,9 @@ pub fn parse_network(body: &[u8], queried: Range) -> Result<Network, ParseError>
     let _ = (body, queried);
     Err(ParseError::Json("parser not written yet".into()))
 }
+
+/// Whether a body is LACNIC's "Rate Limit Notice".
+pub fn is_rate_limit_notice(body: &[u8]) -> bool {
+    body.windows(17)
+        .any(|w| w.eq_ignore_ascii_case(b"rate limit notice"))
+}

@@ -1,0 +1,232 @@
+//! Crawl counters: atomics updated by the workers, read as a [`Snapshot`].
+//!
+//! The 2016 system's counters are kept under their names:
+//! - `within_known_cidr`: seeds skipped because a known network covers them;
+//! - `found_registry`: lookups routed to a registry (sweep queries dispatched);
+//! - `awaiting_registry`: (live) lanes ready but waiting for their registry's
+//!   rate limit or pause;
+//! - `looking_up_whois`: (live) queries in flight;
+//! - `got_whois`: answers stored (networks and placeholders);
+//! - `failed_lookup_whois`: lookups that failed for good.
+//!
+//! and extended per registry: queries, answers, not_found, placeholders,
+//! redirects, rate_limited, retries, failures.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::Serialize;
+
+use crate::rdap::Registry;
+
+/// Per-registry counters.
+#[derive(Default, Debug)]
+pub struct RegCounters {
+    /// HTTP lookups sent (each redirect hop is part of one lookup).
+    pub queries: AtomicU64,
+    /// 200 answers parsed as networks (placeholders included).
+    pub answers: AtomicU64,
+    /// 404 answers.
+    pub not_found: AtomicU64,
+    /// Placeholder answers.
+    pub placeholders: AtomicU64,
+    /// Redirect hops followed.
+    pub redirects: AtomicU64,
+    /// 429 answers and rate-limit notices.
+    pub rate_limited: AtomicU64,
+    /// Lookups retried after a transient failure.
+    pub retries: AtomicU64,
+    /// Lookups that failed for good.
+    pub failures: AtomicU64,
+}
+
+/// All counters of a crawl, cumulative across runs of the same DB.
+#[derive(Default, Debug)]
+pub struct Telemetry {
+    /// See the module docs.
+    pub within_known_cidr: AtomicU64,
+    /// See the module docs.
+    pub found_registry: AtomicU64,
+    /// See the module docs.
+    pub got_whois: AtomicU64,
+    /// See the module docs.
+    pub failed_lookup_whois: AtomicU64,
+    /// Live gauge.
+    pub looking_up_whois: AtomicU64,
+    /// Live gauge.
+    pub awaiting_registry: AtomicU64,
+    /// Parent lookups made to climb from a nested answer (coverage-first).
+    pub parent_queries: AtomicU64,
+    /// Per registry, in [`Registry::ALL`] order.
+    pub reg: [RegCounters; 5],
+}
+
+/// A registry's counters at one instant.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RegSnapshot {
+    /// See [`RegCounters`].
+    pub queries: u64,
+    /// See [`RegCounters`].
+    pub answers: u64,
+    /// See [`RegCounters`].
+    pub not_found: u64,
+    /// See [`RegCounters`].
+    pub placeholders: u64,
+    /// See [`RegCounters`].
+    pub redirects: u64,
+    /// See [`RegCounters`].
+    pub rate_limited: u64,
+    /// See [`RegCounters`].
+    pub retries: u64,
+    /// See [`RegCounters`].
+    pub failures: u64,
+}
+
+/// All counters at one instant.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Snapshot {
+    /// See the module docs.
+    pub within_known_cidr: u64,
+    /// See the module docs.
+    pub awaiting_registry: u64,
+    /// See the module docs.
+    pub found_registry: u64,
+    /// See the module docs.
+    pub looking_up_whois: u64,
+    /// See the module docs.
+    pub got_whois: u64,
+    /// See the module docs.
+    pub failed_lookup_whois: u64,
+    /// Parent lookups (coverage-first climbing).
+    pub parent_queries: u64,
+    /// Sum of per-registry queries.
+    pub queries: u64,
+    /// Per registry name.
+    pub by_registry: BTreeMap<String, RegSnapshot>,
+}
+
+fn get(a: &AtomicU64) -> u64 {
+    a.load(Ordering::Relaxed)
+}
+
+/// Adds one.
+pub fn inc(a: &AtomicU64) {
+    a.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Adds `n`.
+pub fn add(a: &AtomicU64, n: u64) {
+    a.fetch_add(n, Ordering::Relaxed);
+}
+
+impl Telemetry {
+    /// Counters for one registry.
+    pub fn of(&self, r: Registry) -> &RegCounters {
+        &self.reg[r.index()]
+    }
+
+    /// Reads every counter.
+    pub fn snapshot(&self) -> Snapshot {
+        let mut by_registry = BTreeMap::new();
+        let mut queries = 0;
+        for r in Registry::ALL {
+            let c = self.of(r);
+            let s = RegSnapshot {
+                queries: get(&c.queries),
+                answers: get(&c.answers),
+                not_found: get(&c.not_found),
+                placeholders: get(&c.placeholders),
+                redirects: get(&c.redirects),
+                rate_limited: get(&c.rate_limited),
+                retries: get(&c.retries),
+                failures: get(&c.failures),
+            };
+            queries += s.queries;
+            by_registry.insert(r.name().to_string(), s);
+        }
+        Snapshot {
+            within_known_cidr: get(&self.within_known_cidr),
+            awaiting_registry: get(&self.awaiting_registry),
+            found_registry: get(&self.found_registry),
+            looking_up_whois: get(&self.looking_up_whois),
+            got_whois: get(&self.got_whois),
+            failed_lookup_whois: get(&self.failed_lookup_whois),
+            parent_queries: get(&self.parent_queries),
+            queries,
+            by_registry,
+        }
+    }
+
+    /// The cumulative counters as flat `name` / `registry.name` keys (for the DB).
+    pub fn to_map(&self) -> BTreeMap<String, u64> {
+        let s = self.snapshot();
+        let mut m = BTreeMap::new();
+        m.insert("within_known_cidr".into(), s.within_known_cidr);
+        m.insert("found_registry".into(), s.found_registry);
+        m.insert("got_whois".into(), s.got_whois);
+        m.insert("failed_lookup_whois".into(), s.failed_lookup_whois);
+        m.insert("parent_queries".into(), s.parent_queries);
+        for (name, r) in &s.by_registry {
+            for (k, v) in [
+                ("queries", r.queries),
+                ("answers", r.answers),
+                ("not_found", r.not_found),
+                ("placeholders", r.placeholders),
+                ("redirects", r.redirects),
+                ("rate_limited", r.rate_limited),
+                ("retries", r.retries),
+                ("failures", r.failures),
+            ] {
+                m.insert(format!("{name}.{k}"), v);
+            }
+        }
+        m
+    }
+
+    /// Counters restored from [`Telemetry::to_map`] (unknown keys ignored).
+    pub fn from_map(m: &BTreeMap<String, u64>) -> Telemetry {
+        let t = Telemetry::default();
+        let v = |k: &str| m.get(k).copied().unwrap_or(0);
+        t.within_known_cidr.store(v("within_known_cidr"), Ordering::Relaxed);
+        t.found_registry.store(v("found_registry"), Ordering::Relaxed);
+        t.got_whois.store(v("got_whois"), Ordering::Relaxed);
+        t.failed_lookup_whois.store(v("failed_lookup_whois"), Ordering::Relaxed);
+        t.parent_queries.store(v("parent_queries"), Ordering::Relaxed);
+        for r in Registry::ALL {
+            let c = t.of(r);
+            let n = r.name();
+            c.queries.store(v(&format!("{n}.queries")), Ordering::Relaxed);
+            c.answers.store(v(&format!("{n}.answers")), Ordering::Relaxed);
+            c.not_found.store(v(&format!("{n}.not_found")), Ordering::Relaxed);
+            c.placeholders.store(v(&format!("{n}.placeholders")), Ordering::Relaxed);
+            c.redirects.store(v(&format!("{n}.redirects")), Ordering::Relaxed);
+            c.rate_limited.store(v(&format!("{n}.rate_limited")), Ordering::Relaxed);
+            c.retries.store(v(&format!("{n}.retries")), Ordering::Relaxed);
+            c.failures.store(v(&format!("{n}.failures")), Ordering::Relaxed);
+        }
+        t
+    }
+}
+
+/// Rebuilds a [`Snapshot`] from stored counters (for `stats`).
+pub fn snapshot_from_map(m: &BTreeMap<String, u64>) -> Snapshot {
+    Telemetry::from_map(m).snapshot()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn map_round_trip() {
+        let t = Telemetry::default();
+        add(&t.within_known_cidr, 5);
+        inc(&t.of(Registry::Lacnic).rate_limited);
+        add(&t.of(Registry::Arin).queries, 3);
+        let m = t.to_map();
+        let back = Telemetry::from_map(&m);
+        assert_eq!(back.snapshot(), t.snapshot());
+        assert_eq!(back.snapshot().queries, 3);
+        assert_eq!(back.snapshot().by_registry["lacnic"].rate_limited, 1);
+    }
+}

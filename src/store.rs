@@ -1,0 +1,757 @@
+//! The database: one redb file, the only redb user.
+//!
+//! | table | key | value |
+//! |---|---|---|
+//! | `meta` | `&str` | bytes: `magic` = `ipcrawl`, `schema_version` = `1`, `plan` (seed plan JSON), `created_at` |
+//! | `seeds` | `u8` first octet | the /8's seed runs ([`crate::seeds::SeedSet::encode_chunk`]) |
+//! | `space` | `u8` first octet | the swept space inside the /8 ([`IntervalSet::to_bytes`]) |
+//! | `networks` | `(start, end, registry)` | a [`Record`] as JSON (parsed fields + provenance) |
+//! | `placeholders` | `(start, end, registry)` | a placeholder [`Record`] as JSON (never coverage) |
+//! | `raw` | `(start, end, registry)` | the answer's raw JSON, gzip'd |
+//! | `gaps` | `start` | `(end, kind, registry)`: space probed and found empty (404 or placeholder) |
+//! | `failures` | `start` | a [`Failure`] as JSON: lookups that failed for good, retried next crawl |
+//! | `counters` | `&str` | `u64` telemetry counters, cumulative over runs |
+//! | `known` | `u8` first octet | the known-network set inside the /8 ([`IntervalSet::to_bytes`]) |
+//!
+//! Integer keys sort numerically, so scans run in address order. During a
+//! crawl only the writer thread calls [`Store::apply`]; it commits a batch
+//! per call, so a crash loses at most the batch in flight.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::Read;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use flate2::read::GzDecoder;
+use flate2::write::GzEncoder;
+use redb::{
+    Database, ReadOnlyDatabase, ReadTransaction, ReadableDatabase, ReadableTable,
+    ReadableTableMetadata, TableDefinition, TableError,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::prefix::Range;
+use crate::rdap::{Network, Registry};
+use crate::seeds::{PlanInfo, SeedPlan, SeedSet};
+use crate::trie::IntervalSet;
+
+/// Version of the layout above; checked on open.
+pub const SCHEMA_VERSION: u32 = 1;
+const MAGIC: &[u8] = b"ipcrawl";
+
+type NetKey = (u32, u32, u8);
+
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+const SEEDS: TableDefinition<u8, &[u8]> = TableDefinition::new("seeds");
+const SPACE: TableDefinition<u8, &[u8]> = TableDefinition::new("space");
+const NETWORKS: TableDefinition<NetKey, &[u8]> = TableDefinition::new("networks");
+const PLACEHOLDERS: TableDefinition<NetKey, &[u8]> = TableDefinition::new("placeholders");
+const RAW: TableDefinition<NetKey, &[u8]> = TableDefinition::new("raw");
+const GAPS: TableDefinition<u32, (u32, u8, u8)> = TableDefinition::new("gaps");
+const FAILURES: TableDefinition<u32, &[u8]> = TableDefinition::new("failures");
+const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
+const KNOWN: TableDefinition<u8, &[u8]> = TableDefinition::new("known");
+
+/// A storage failure, naming the file and what was being done.
+#[derive(Debug)]
+pub enum Error {
+    /// No database at the path (for commands that only read).
+    Missing(PathBuf),
+    /// The file exists but is not an ipcrawl database, or is damaged.
+    NotIpcrawl(PathBuf, String),
+    /// Written by another schema version.
+    Schema {
+        /// The file.
+        path: PathBuf,
+        /// Its version.
+        found: String,
+    },
+    /// Another process holds the database.
+    InUse(PathBuf),
+    /// redb or I/O failure while working on `table`.
+    Db {
+        /// The table (or step) involved.
+        table: &'static str,
+        /// What redb said.
+        message: String,
+    },
+    /// A stored value could not be decoded.
+    Corrupt {
+        /// The table involved.
+        table: &'static str,
+        /// Details.
+        message: String,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Missing(p) => write!(
+                f,
+                "no database at {}: run `ipcrawl crawl` (or `ipcrawl gen-seeds`) first, or pass --db PATH",
+                p.display()
+            ),
+            Error::NotIpcrawl(p, m) => {
+                write!(f, "{} is not a readable ipcrawl database: {m}", p.display())
+            }
+            Error::Schema { path, found } => write!(
+                f,
+                "{} has schema version {found}, this ipcrawl reads version {SCHEMA_VERSION}",
+                path.display()
+            ),
+            Error::InUse(p) => write!(
+                f,
+                "{} is in use by another process (a running crawl?); wait for it or use another --db",
+                p.display()
+            ),
+            Error::Db { table, message } => write!(f, "database error in table {table}: {message}"),
+            Error::Corrupt { table, message } => {
+                write!(f, "corrupt value in table {table}: {message}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Result alias for this module.
+pub type Result<T> = std::result::Result<T, Error>;
+
+fn db_err(table: &'static str) -> impl Fn(&dyn fmt::Display) -> Error {
+    move |e| Error::Db {
+        table,
+        message: e.to_string(),
+    }
+}
+
+macro_rules! dbe {
+    ($table:expr) => {
+        |e| db_err($table)(&e)
+    };
+}
+
+/// A stored network answer: parsed fields plus provenance.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    /// The registry whose server gave the answer.
+    pub registry: Registry,
+    /// Parsed fields.
+    pub network: Network,
+    /// The address (or prefix start) whose lookup returned it.
+    pub queried: u32,
+    /// The URL that answered.
+    pub source_url: String,
+    /// When it was fetched (RFC 3339).
+    pub fetched_at: String,
+}
+
+impl Record {
+    fn key(&self) -> NetKey {
+        (
+            self.network.range.start,
+            self.network.range.end,
+            self.registry.index() as u8,
+        )
+    }
+}
+
+/// Why a stretch of space holds no network.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GapKind {
+    /// The registry answered 404.
+    NotFound,
+    /// The registry answered with a placeholder.
+    Placeholder,
+}
+
+/// A lookup that failed for good (after retries); retried by the next crawl.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    /// The address asked for.
+    pub addr: u32,
+    /// The stretch of space the sweep moved past because of it.
+    pub end: u32,
+    /// The registry asked.
+    pub registry: Registry,
+    /// Why, one line.
+    pub reason: String,
+    /// Attempts made.
+    pub attempts: u32,
+    /// When it was given up (RFC 3339).
+    pub at: String,
+}
+
+/// One change, applied by [`Store::apply`].
+#[derive(Clone, Debug)]
+pub enum Write {
+    /// A network (or placeholder) and its raw answer.
+    Network(Box<Record>, Vec<u8>),
+    /// Space found empty.
+    Gap(Range, GapKind, Registry),
+    /// A lookup given up.
+    Failure(Failure),
+    /// A failed lookup that later succeeded or is retried.
+    ClearFailure(u32),
+    /// Counter values to store (absolute, cumulative).
+    Counters(BTreeMap<String, u64>),
+}
+
+enum Db {
+    Rw(Database),
+    Ro(ReadOnlyDatabase),
+}
+
+/// An open database.
+pub struct Store {
+    db: Db,
+    path: PathBuf,
+}
+
+fn open_error(path: &Path, e: redb::DatabaseError) -> Error {
+    match e {
+        redb::DatabaseError::DatabaseAlreadyOpen => Error::InUse(path.to_path_buf()),
+        other => Error::NotIpcrawl(path.to_path_buf(), other.to_string()),
+    }
+}
+
+impl Store {
+    /// Opens the database for writing, creating it if missing.
+    pub fn open_or_create(path: &Path) -> Result<Store> {
+        let exists = path.exists();
+        let db = if exists {
+            Database::open(path).map_err(|e| open_error(path, e))?
+        } else {
+            Database::create(path).map_err(|e| Error::NotIpcrawl(path.to_path_buf(), e.to_string()))?
+        };
+        let store = Store {
+            db: Db::Rw(db),
+            path: path.to_path_buf(),
+        };
+        if exists {
+            store.check_meta()?;
+        }
+        store.init_tables()?;
+        Ok(store)
+    }
+
+    /// Opens an existing database for writing.
+    pub fn open_rw(path: &Path) -> Result<Store> {
+        if !path.exists() {
+            return Err(Error::Missing(path.to_path_buf()));
+        }
+        Store::open_or_create(path)
+    }
+
+    /// Opens an existing database read-only (reports; works in read-only directories).
+    pub fn open_read(path: &Path) -> Result<Store> {
+        if !path.exists() {
+            return Err(Error::Missing(path.to_path_buf()));
+        }
+        let db = ReadOnlyDatabase::open(path).map_err(|e| open_error(path, e))?;
+        let store = Store {
+            db: Db::Ro(db),
+            path: path.to_path_buf(),
+        };
+        store.check_meta()?;
+        Ok(store)
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn read(&self) -> Result<ReadTransaction> {
+        match &self.db {
+            Db::Rw(d) => d.begin_read(),
+            Db::Ro(d) => d.begin_read(),
+        }
+        .map_err(dbe!("(read transaction)"))
+    }
+
+    fn rw(&self) -> Result<&Database> {
+        match &self.db {
+            Db::Rw(d) => Ok(d),
+            Db::Ro(_) => Err(Error::Db {
+                table: "(write transaction)",
+                message: "database opened read-only".into(),
+            }),
+        }
+    }
+
+    fn check_meta(&self) -> Result<()> {
+        let txn = self.read()?;
+        let t = match txn.open_table(META) {
+            Ok(t) => t,
+            Err(TableError::TableDoesNotExist(_)) => {
+                return Err(Error::NotIpcrawl(
+                    self.path.clone(),
+                    "a redb file without ipcrawl's meta table".into(),
+                ))
+            }
+            Err(e) => return Err(Error::NotIpcrawl(self.path.clone(), e.to_string())),
+        };
+        let get = |k: &str| -> Result<Option<Vec<u8>>> {
+            Ok(t.get(k).map_err(dbe!("meta"))?.map(|v| v.value().to_vec()))
+        };
+        if get("magic")?.as_deref() != Some(MAGIC) {
+            return Err(Error::NotIpcrawl(
+                self.path.clone(),
+                "meta table lacks the ipcrawl magic".into(),
+            ));
+        }
+        let v = get("schema_version")?.unwrap_or_default();
+        let v = String::from_utf8_lossy(&v).to_string();
+        if v != SCHEMA_VERSION.to_string() {
+            return Err(Error::Schema {
+                path: self.path.clone(),
+                found: v,
+            });
+        }
+        Ok(())
+    }
+
+    fn init_tables(&self) -> Result<()> {
+        let txn = self.rw()?.begin_write().map_err(dbe!("(init)"))?;
+        {
+            let mut meta = txn.open_table(META).map_err(dbe!("meta"))?;
+            if meta.get("magic").map_err(dbe!("meta"))?.is_none() {
+                meta.insert("magic", MAGIC).map_err(dbe!("meta"))?;
+                meta.insert("schema_version", SCHEMA_VERSION.to_string().as_bytes())
+                    .map_err(dbe!("meta"))?;
+                meta.insert("created_at", crate::time::now_rfc3339().as_bytes())
+                    .map_err(dbe!("meta"))?;
+            }
+            txn.open_table(SEEDS).map_err(dbe!("seeds"))?;
+            txn.open_table(SPACE).map_err(dbe!("space"))?;
+            txn.open_table(NETWORKS).map_err(dbe!("networks"))?;
+            txn.open_table(PLACEHOLDERS).map_err(dbe!("placeholders"))?;
+            txn.open_table(RAW).map_err(dbe!("raw"))?;
+            txn.open_table(GAPS).map_err(dbe!("gaps"))?;
+            txn.open_table(FAILURES).map_err(dbe!("failures"))?;
+            txn.open_table(COUNTERS).map_err(dbe!("counters"))?;
+            txn.open_table(KNOWN).map_err(dbe!("known"))?;
+        }
+        txn.commit().map_err(dbe!("(init)"))
+    }
+
+    /// Replaces the seed plan; results are kept.
+    pub fn replace_seeds(&self, plan: &SeedPlan) -> Result<()> {
+        let txn = self.rw()?.begin_write().map_err(dbe!("seeds"))?;
+        {
+            let mut seeds = txn.open_table(SEEDS).map_err(dbe!("seeds"))?;
+            seeds.retain(|_, _| false).map_err(dbe!("seeds"))?;
+            let mut space = txn.open_table(SPACE).map_err(dbe!("space"))?;
+            space.retain(|_, _| false).map_err(dbe!("space"))?;
+            let pieces = split_by_eight(plan.space.ranges());
+            for chunk in 0..=255u8 {
+                if let Some(bytes) = plan.seeds.encode_chunk(chunk) {
+                    seeds.insert(chunk, bytes.as_slice()).map_err(dbe!("seeds"))?;
+                }
+                if let Some(rs) = pieces.get(&chunk) {
+                    let set = IntervalSet::from_ranges(rs.iter().copied());
+                    space.insert(chunk, set.to_bytes().as_slice()).map_err(dbe!("space"))?;
+                }
+            }
+            let info = serde_json::to_vec(&plan.info).map_err(dbe!("meta"))?;
+            let mut meta = txn.open_table(META).map_err(dbe!("meta"))?;
+            meta.insert("plan", info.as_slice()).map_err(dbe!("meta"))?;
+        }
+        txn.commit().map_err(dbe!("seeds"))
+    }
+
+    /// The stored seed plan, if `gen-seeds` (or a crawl) wrote one.
+    pub fn load_plan(&self) -> Result<Option<SeedPlan>> {
+        let txn = self.read()?;
+        let meta = txn.open_table(META).map_err(dbe!("meta"))?;
+        let Some(info) = meta.get("plan").map_err(dbe!("meta"))? else {
+            return Ok(None);
+        };
+        let info: PlanInfo = serde_json::from_slice(info.value()).map_err(|e| Error::Corrupt {
+            table: "meta",
+            message: format!("plan: {e}"),
+        })?;
+        let seeds_t = txn.open_table(SEEDS).map_err(dbe!("seeds"))?;
+        let mut runs = Vec::new();
+        for item in seeds_t.iter().map_err(dbe!("seeds"))? {
+            let (k, v) = item.map_err(dbe!("seeds"))?;
+            runs.extend(
+                SeedSet::decode_chunk(k.value(), v.value()).map_err(|e| Error::Corrupt {
+                    table: "seeds",
+                    message: e.to_string(),
+                })?,
+            );
+        }
+        let space = read_chunked_set(&txn, SPACE, "space")?;
+        Ok(Some(SeedPlan {
+            seeds: SeedSet::from_runs(runs),
+            space,
+            info,
+        }))
+    }
+
+    /// The persisted known-network set (union of all stored non-placeholder networks).
+    pub fn load_known(&self) -> Result<IntervalSet> {
+        let txn = self.read()?;
+        read_chunked_set(&txn, KNOWN, "known")
+    }
+
+    /// Ranges and registries of every stored non-placeholder network, in address order.
+    pub fn network_keys(&self) -> Result<Vec<(Range, Registry)>> {
+        let txn = self.read()?;
+        let t = txn.open_table(NETWORKS).map_err(dbe!("networks"))?;
+        let mut out = Vec::with_capacity(t.len().map_err(dbe!("networks"))? as usize);
+        for item in t.iter().map_err(dbe!("networks"))? {
+            let (k, _) = item.map_err(dbe!("networks"))?;
+            let (s, e, r) = k.value();
+            out.push(key_parts(s, e, r)?);
+        }
+        Ok(out)
+    }
+
+    /// Calls `f` on every stored record in address order (placeholders too
+    /// when `placeholders` is set, after the networks).
+    pub fn for_each_record(
+        &self,
+        placeholders: bool,
+        mut f: impl FnMut(Record) -> std::result::Result<(), Box<dyn std::error::Error>>,
+    ) -> std::result::Result<(), Box<dyn std::error::Error>> {
+        let txn = self.read()?;
+        let mut tables = vec![(NETWORKS, "networks")];
+        if placeholders {
+            tables.push((PLACEHOLDERS, "placeholders"));
+        }
+        for (def, name) in tables {
+            let t = txn.open_table(def).map_err(dbe!(name))?;
+            for item in t.iter().map_err(dbe!(name))? {
+                let (_, v) = item.map_err(dbe!(name))?;
+                f(decode_record(v.value(), name)?)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Every stored record (networks, then placeholders if asked).
+    pub fn records(&self, placeholders: bool) -> Result<Vec<Record>> {
+        let mut out = Vec::new();
+        self.for_each_record(placeholders, |r| {
+            out.push(r);
+            Ok(())
+        })
+        .map_err(|e| Error::Db {
+            table: "networks",
+            message: e.to_string(),
+        })?;
+        Ok(out)
+    }
+
+    /// The raw answer of a stored network, un-gzip'd.
+    pub fn raw(&self, range: Range, registry: Registry) -> Result<Option<Vec<u8>>> {
+        let txn = self.read()?;
+        let t = txn.open_table(RAW).map_err(dbe!("raw"))?;
+        let key = (range.start, range.end, registry.index() as u8);
+        let Some(v) = t.get(key).map_err(dbe!("raw"))? else {
+            return Ok(None);
+        };
+        let mut out = Vec::new();
+        GzDecoder::new(v.value())
+            .take(64 << 20)
+            .read_to_end(&mut out)
+            .map_err(|e| Error::Corrupt {
+                table: "raw",
+                message: e.to_string(),
+            })?;
+        Ok(Some(out))
+    }
+
+    /// Number of stored networks and placeholders.
+    pub fn counts(&self) -> Result<(u64, u64)> {
+        let txn = self.read()?;
+        let n = txn.open_table(NETWORKS).map_err(dbe!("networks"))?;
+        let p = txn.open_table(PLACEHOLDERS).map_err(dbe!("placeholders"))?;
+        Ok((
+            n.len().map_err(dbe!("networks"))?,
+            p.len().map_err(dbe!("placeholders"))?,
+        ))
+    }
+
+    /// Every gap, in address order.
+    pub fn gaps(&self) -> Result<Vec<(Range, GapKind, Registry)>> {
+        let txn = self.read()?;
+        let t = txn.open_table(GAPS).map_err(dbe!("gaps"))?;
+        let mut out = Vec::new();
+        for item in t.iter().map_err(dbe!("gaps"))? {
+            let (k, v) = item.map_err(dbe!("gaps"))?;
+            let (end, kind, reg) = v.value();
+            let (range, registry) = key_parts(k.value(), end, reg)?;
+            let kind = if kind == 0 {
+                GapKind::NotFound
+            } else {
+                GapKind::Placeholder
+            };
+            out.push((range, kind, registry));
+        }
+        Ok(out)
+    }
+
+    /// Every failure still standing, in address order.
+    pub fn failures(&self) -> Result<Vec<Failure>> {
+        let txn = self.read()?;
+        let t = txn.open_table(FAILURES).map_err(dbe!("failures"))?;
+        let mut out = Vec::new();
+        for item in t.iter().map_err(dbe!("failures"))? {
+            let (_, v) = item.map_err(dbe!("failures"))?;
+            out.push(serde_json::from_slice(v.value()).map_err(|e| Error::Corrupt {
+                table: "failures",
+                message: e.to_string(),
+            })?);
+        }
+        Ok(out)
+    }
+
+    /// The cumulative counters.
+    pub fn counters(&self) -> Result<BTreeMap<String, u64>> {
+        let txn = self.read()?;
+        let t = txn.open_table(COUNTERS).map_err(dbe!("counters"))?;
+        let mut out = BTreeMap::new();
+        for item in t.iter().map_err(dbe!("counters"))? {
+            let (k, v) = item.map_err(dbe!("counters"))?;
+            out.insert(k.value().to_string(), v.value());
+        }
+        Ok(out)
+    }
+
+    /// Applies a batch in one transaction and commits it.
+    pub fn apply(&self, batch: &[Write]) -> Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let txn = self.rw()?.begin_write().map_err(dbe!("(batch)"))?;
+        let mut new_known: Vec<Range> = Vec::new();
+        {
+            let mut nets = txn.open_table(NETWORKS).map_err(dbe!("networks"))?;
+            let mut phs = txn.open_table(PLACEHOLDERS).map_err(dbe!("placeholders"))?;
+            let mut raw = txn.open_table(RAW).map_err(dbe!("raw"))?;
+            let mut gaps = txn.open_table(GAPS).map_err(dbe!("gaps"))?;
+            let mut fails = txn.open_table(FAILURES).map_err(dbe!("failures"))?;
+            let mut counters = txn.open_table(COUNTERS).map_err(dbe!("counters"))?;
+            for w in batch {
+                match w {
+                    Write::Network(rec, body) => {
+                        let key = rec.key();
+                        let json = serde_json::to_vec(rec.as_ref()).map_err(dbe!("networks"))?;
+                        if rec.network.placeholder {
+                            phs.insert(key, json.as_slice()).map_err(dbe!("placeholders"))?;
+                        } else {
+                            nets.insert(key, json.as_slice()).map_err(dbe!("networks"))?;
+                            new_known.push(rec.network.range);
+                        }
+                        raw.insert(key, gzip(body).as_slice()).map_err(dbe!("raw"))?;
+                    }
+                    Write::Gap(r, kind, reg) => {
+                        let k = u8::from(*kind == GapKind::Placeholder);
+                        gaps.insert(r.start, (r.end, k, reg.index() as u8))
+                            .map_err(dbe!("gaps"))?;
+                    }
+                    Write::Failure(f) => {
+                        let json = serde_json::to_vec(f).map_err(dbe!("failures"))?;
+                        fails.insert(f.addr, json.as_slice()).map_err(dbe!("failures"))?;
+                    }
+                    Write::ClearFailure(a) => {
+                        fails.remove(*a).map_err(dbe!("failures"))?;
+                    }
+                    Write::Counters(map) => {
+                        for (k, v) in map {
+                            counters.insert(k.as_str(), *v).map_err(dbe!("counters"))?;
+                        }
+                    }
+                }
+            }
+            if !new_known.is_empty() {
+                let mut known = txn.open_table(KNOWN).map_err(dbe!("known"))?;
+                for (chunk, rs) in split_by_eight(&new_known) {
+                    let old = match known.get(chunk).map_err(dbe!("known"))? {
+                        Some(v) => IntervalSet::from_bytes(v.value()).map_err(|e| Error::Corrupt {
+                            table: "known",
+                            message: e.to_string(),
+                        })?,
+                        None => IntervalSet::new(),
+                    };
+                    let merged = old.union(&IntervalSet::from_ranges(rs));
+                    known
+                        .insert(chunk, merged.to_bytes().as_slice())
+                        .map_err(dbe!("known"))?;
+                }
+            }
+        }
+        txn.commit().map_err(dbe!("(batch commit)"))
+    }
+}
+
+fn decode_record(bytes: &[u8], table: &'static str) -> Result<Record> {
+    serde_json::from_slice(bytes).map_err(|e| Error::Corrupt {
+        table,
+        message: e.to_string(),
+    })
+}
+
+fn key_parts(start: u32, end: u32, reg: u8) -> Result<(Range, Registry)> {
+    let range = Range::new(start, end).ok_or_else(|| Error::Corrupt {
+        table: "networks",
+        message: format!("start {start} > end {end}"),
+    })?;
+    let registry = Registry::from_index(usize::from(reg)).ok_or_else(|| Error::Corrupt {
+        table: "networks",
+        message: format!("registry index {reg}"),
+    })?;
+    Ok((range, registry))
+}
+
+fn read_chunked_set(
+    txn: &ReadTransaction,
+    def: TableDefinition<u8, &[u8]>,
+    name: &'static str,
+) -> Result<IntervalSet> {
+    let t = txn.open_table(def).map_err(dbe!(name))?;
+    let mut ranges = Vec::new();
+    for item in t.iter().map_err(dbe!(name))? {
+        let (_, v) = item.map_err(dbe!(name))?;
+        let set = IntervalSet::from_bytes(v.value()).map_err(|e| Error::Corrupt {
+            table: name,
+            message: e.to_string(),
+        })?;
+        ranges.extend_from_slice(set.ranges());
+    }
+    Ok(IntervalSet::from_ranges(ranges))
+}
+
+/// Splits ranges at /8 boundaries, grouped by first octet.
+fn split_by_eight(ranges: &[Range]) -> BTreeMap<u8, Vec<Range>> {
+    let mut out: BTreeMap<u8, Vec<Range>> = BTreeMap::new();
+    for r in ranges {
+        let mut s = r.start;
+        loop {
+            let chunk = (s >> 24) as u8;
+            let chunk_end = s | 0x00FF_FFFF;
+            let e = r.end.min(chunk_end);
+            out.entry(chunk).or_default().push(Range { start: s, end: e });
+            if e == r.end {
+                break;
+            }
+            s = e + 1;
+        }
+    }
+    out
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut gz = GzEncoder::new(Vec::with_capacity(bytes.len() / 4), flate2::Compression::fast());
+    // Writing into a Vec cannot fail.
+    let _ = gz.write_all(bytes);
+    gz.finish().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prefix::parse_addr_lenient;
+
+    fn tmp(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("ipcrawl-store-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_file(&d);
+        d
+    }
+
+    fn rec(start: &str, end: &str, reg: Registry, placeholder: bool) -> Record {
+        let range = Range::new(
+            parse_addr_lenient(start).unwrap(),
+            parse_addr_lenient(end).unwrap(),
+        )
+        .unwrap();
+        Record {
+            registry: reg,
+            network: Network {
+                handle: format!("H-{start}"),
+                range,
+                name: Some("N".into()),
+                net_type: None,
+                country: None,
+                parent_handle: None,
+                parent_range: None,
+                up_link: None,
+                status: vec![],
+                entities: vec![],
+                registration: None,
+                last_changed: None,
+                placeholder,
+            },
+            queried: range.start,
+            source_url: "http://127.0.0.1/ip/x".into(),
+            fetched_at: "2026-11-27T00:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn round_trip_and_known_set() {
+        let p = tmp("rt");
+        let s = Store::open_or_create(&p).unwrap();
+        let a = rec("1.0.0.0", "1.0.0.255", Registry::Apnic, false);
+        let b = rec("2.255.0.0", "3.0.255.255", Registry::Ripe, false);
+        let ph = rec("2.0.0.0", "2.255.255.255", Registry::Ripe, true);
+        s.apply(&[
+            Write::Network(Box::new(a.clone()), b"{\"x\":1}".to_vec()),
+            Write::Network(Box::new(b.clone()), b"{}".to_vec()),
+            Write::Network(Box::new(ph.clone()), b"{}".to_vec()),
+            Write::Gap(Range::new(5, 9).unwrap(), GapKind::NotFound, Registry::Arin),
+            Write::Counters([("queries".to_string(), 7)].into()),
+        ])
+        .unwrap();
+        drop(s);
+        let s = Store::open_read(&p).unwrap();
+        assert_eq!(s.counts().unwrap(), (2, 1));
+        assert_eq!(s.records(false).unwrap(), vec![a.clone(), b.clone()]);
+        assert_eq!(s.records(true).unwrap().len(), 3);
+        let known = s.load_known().unwrap();
+        assert_eq!(known.ranges(), &[a.network.range, b.network.range]);
+        assert_eq!(s.raw(a.network.range, Registry::Apnic).unwrap().unwrap(), b"{\"x\":1}");
+        assert_eq!(s.counters().unwrap()["queries"], 7);
+        assert_eq!(s.gaps().unwrap()[0].1, GapKind::NotFound);
+        let _ = std::fs::remove_file(&p);
+    }
+
+    #[test]
+    fn seeds_survive_and_are_replaced() {
+        let p = tmp("seeds");
+        let s = Store::open_or_create(&p).unwrap();
+        assert!(s.load_plan().unwrap().is_none());
+        let plan = crate::seeds::grid(&["8.0.0.0/16".parse().unwrap()], 24).unwrap();
+        s.replace_seeds(&plan).unwrap();
+        let back = s.load_plan().unwrap().unwrap();
+        assert_eq!(back.seeds, plan.seeds);
+        assert_eq!(back.space, plan.space);
+        assert_eq!(back.info.seeds, 256);
+        let _ = std::fs::remove_file(&p);
+    }
+
+    #[test]
+    fn foreign_files_are_refused() {
+        let p = tmp("foreign");
+        std::fs::write(&p, b"this is not a database at all, just some text").unwrap();
+        let e = Store::open_read(&p).err().unwrap().to_string();
+        assert!(e.contains("not a readable ipcrawl database"), "{e}");
+        let e = Store::open_or_create(&p).err().unwrap().to_string();
+        assert!(e.contains("not a readable ipcrawl database"), "{e}");
+        // A redb file without ipcrawl's tables.
+        let _ = std::fs::remove_file(&p);
+        let db = Database::create(&p).unwrap();
+        drop(db);
+        let e = Store::open_read(&p).err().unwrap().to_string();
+        assert!(e.contains("meta table"), "{e}");
+        let missing = tmp("missing");
+        assert!(matches!(Store::open_read(&missing), Err(Error::Missing(_))));
+        let _ = std::fs::remove_file(&p);
+    }
+}
