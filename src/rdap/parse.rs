@@ -1,33 +1,1981 @@
 //! RDAP answer bytes → [`Network`]. Pure: never does I/O, never panics.
 //!
-//! STUB: the lenient parser is being written (issue 2, item 6).
+//! Real registry answers are messy (see `tests/fixtures/rdap/SOURCES.md`), so
+//! the parser reads a `serde_json::Value` and picks members by hand instead of
+//! deriving a strict schema. What it accepts and what it refuses:
+//!
+//! **Front end** (shared by [`parse_network`] and [`parse_error_body`]):
+//! bodies over [`MAX_BODY`] bytes, invalid UTF-8, an empty body and JSON nested
+//! deeper than [`MAX_DEPTH`] are refused before serde_json sees them (the depth
+//! check is a flat byte scan, so a 100k-deep `[[[[…` costs no stack). A leading
+//! UTF-8 byte-order mark is skipped. The top level must be an object.
+//!
+//! **Leniency** — accepted and normalised:
+//! - addresses zero-padded (`074.125.000.000`) or with a `/32` suffix
+//!   (`62.239.237.0/32`), via [`parse_addr_lenient`];
+//! - `objectClassName` absent (old RIPE answers); when present it must be
+//!   `ip network` (any case);
+//! - `errorCode` as a number or a string; `rdapConformance` in any shape,
+//!   `lacnic_originAutnum`/`nicbr_autnum` and every other extension are ignored;
+//! - strings where arrays are expected (`status`, `roles`), and values joined
+//!   in one string (`"technical, abuse"` → `technical`, `abuse`); roles and
+//!   status are trimmed, lower-cased and de-duplicated;
+//! - `[]` where an object is expected (vCard parameters are never read),
+//!   `null` vCard values, numbers where text is expected (`"name": 126560`);
+//! - `type`, `name`, `country`, `parentHandle` and event dates are kept as sent
+//!   (trimmed; an empty string counts as absent);
+//! - `parentHandle` that is a handle (`NET-13-0-0-0-0`), a CIDR (`200.0.0.0/8`)
+//!   or a range string (`61.160.0.0 - 61.191.255.255`): it is kept verbatim in
+//!   `parent_handle`, and `parent_range` is filled from it when it is a CIDR or
+//!   a range, otherwise from the `up` link's `href` when that ends in
+//!   `ip/a.b.c.d/len` (or a range, percent-encoded or with raw spaces). A
+//!   "parent" that does not contain the network's own range is dropped from
+//!   `parent_range` (it cannot be a parent); one equal to it is kept (AFRINIC's
+//!   placeholder names itself as parent);
+//! - `links[].rel` holding several space-separated tokens: `up_link` is the
+//!   first link having the exact token `up` (`rdap-up` is not `up`);
+//! - entities nested inside entities (ARIN) are flattened depth-first; the same
+//!   handle met twice becomes one [`Entity`] with the union of its roles (the
+//!   first name/e-mail found wins). Name is the vCard `fn`, e-mail the first
+//!   vCard `email` (a JSContact `jscard` member is read when no vCard has them);
+//! - a missing `handle` is replaced by the range string (`a.b.c.d - e.f.g.h`).
+//!
+//! **Refused** with a specific [`ParseError`]: error bodies (`errorCode`
+//! present), LACNIC "Rate Limit Notice" bodies, other object classes, IPv6
+//! (`ipVersion: "v6"` or an address with `:`), missing or unreadable
+//! `startAddress`/`endAddress`, start after end, a range that does not contain
+//! the whole queried range, and LACNIC's 2015 bug that echoes the queried
+//! address as handle, start and end of a real organisation's network.
+//!
+//! Placeholders (objects that own nothing, see [`is_placeholder`]) parse
+//! normally and come back with `placeholder: true`.
 
+use std::collections::HashMap;
 use std::fmt;
 
-use super::Network;
-use crate::prefix::Range;
+use serde_json::{Map, Value};
+
+use super::{Entity, Network};
+use crate::prefix::{fmt_addr, parse_addr_lenient, parse_range_lenient, Range};
+
+/// Largest body accepted (8 MiB); RDAP answers are kilobytes.
+pub const MAX_BODY: usize = 8 * 1024 * 1024;
+
+/// Deepest JSON nesting accepted (arrays and objects); real answers reach about 10.
+pub const MAX_DEPTH: usize = 64;
+
+/// Longest server value quoted in an error message.
+const QUOTE_MAX: usize = 80;
 
 /// Why an answer was not accepted as a network.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ParseError {
-    /// Not JSON, or not the shape of an RDAP object.
+    /// The body is larger than [`MAX_BODY`].
+    TooLarge {
+        /// Body length in bytes.
+        len: usize,
+    },
+    /// The body is empty (or only whitespace).
+    Empty,
+    /// The body is not valid UTF-8.
+    Utf8 {
+        /// Offset of the first invalid byte.
+        offset: usize,
+    },
+    /// JSON nesting deeper than [`MAX_DEPTH`].
+    TooDeep {
+        /// The limit that was passed.
+        limit: usize,
+    },
+    /// Not JSON (syntax error or truncated); serde_json's message.
     Json(String),
+    /// Valid JSON whose top level is not an object (`"array"`, `"null"`, ...).
+    NotObject(&'static str),
+    /// An RDAP error body (`errorCode` present).
+    ErrorBody {
+        /// `errorCode`, when it reads as a number 0–65535 (sent as number or string).
+        code: Option<u16>,
+        /// `title`, if any.
+        title: Option<String>,
+    },
+    /// A "Rate Limit Notice" body (LACNIC answers over-limit clients this way).
+    RateLimited,
+    /// `objectClassName` is present and is not `ip network`.
+    WrongClass(String),
+    /// An IPv6 network (`ipVersion` or an address); carries the offending value.
+    NotIpv4(String),
+    /// `startAddress` or `endAddress` is absent (the member name).
+    MissingAddress(&'static str),
+    /// `startAddress` or `endAddress` is not a readable IPv4 address.
+    BadAddress {
+        /// The member name.
+        field: &'static str,
+        /// The value as sent (JSON text for non-strings).
+        value: String,
+    },
+    /// `startAddress` is after `endAddress`.
+    Inverted {
+        /// Start address.
+        start: u32,
+        /// End address.
+        end: u32,
+    },
+    /// The answer's range does not contain the whole queried range.
+    Outside {
+        /// The answer's range.
+        range: Range,
+        /// What was asked for.
+        queried: Range,
+    },
+    /// LACNIC's 2015 bug: handle, start and end all equal the queried address
+    /// while the name is a real organisation's.
+    EchoesQuery {
+        /// The queried (and echoed) address.
+        addr: u32,
+        /// The `name` sent with it.
+        name: String,
+    },
+}
+
+/// Quotes a server value on one line, shortened to [`QUOTE_MAX`] characters.
+fn quote(s: &str) -> String {
+    if s.chars().count() > QUOTE_MAX {
+        let short: String = s.chars().take(QUOTE_MAX).collect();
+        format!("{short:?}…")
+    } else {
+        format!("{s:?}")
+    }
+}
+
+/// A range as `a.b.c.d` when it is one address, else `a.b.c.d - e.f.g.h`.
+fn show_range(r: Range) -> String {
+    if r.start == r.end {
+        fmt_addr(r.start)
+    } else {
+        r.to_string()
+    }
 }
 
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            ParseError::TooLarge { len } => {
+                write!(f, "answer too large: {len} bytes (limit {MAX_BODY})")
+            }
+            ParseError::Empty => f.write_str("empty answer body: expected an RDAP JSON object"),
+            ParseError::Utf8 { offset } => {
+                write!(f, "answer is not UTF-8: invalid byte at offset {offset}")
+            }
+            ParseError::TooDeep { limit } => {
+                write!(f, "answer nests JSON deeper than {limit} levels")
+            }
             ParseError::Json(m) => write!(f, "bad JSON: {m}"),
+            ParseError::NotObject(kind) => {
+                write!(f, "answer is a JSON {kind}: expected an RDAP object")
+            }
+            ParseError::ErrorBody { code, title } => {
+                f.write_str("registry answered with an error body: errorCode ")?;
+                match code {
+                    Some(c) => write!(f, "{c}")?,
+                    None => f.write_str("(unreadable)")?,
+                }
+                if let Some(t) = title {
+                    write!(f, " {}", quote(t))?;
+                }
+                Ok(())
+            }
+            ParseError::RateLimited => f.write_str("registry answered with a Rate Limit Notice"),
+            ParseError::WrongClass(c) => {
+                write!(
+                    f,
+                    "objectClassName is {}: expected \"ip network\"",
+                    quote(c)
+                )
+            }
+            ParseError::NotIpv4(v) => write!(f, "not an IPv4 network: {}", quote(v)),
+            ParseError::MissingAddress(field) => write!(f, "answer has no {field}"),
+            ParseError::BadAddress { field, value } => {
+                write!(f, "{field} {} is not an IPv4 address", quote(value))
+            }
+            ParseError::Inverted { start, end } => write!(
+                f,
+                "startAddress {} is after endAddress {}",
+                fmt_addr(*start),
+                fmt_addr(*end)
+            ),
+            ParseError::Outside { range, queried } => write!(
+                f,
+                "answer range {range} does not contain the query {}",
+                show_range(*queried)
+            ),
+            ParseError::EchoesQuery { addr, name } => write!(
+                f,
+                "answer echoes the query: handle, startAddress and endAddress are all {} (name {})",
+                fmt_addr(*addr),
+                quote(name)
+            ),
         }
     }
 }
 
 impl std::error::Error for ParseError {}
 
-/// Parses one `ip network` answer to a query for `queried`.
+/// An RDAP error body (RFC 9083 §6), read leniently.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorBody {
+    /// `errorCode` as a number, whether sent as number or string; `None` when
+    /// present but unreadable.
+    pub code: Option<u16>,
+    /// `title`, trimmed.
+    pub title: Option<String>,
+    /// `description` lines joined with a space.
+    pub description: Option<String>,
+}
+
+/// Reads an RDAP error body. `None` unless the body is a JSON object with an
+/// `errorCode` member (and passes the size, UTF-8 and depth limits).
+pub fn parse_error_body(body: &[u8]) -> Option<ErrorBody> {
+    let root = decode(body).ok()?;
+    let code = root.get("errorCode")?;
+    Some(ErrorBody {
+        code: error_code(code),
+        title: root.get("title").and_then(text),
+        description: root.get("description").and_then(|d| {
+            let lines = texts(d);
+            (!lines.is_empty()).then(|| lines.join(" "))
+        }),
+    })
+}
+
+/// Whether the body is (or carries) LACNIC's "Rate Limit Notice", matched
+/// case-insensitively on the raw bytes, JSON or not. One pass, no allocation.
+pub fn is_rate_limit_notice(body: &[u8]) -> bool {
+    const NEEDLE: &[u8] = b"rate limit notice";
+    // Compare only where an `r`/`R` starts a candidate: one cheap test per byte.
+    for (i, &b) in body.iter().enumerate() {
+        if b | 0x20 == b'r'
+            && body
+                .get(i..i + NEEDLE.len())
+                .is_some_and(|w| w.eq_ignore_ascii_case(NEEDLE))
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// Whether a network is a registry placeholder that owns nothing: a known
+/// placeholder name or handle (case-insensitive: `RIPE-NCC-MANAGED-ADDRESS-BLOCK`,
+/// `NON-RIPE-NCC-MANAGED-ADDRESS-BLOCK`, `IANA-BLOCK`, `IANA-BLK`, `APNIC-AP`,
+/// `ORG-IANA1-AFRINIC`, `ERX-NETBLOCK`, anything starting `STUB-`), the whole
+/// space 0.0.0.0/0, or an `administrative` status.
+pub fn is_placeholder(name: Option<&str>, handle: &str, range: Range, status: &[String]) -> bool {
+    const NAMES: [&str; 7] = [
+        "RIPE-NCC-MANAGED-ADDRESS-BLOCK",
+        "NON-RIPE-NCC-MANAGED-ADDRESS-BLOCK",
+        "IANA-BLOCK",
+        "IANA-BLK",
+        "APNIC-AP",
+        "ORG-IANA1-AFRINIC",
+        "ERX-NETBLOCK",
+    ];
+    let known = |s: &str| {
+        let s = s.trim();
+        NAMES.iter().any(|n| s.eq_ignore_ascii_case(n))
+            || s.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("STUB-"))
+    };
+    name.is_some_and(known)
+        || known(handle)
+        || range == Range::ALL
+        || status
+            .iter()
+            .any(|s| s.trim().eq_ignore_ascii_case("administrative"))
+}
+
+/// Parses one `ip network` answer to a query for `queried` (a single address
+/// is a one-address range; an `ip/{prefix}/{len}` query passes the prefix's
+/// range). See the module documentation for what is accepted and refused.
 pub fn parse_network(body: &[u8], queried: Range) -> Result<Network, ParseError> {
-    let _ = (body, queried);
-    Err(ParseError::Json("parser not written yet".into()))
+    match parse_inner(body, queried) {
+        Ok(n) => Ok(n),
+        Err(e @ ParseError::TooLarge { .. }) => Err(e),
+        Err(e) => {
+            if is_rate_limit_notice(body) {
+                Err(ParseError::RateLimited)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+fn parse_inner(body: &[u8], queried: Range) -> Result<Network, ParseError> {
+    let root = decode(body)?;
+
+    if let Some(code) = root.get("errorCode") {
+        return Err(ParseError::ErrorBody {
+            code: error_code(code),
+            title: root.get("title").and_then(text),
+        });
+    }
+    if let Some(class) = root.get("objectClassName") {
+        let ok = class
+            .as_str()
+            .is_some_and(|c| c.trim().eq_ignore_ascii_case("ip network"));
+        if !ok {
+            return Err(ParseError::WrongClass(raw_text(class)));
+        }
+    }
+    if let Some(v) = root.get("ipVersion").and_then(text) {
+        if v.eq_ignore_ascii_case("v6") || v == "6" {
+            return Err(ParseError::NotIpv4(format!("ipVersion {v}")));
+        }
+    }
+    let start = address(&root, "startAddress")?;
+    let end = address(&root, "endAddress")?;
+    let range = Range::new(start, end).ok_or(ParseError::Inverted { start, end })?;
+
+    let name = root.get("name").and_then(text);
+    let handle = root
+        .get("handle")
+        .and_then(text)
+        .unwrap_or_else(|| range.to_string());
+
+    // LACNIC 2015: the query echoed as a one-address "network" of a real org.
+    if queried.start == queried.end && range == queried {
+        let handle_is_addr = !handle.contains(['/', '-'])
+            && parse_addr_lenient(&handle).is_some_and(|a| a == queried.start);
+        if let Some(n) = &name {
+            if handle_is_addr && parse_range_lenient(n).is_none() {
+                return Err(ParseError::EchoesQuery {
+                    addr: queried.start,
+                    name: n.clone(),
+                });
+            }
+        }
+    }
+    if !range.contains_range(&queried) {
+        return Err(ParseError::Outside { range, queried });
+    }
+
+    let status: Vec<String> = root.get("status").map(split_lower).unwrap_or_default();
+    let parent_handle = root.get("parentHandle").and_then(text);
+    let up_link = up_link(&root);
+    let parent_range = parent_handle
+        .as_deref()
+        .and_then(range_from_handle)
+        .or_else(|| up_link.as_deref().and_then(range_from_href))
+        .filter(|p| p.contains_range(&range));
+    let (registration, last_changed) = events(&root);
+    let placeholder = is_placeholder(name.as_deref(), &handle, range, &status);
+
+    Ok(Network {
+        handle,
+        range,
+        name,
+        net_type: root.get("type").and_then(text),
+        country: root.get("country").and_then(text),
+        parent_handle,
+        parent_range,
+        up_link,
+        status,
+        entities: entities(&root),
+        registration,
+        last_changed,
+        placeholder,
+    })
+}
+
+/// Size, UTF-8, emptiness and depth checks, then JSON; the top level must be an object.
+fn decode(body: &[u8]) -> Result<Map<String, Value>, ParseError> {
+    if body.len() > MAX_BODY {
+        return Err(ParseError::TooLarge { len: body.len() });
+    }
+    let text = std::str::from_utf8(body).map_err(|e| ParseError::Utf8 {
+        offset: e.valid_up_to(),
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim().is_empty() {
+        return Err(ParseError::Empty);
+    }
+    check_depth(text.as_bytes(), MAX_DEPTH)?;
+    let value: Value = serde_json::from_str(text).map_err(|e| ParseError::Json(e.to_string()))?;
+    match value {
+        Value::Object(m) => Ok(m),
+        Value::Array(_) => Err(ParseError::NotObject("array")),
+        Value::Null => Err(ParseError::NotObject("null")),
+        Value::Bool(_) => Err(ParseError::NotObject("boolean")),
+        Value::Number(_) => Err(ParseError::NotObject("number")),
+        Value::String(_) => Err(ParseError::NotObject("string")),
+    }
+}
+
+/// Refuses nesting deeper than `limit` with a flat scan (strings and escapes
+/// are skipped), so hostile depth never reaches a recursive parser.
+fn check_depth(bytes: &[u8], limit: usize) -> Result<(), ParseError> {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in bytes {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return Err(ParseError::TooDeep { limit });
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// A string (trimmed) or a number as text; `None` for anything else or an empty string.
+fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => {
+            let t = s.trim();
+            (!t.is_empty()).then(|| t.to_string())
+        }
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// A value as text for error messages: the string itself, or its JSON.
+fn raw_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Every text in a string or an array of strings (other elements skipped).
+fn texts(v: &Value) -> Vec<String> {
+    match v {
+        Value::Array(items) => items.iter().filter_map(text).collect(),
+        other => text(other).into_iter().collect(),
+    }
+}
+
+/// [`texts`], each split on commas, trimmed, lower-cased, empty and repeated ones dropped.
+fn split_lower(v: &Value) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for t in texts(v) {
+        for part in t.split(',') {
+            let p = part.trim().to_lowercase();
+            if !p.is_empty() && !out.contains(&p) {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// `errorCode` as a number, sent as a number or a string.
+fn error_code(v: &Value) -> Option<u16> {
+    match v {
+        Value::Number(n) => n.as_u64().and_then(|c| u16::try_from(c).ok()),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// `startAddress` / `endAddress`, leniently.
+fn address(root: &Map<String, Value>, field: &'static str) -> Result<u32, ParseError> {
+    let v = root.get(field).ok_or(ParseError::MissingAddress(field))?;
+    if v.is_null() {
+        return Err(ParseError::MissingAddress(field));
+    }
+    let raw = raw_text(v);
+    if raw.contains(':') {
+        return Err(ParseError::NotIpv4(format!("{field} {raw}")));
+    }
+    v.as_str()
+        .and_then(parse_addr_lenient)
+        .ok_or(ParseError::BadAddress { field, value: raw })
+}
+
+/// A `parentHandle` read as a range, when it is a CIDR or a range string.
+fn range_from_handle(h: &str) -> Option<Range> {
+    if h.contains(['/', '-']) {
+        parse_range_lenient(h)
+    } else {
+        None
+    }
+}
+
+/// The range named by a link ending in `ip/a.b.c.d/len` (or `ip/a.b.c.d - e.f.g.h`),
+/// percent-encoded or not; query string and fragment ignored.
+fn range_from_href(href: &str) -> Option<Range> {
+    let path = href.split(['?', '#']).next().unwrap_or(href);
+    let path = path
+        .replace("%2F", "/")
+        .replace("%2f", "/")
+        .replace("%20", " ");
+    let tail = path.get(path.rfind("ip/")? + 3..)?;
+    range_from_handle(tail)
+}
+
+/// The `href` of the first link whose `rel` has the exact token `up`.
+fn up_link(root: &Map<String, Value>) -> Option<String> {
+    let links = root.get("links")?.as_array()?;
+    links.iter().find_map(|l| {
+        let l = l.as_object()?;
+        let rel = l.get("rel")?.as_str()?;
+        if rel.split_whitespace().any(|t| t.eq_ignore_ascii_case("up")) {
+            l.get("href").and_then(text)
+        } else {
+            None
+        }
+    })
+}
+
+/// (`registration`, `last changed`) event dates as sent; the first of each wins.
+fn events(root: &Map<String, Value>) -> (Option<String>, Option<String>) {
+    let mut registration = None;
+    let mut last_changed = None;
+    let Some(events) = root.get("events").and_then(Value::as_array) else {
+        return (None, None);
+    };
+    for e in events.iter().filter_map(Value::as_object) {
+        let Some(action) = e.get("eventAction").and_then(text) else {
+            continue;
+        };
+        let date = e.get("eventDate").and_then(text);
+        let action = action.to_lowercase().replace('_', " ");
+        match action.as_str() {
+            "registration" if registration.is_none() => registration = date,
+            "last changed" if last_changed.is_none() => last_changed = date,
+            _ => {}
+        }
+    }
+    (registration, last_changed)
+}
+
+/// All entities, nested ones flattened depth-first, same handles merged.
+fn entities(root: &Map<String, Value>) -> Vec<Entity> {
+    let mut out: Vec<Entity> = Vec::new();
+    let mut by_handle: HashMap<String, usize> = HashMap::new();
+    let mut stack: Vec<&Value> = Vec::new();
+    if let Some(top) = root.get("entities").and_then(Value::as_array) {
+        stack.extend(top.iter().rev());
+    }
+    while let Some(v) = stack.pop() {
+        let Some(obj) = v.as_object() else { continue };
+        if let Some(kids) = obj.get("entities").and_then(Value::as_array) {
+            stack.extend(kids.iter().rev());
+        }
+        let e = entity(obj);
+        let slot = e.handle.as_ref().and_then(|h| by_handle.get(h).copied());
+        if let Some(known) = slot.and_then(|i| out.get_mut(i)) {
+            for r in e.roles {
+                if !known.roles.contains(&r) {
+                    known.roles.push(r);
+                }
+            }
+            if known.name.is_none() {
+                known.name = e.name;
+            }
+            if known.email.is_none() {
+                known.email = e.email;
+            }
+        } else {
+            if let Some(h) = &e.handle {
+                by_handle.insert(h.clone(), out.len());
+            }
+            out.push(e);
+        }
+    }
+    out
+}
+
+/// One entity object (its nested entities are handled by the caller).
+fn entity(obj: &Map<String, Value>) -> Entity {
+    let (mut name, mut email) = vcard(obj);
+    if name.is_none() || email.is_none() {
+        let (jn, je) = jscard(obj);
+        name = name.or(jn);
+        email = email.or(je);
+    }
+    Entity {
+        handle: obj.get("handle").and_then(text),
+        roles: obj.get("roles").map(split_lower).unwrap_or_default(),
+        name,
+        email,
+    }
+}
+
+/// Text of a vCard property value: a string, or the first string of a structured value.
+fn vcard_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Array(parts) => parts.iter().find_map(text),
+        other => text(other),
+    }
+}
+
+/// (`fn`, first `email`) of a jCard `vcardArray` (`["vcard", [[name, params, type, value], ...]]`).
+fn vcard(obj: &Map<String, Value>) -> (Option<String>, Option<String>) {
+    let mut name = None;
+    let mut email = None;
+    let props = obj
+        .get("vcardArray")
+        .and_then(Value::as_array)
+        .and_then(|a| a.get(1))
+        .and_then(Value::as_array);
+    for p in props.into_iter().flatten().filter_map(Value::as_array) {
+        let Some(prop) = p.first().and_then(Value::as_str) else {
+            continue;
+        };
+        let value = p.get(3).and_then(vcard_text);
+        if prop.eq_ignore_ascii_case("fn") {
+            if name.is_none() {
+                name = value;
+            }
+        } else if prop.eq_ignore_ascii_case("email") && email.is_none() {
+            email = value;
+        }
+    }
+    (name, email)
+}
+
+/// (name, first e-mail) of a JSContact card (`jscard`, RFC 9553), when a server sends one.
+fn jscard(obj: &Map<String, Value>) -> (Option<String>, Option<String>) {
+    let Some(card) = obj.get("jscard").and_then(Value::as_object) else {
+        return (None, None);
+    };
+    let name = card
+        .get("name")
+        .and_then(|n| n.get("full"))
+        .and_then(text)
+        .or_else(|| card.get("fullName").and_then(text));
+    let email = card
+        .get("emails")
+        .and_then(Value::as_object)
+        .and_then(|m| m.values().find_map(|e| e.get("address").and_then(text)));
+    (name, email)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    macro_rules! fixture {
+        ($path:literal) => {
+            include_bytes!(concat!("../../tests/fixtures/rdap/", $path)).as_slice()
+        };
+    }
+
+    /// A query: one address or a CIDR / range.
+    fn q(s: &str) -> Range {
+        parse_range_lenient(s).unwrap()
+    }
+
+    fn ok(body: &[u8], query: &str) -> Network {
+        parse_network(body, q(query)).unwrap_or_else(|e| panic!("{query}: {e}"))
+    }
+
+    fn err(body: &[u8], query: &str) -> ParseError {
+        match parse_network(body, q(query)) {
+            Ok(n) => panic!("{query}: accepted {n:?}"),
+            Err(e) => e,
+        }
+    }
+
+    fn cidrs(n: &Network) -> Vec<String> {
+        n.range.to_cidrs().iter().map(ToString::to_string).collect()
+    }
+
+    fn range_str(r: Option<Range>) -> Option<String> {
+        r.map(|r| r.to_string())
+    }
+
+    fn ent<'a>(n: &'a Network, handle: &str) -> &'a Entity {
+        n.entities
+            .iter()
+            .find(|e| e.handle.as_deref() == Some(handle))
+            .unwrap_or_else(|| panic!("no entity {handle} in {:?}", n.entities))
+    }
+
+    /// `Some(owned)`, for comparing optional fields.
+    #[allow(clippy::unnecessary_wraps)]
+    fn s(v: &str) -> Option<String> {
+        Some(v.to_string())
+    }
+
+    fn roles(e: &Entity) -> Vec<&str> {
+        e.roles.iter().map(String::as_str).collect()
+    }
+
+    // ---------------------------------------------------------------- ARIN
+
+    #[test]
+    fn arin_3_3_3_3() {
+        let n = ok(fixture!("arin/arin-3.3.3.3.json"), "3.3.3.3");
+        assert_eq!(n.range.to_string(), "3.0.0.0 - 3.127.255.255");
+        assert_eq!(cidrs(&n), ["3.0.0.0/9"]);
+        assert_eq!(n.handle, "NET-3-0-0-0-1");
+        assert_eq!(n.name, s("AT-88-Z"));
+        assert_eq!(n.net_type, s("DIRECT ALLOCATION"));
+        assert_eq!(n.country, None, "ARIN networks carry no country");
+        assert_eq!(n.parent_handle, s("NET-3-0-0-0-0"));
+        assert_eq!(n.parent_range, None);
+        assert_eq!(n.up_link, None);
+        assert_eq!(n.status, ["active"]);
+        assert_eq!(n.registration, s("2017-12-20T15:57:53-05:00"));
+        assert_eq!(n.last_changed, s("2018-03-30T09:56:01-04:00"));
+        // Nested under the registrant, flattened.
+        assert_eq!(n.entities.len(), 6);
+        assert_eq!(n.entities[0].handle, s("AT-88-Z"));
+        assert_eq!(n.entities[0].name, s("Amazon Technologies Inc."));
+        let abuse = ent(&n, "AEA8-ARIN");
+        assert_eq!(roles(abuse), ["abuse"]);
+        assert_eq!(abuse.email, s("abuse@amazonaws.com"));
+        assert!(!n.placeholder);
+    }
+
+    #[test]
+    fn arin_13_64_is_three_cidrs() {
+        let n = ok(fixture!("arin/arin-13.64.0.0.json"), "13.104.0.0");
+        assert_eq!(n.range.to_string(), "13.64.0.0 - 13.107.255.255");
+        assert_eq!(cidrs(&n), ["13.64.0.0/11", "13.96.0.0/13", "13.104.0.0/14"]);
+        assert_eq!(n.handle, "NET-13-64-0-0-1");
+        assert_eq!(n.name, s("MSFT"));
+        assert_eq!(n.net_type, s("DIRECT ALLOCATION"));
+        assert_eq!(n.country, None);
+        assert_eq!(n.parent_handle, s("NET-13-0-0-0-0"));
+        assert_eq!(n.parent_range, None);
+        assert_eq!(n.registration, s("2015-03-26T13:58:18-04:00"));
+        let e = ent(&n, "IPHOS5-ARIN");
+        assert_eq!(roles(e), ["administrative", "technical"]);
+        assert_eq!(e.email, s("iphostmaster@microsoft.com"));
+        assert_eq!(ent(&n, "MAC74-ARIN").email, s("abuse@microsoft.com"));
+        assert!(!n.placeholder);
+        // Any address of the range, or a prefix inside it, is a fitting query.
+        ok(fixture!("arin/arin-13.64.0.0.json"), "13.64.0.0/11");
+        ok(fixture!("arin/arin-13.64.0.0.json"), "13.107.255.255");
+    }
+
+    #[test]
+    fn arin_192_198_merges_repeated_entity() {
+        let n = ok(fixture!("arin/arin-192.198.0.0.json"), "192.198.0.0");
+        assert_eq!(n.range.to_string(), "192.198.0.0 - 192.198.3.255");
+        assert_eq!(cidrs(&n), ["192.198.0.0/22"]);
+        assert_eq!(n.handle, "NET-192-198-0-0-1");
+        assert_eq!(n.name, s("RADIOLINK-ARIN-1"));
+        assert_eq!(n.net_type, s("DIRECT ALLOCATION"));
+        assert_eq!(n.country, None);
+        assert_eq!(n.parent_handle, s("NET-192-0-0-0-0"));
+        assert_eq!(n.registration, s("2013-01-31T18:11:17-05:00"));
+        // PETSI-ARIN appears nested and at top level: one entity.
+        assert_eq!(n.entities.len(), 2);
+        let e = ent(&n, "PETSI-ARIN");
+        assert_eq!(roles(e), ["noc", "technical", "administrative", "abuse"]);
+        assert_eq!(e.email, s("daniel.petsinger@radiolinkinternet.com"));
+        assert_eq!(ent(&n, "DP-41").name, s("Radio Link Internet"));
+        assert!(!n.placeholder);
+    }
+
+    #[test]
+    fn arin_206_41_110() {
+        let n = ok(fixture!("arin/arin-206.41.110.0.json"), "206.41.110.0");
+        assert_eq!(n.range.to_string(), "206.41.110.0 - 206.41.110.255");
+        assert_eq!(cidrs(&n), ["206.41.110.0/24"]);
+        assert_eq!(n.handle, "NET-206-41-110-0-1");
+        assert_eq!(n.name, s("CHIX"));
+        assert_eq!(n.net_type, s("DIRECT ALLOCATION"));
+        assert_eq!(n.country, None);
+        assert_eq!(n.parent_handle, s("NET-206-0-0-0-0"));
+        assert_eq!(n.registration, s("2014-10-17T18:32:20-04:00"));
+        assert_eq!(n.last_changed, s("2021-12-14T20:28:45-05:00"));
+        let e = ent(&n, "UIE-ARIN");
+        assert_eq!(roles(e), ["abuse", "noc", "technical"]);
+        assert_eq!(e.email, s("neteng@unitedix.net"));
+        assert_eq!(n.entities.len(), 5);
+        assert!(!n.placeholder);
+    }
+
+    #[test]
+    fn arin_zero_padded_2015() {
+        let n = ok(
+            fixture!("arin/arin-74.125.225.229-2015.json"),
+            "74.125.225.229",
+        );
+        assert_eq!(n.range.to_string(), "74.125.0.0 - 74.125.255.255");
+        assert_eq!(cidrs(&n), ["74.125.0.0/16"]);
+        assert_eq!(n.handle, "NET-74-125-0-0-1");
+        assert_eq!(n.name, s("GOOGLE"));
+        assert_eq!(n.net_type, None);
+        assert_eq!(n.country, None);
+        assert!(n.status.is_empty());
+        assert_eq!(n.parent_handle, s("NET-74-0-0-0-0"));
+        assert_eq!(n.registration, s("2007-03-13T12:09:54-04:00"));
+        let e = ent(&n, "ZG39-ARIN");
+        assert_eq!(roles(e), ["abuse", "administrative", "technical"]);
+        assert_eq!(e.email, s("arin-contact@google.com"));
+        assert!(!n.placeholder);
+    }
+
+    #[test]
+    fn arin_zero_padded_2017_not_one_cidr() {
+        let n = ok(
+            fixture!("arin/arin-108.45.128.208-2017-12-19.json"),
+            "108.45.128.208",
+        );
+        assert_eq!(n.range.to_string(), "108.0.0.0 - 108.57.255.255");
+        assert_eq!(
+            cidrs(&n),
+            [
+                "108.0.0.0/11",
+                "108.32.0.0/12",
+                "108.48.0.0/13",
+                "108.56.0.0/15"
+            ]
+        );
+        assert_eq!(n.handle, "NET-108-0-0-0-1");
+        assert_eq!(n.name, s("VIS-BLOCK"));
+        assert_eq!(n.net_type, None);
+        assert_eq!(n.country, None);
+        assert_eq!(n.parent_handle, s("NET-108-0-0-0-0"));
+        assert_eq!(n.registration, s("2009-06-05T13:53:22-04:00"));
+        assert_eq!(n.last_changed, s("2016-08-18T12:59:19-04:00"));
+        assert_eq!(ent(&n, "ABUSE5603-ARIN").email, s("abuse@verizon.net"));
+        assert_eq!(roles(ent(&n, "OA12-ARIN")), ["noc"]);
+        assert_eq!(n.entities.len(), 7);
+        assert!(!n.placeholder);
+    }
+
+    // ---------------------------------------------------------------- RIPE
+
+    #[test]
+    fn ripe_193_0_6_139() {
+        let n = ok(fixture!("ripe/ripe-193.0.6.139.json"), "193.0.6.139");
+        assert_eq!(n.range.to_string(), "193.0.0.0 - 193.0.7.255");
+        assert_eq!(cidrs(&n), ["193.0.0.0/21"]);
+        assert_eq!(n.handle, "193.0.0.0 - 193.0.7.255");
+        assert_eq!(n.name, s("RIPE-NCC"));
+        assert_eq!(n.net_type, s("ASSIGNED PA"));
+        assert_eq!(n.country, s("NL"));
+        assert_eq!(n.parent_handle, s("193.0.0.0 - 193.0.23.255"));
+        assert_eq!(range_str(n.parent_range), s("193.0.0.0 - 193.0.23.255"));
+        assert_eq!(n.registration, None);
+        assert_eq!(n.last_changed, s("2017-12-04T15:42:31Z"));
+        // OPS4-RIPE: technical at top level, abuse (with the e-mail) later.
+        let e = ent(&n, "OPS4-RIPE");
+        assert_eq!(roles(e), ["technical", "abuse"]);
+        assert_eq!(e.email, s("ops@ripe.net"));
+        assert_eq!(e.name, s("RIPE NCC Operations"));
+        assert!(!n.placeholder);
+    }
+
+    #[test]
+    fn ripe_130_59_legacy_root_parent() {
+        let n = ok(fixture!("ripe/ripe-130.59.31.80.json"), "130.59.31.80");
+        assert_eq!(n.range.to_string(), "130.59.0.0 - 130.59.255.255");
+        assert_eq!(cidrs(&n), ["130.59.0.0/16"]);
+        assert_eq!(n.handle, "130.59.0.0 - 130.59.255.255");
+        assert_eq!(n.name, s("SWITCH-LAN"));
+        assert_eq!(n.net_type, s("LEGACY"));
+        assert_eq!(n.country, s("CH"));
+        assert_eq!(n.parent_handle, s("0.0.0.0 - 255.255.255.255"));
+        assert_eq!(n.parent_range, Some(Range::ALL));
+        assert_eq!(n.last_changed, s("2021-10-19T07:12:42Z"));
+        let e = ent(&n, "AR31930-RIPE");
+        assert_eq!(roles(e), ["abuse"]);
+        assert_eq!(e.email, s("abuse@switch.ch"));
+        // The parent is the root placeholder; the network itself is not one.
+        assert!(!n.placeholder);
+    }
+
+    #[test]
+    fn ripe_slash32_addresses_2015() {
+        let n = ok(fixture!("ripe/ripe-62.239.237.1-2015.json"), "62.239.237.1");
+        assert_eq!(n.range.to_string(), "62.239.237.0 - 62.239.237.255");
+        assert_eq!(cidrs(&n), ["62.239.237.0/24"]);
+        assert_eq!(n.handle, "62.239.237.0 - 62.239.237.255");
+        assert_eq!(n.name, s("BT-CORPORATE"));
+        assert_eq!(n.net_type, s("ASSIGNED PA"));
+        assert_eq!(n.country, s("GB"));
+        assert_eq!(n.parent_handle, None);
+        assert_eq!(n.parent_range, None);
+        assert_eq!(n.last_changed, s("2008-08-14T16:54:30Z"));
+        assert_eq!(ent(&n, "BTCR3-RIPE").email, s("zzdnsr@bt.com"));
+        assert_eq!(
+            roles(ent(&n, "BCER1-RIPE")),
+            ["administrative", "technical"]
+        );
+        assert!(!n.placeholder);
+    }
+
+    #[test]
+    fn ripe_slash32_both_ends_netname_parent_null_adr_2018() {
+        let n = ok(
+            fixture!("ripe/ripe-194.85.61.205-2018-02-13.json"),
+            "194.85.61.205",
+        );
+        assert_eq!(n.range.to_string(), "194.85.61.0 - 194.85.61.255");
+        assert_eq!(cidrs(&n), ["194.85.61.0/24"]);
+        assert_eq!(n.handle, "194.85.61.0 - 194.85.61.255");
+        assert_eq!(n.name, s("RU-NCC-NET"));
+        assert_eq!(n.net_type, s("ASSIGNED PA"));
+        assert_eq!(n.country, s("RU"));
+        assert_eq!(n.parent_handle, s("RU-ROSNIIROS-194-85"));
+        assert_eq!(n.parent_range, None, "a netname is not a range");
+        assert_eq!(n.last_changed, s("2015-08-04T08:50:07Z"));
+        let e = ent(&n, "RR-ORG");
+        assert_eq!(roles(e), ["abuse"]);
+        assert_eq!(e.email, s("ip-reg@ripn.net"));
+        assert_eq!(e.name, s("ROSNIIROS Registry"));
+        assert!(!n.placeholder);
+    }
+
+    #[test]
+    fn ripe_2026_unaligned_multi_token_rel() {
+        let n = ok(fixture!("ripe/ripe-88.208.1.1-2026.json"), "88.208.1.1");
+        assert_eq!(n.range.to_string(), "88.208.0.0 - 88.208.2.127");
+        assert_eq!(cidrs(&n), ["88.208.0.0/23", "88.208.2.0/25"]);
+        assert_eq!(n.handle, "88.208.0.0 - 88.208.2.127");
+        assert_eq!(n.name, s("ADVANCEDHOSTERS-MNT"));
+        assert_eq!(n.net_type, s("ASSIGNED PA"));
+        assert_eq!(n.country, s("NL"));
+        assert_eq!(n.parent_handle, s("88.208.0.0 - 88.208.63.255"));
+        assert_eq!(range_str(n.parent_range), s("88.208.0.0 - 88.208.63.255"));
+        assert_eq!(n.up_link, None, "`rdap-up` is not the `up` relation");
+        assert_eq!(n.status, ["active"]);
+        assert_eq!(n.registration, s("2014-07-28T08:31:45Z"));
+        assert_eq!(n.last_changed, s("2015-03-31T08:16:18Z"));
+        let e = ent(&n, "DGGB1-RIPE");
+        assert_eq!(roles(e), ["abuse"]);
+        assert_eq!(e.email, s("abuse@datawebglobalgroup.com"));
+        assert_eq!(roles(ent(&n, "ADVANCEDHOSTERS-MNT")), ["registrant"]);
+        assert!(!n.placeholder);
+    }
+
+    // --------------------------------------------------------------- APNIC
+
+    fn assert_apnic_labs(n: &Network) {
+        assert_eq!(n.range.to_string(), "1.1.1.0 - 1.1.1.255");
+        assert_eq!(cidrs(n), ["1.1.1.0/24"]);
+        assert_eq!(n.handle, "1.1.1.0 - 1.1.1.255");
+        assert_eq!(n.name, s("APNIC-LABS"));
+        assert_eq!(n.net_type, s("ASSIGNED PORTABLE"));
+        assert_eq!(n.country, s("AU"));
+        assert_eq!(n.parent_handle, None);
+        assert_eq!(n.parent_range, None);
+        assert_eq!(roles(ent(n, "IRT-APNICRANDNET-AU")), ["abuse"]);
+        assert!(!n.placeholder);
+    }
+
+    #[test]
+    fn apnic_1_1_1_2024_address_and_prefix_queries() {
+        for (body, query) in [
+            (fixture!("apnic/apnic-1.1.1.1-2024-07-26.json"), "1.1.1.1"),
+            (
+                fixture!("apnic/apnic-1.1.1.0_24-2024-07-26.json"),
+                "1.1.1.0/24",
+            ),
+        ] {
+            let n = ok(body, query);
+            assert_apnic_labs(&n);
+            assert_eq!(n.status, ["active"]);
+            assert_eq!(n.registration, s("2011-08-10T23:12:35Z"));
+            assert_eq!(n.last_changed, s("2023-04-26T22:57:58Z"));
+            let e = ent(&n, "AIC3-AP");
+            assert_eq!(roles(e), ["technical", "administrative"]);
+            assert_eq!(e.email, s("research@apnic.net"));
+            assert_eq!(
+                ent(&n, "IRT-APNICRANDNET-AU").email,
+                s("helpdesk@apnic.net")
+            );
+        }
+    }
+
+    #[test]
+    fn apnic_1_1_1_2020_no_status_no_registration() {
+        let n = ok(fixture!("apnic/apnic-1.1.1.1-2020.json"), "1.1.1.1");
+        assert_apnic_labs(&n);
+        assert!(n.status.is_empty());
+        assert_eq!(n.registration, None);
+        assert_eq!(n.last_changed, s("2018-03-30T01:51:28Z"));
+        assert_eq!(ent(&n, "IRT-APNICRANDNET-AU").email, s("abuse@apnic.net"));
+    }
+
+    #[test]
+    fn apnic_1_1_1_2021_one_line() {
+        for (body, query) in [
+            (fixture!("apnic/apnic-1.1.1.1-2021-06-09.json"), "1.1.1.1"),
+            (
+                fixture!("apnic/apnic-1.1.1.0_24-2021-06-09.json"),
+                "1.1.1.0/24",
+            ),
+        ] {
+            let n = ok(body, query);
+            assert_apnic_labs(&n);
+            assert!(n.status.is_empty());
+            assert_eq!(n.registration, None);
+            assert_eq!(n.last_changed, s("2020-07-15T13:10:57Z"));
+            let e = ent(&n, "AR302-AP");
+            assert_eq!(roles(e), ["administrative", "technical"]);
+            assert_eq!(e.name, s("APNIC RESEARCH"));
+        }
+    }
+
+    #[test]
+    fn apnic_210_107_parent_range_and_up_link() {
+        let n = ok(
+            fixture!("apnic/apnic-210.107.73.73-2015.json"),
+            "210.107.73.73",
+        );
+        assert_eq!(n.range.to_string(), "210.107.0.0 - 210.107.127.255");
+        assert_eq!(cidrs(&n), ["210.107.0.0/17"]);
+        assert_eq!(n.handle, "210.107.0.0 - 210.107.127.255");
+        assert_eq!(n.name, s("BORANET-NET-210-107"));
+        assert_eq!(n.net_type, s("ALLOCATED PORTABLE"));
+        assert_eq!(n.country, s("KR"));
+        assert_eq!(n.parent_handle, s("210.0.0.0 - 210.255.255.255"));
+        assert_eq!(range_str(n.parent_range), s("210.0.0.0 - 210.255.255.255"));
+        assert_eq!(n.up_link, s("http://rdap.apnic.net/ip/210.0.0.0/8"));
+        assert_eq!(n.registration, None);
+        assert_eq!(n.last_changed, s("2015-08-26T01:25:35Z"));
+        let e = ent(&n, "IRT-KRNIC-KR");
+        assert_eq!(roles(e), ["abuse"]);
+        assert_eq!(e.email, s("hostmaster@nic.or.kr"));
+        assert!(!n.placeholder);
+    }
+
+    #[test]
+    fn apnic_61_181_2018() {
+        let n = ok(fixture!("apnic/apnic-61.181.2.38-2018.json"), "61.181.2.38");
+        assert_eq!(n.range.to_string(), "61.181.0.0 - 61.181.255.255");
+        assert_eq!(cidrs(&n), ["61.181.0.0/16"]);
+        assert_eq!(n.handle, "61.181.0.0 - 61.181.255.255");
+        assert_eq!(n.name, s("UNICOM-TJ"));
+        assert_eq!(n.net_type, s("ALLOCATED PORTABLE"));
+        assert_eq!(n.country, s("CN"));
+        assert_eq!(n.parent_handle, s("61.160.0.0 - 61.191.255.255"));
+        assert_eq!(range_str(n.parent_range), s("61.160.0.0 - 61.191.255.255"));
+        assert_eq!(n.up_link, s("https://rdap.apnic.net/ip/61.160.0.0/11"));
+        assert_eq!(n.registration, None);
+        assert_eq!(n.last_changed, s("2013-08-08T23:08:24Z"));
+        let e = ent(&n, "HZ19-AP");
+        assert_eq!(roles(e), ["technical"]);
+        assert_eq!(e.name, s("huang zheng"));
+        assert_eq!(e.email, s("tj-ipaddr3@chinaunicom.cn"));
+        assert!(!n.placeholder);
+    }
+
+    #[test]
+    fn apnic_iana_block_placeholder() {
+        let n = ok(
+            fixture!("apnic/apnic-IANA-BLOCK-placeholder.from-history.json"),
+            "101.203.88.0/24",
+        );
+        assert_eq!(n.range, Range::ALL);
+        assert_eq!(cidrs(&n), ["0.0.0.0/0"]);
+        assert_eq!(n.handle, "0.0.0.0 - 255.255.255.255");
+        assert_eq!(n.name, s("IANA-BLOCK"));
+        assert_eq!(n.net_type, s("ALLOCATED PORTABLE"));
+        assert_eq!(n.country, s("AU"));
+        assert_eq!(n.parent_handle, None);
+        assert_eq!(n.registration, s("2018-02-06T08:07:12Z"));
+        assert_eq!(n.last_changed, s("2008-09-04T06:51:49Z"));
+        let e = ent(&n, "IANA1-AP");
+        assert_eq!(roles(e), ["technical", "administrative"]);
+        assert_eq!(e.email, None);
+        assert!(n.placeholder);
+    }
+
+    #[test]
+    fn apnic_ap_slash8_placeholder() {
+        let n = ok(
+            fixture!("apnic/apnic-APNIC-AP-101.0.0.0_8.from-history.json"),
+            "101.203.88.0/24",
+        );
+        assert_eq!(n.range.to_string(), "101.0.0.0 - 101.255.255.255");
+        assert_eq!(cidrs(&n), ["101.0.0.0/8"]);
+        assert_eq!(n.handle, "101.0.0.0 - 101.255.255.255");
+        assert_eq!(n.name, s("APNIC-AP"));
+        assert_eq!(n.net_type, s("ALLOCATED PORTABLE"));
+        assert_eq!(n.country, s("AU"));
+        assert_eq!(n.status, ["administrative"]);
+        assert_eq!(n.registration, s("2010-08-06T02:02:23Z"));
+        let e = ent(&n, "NO4-AP");
+        assert_eq!(roles(e), ["technical"]);
+        assert_eq!(e.email, s("netops@apnic.net"));
+        assert!(n.placeholder);
+    }
+
+    // -------------------------------------------------------------- LACNIC
+
+    #[test]
+    fn lacnic_179_cidr_handle_na_origin() {
+        let n = ok(fixture!("lacnic/lacnic-179.0.0.0_23.json"), "179.0.0.0/23");
+        assert_eq!(n.range.to_string(), "179.0.0.0 - 179.0.1.255");
+        assert_eq!(cidrs(&n), ["179.0.0.0/23"]);
+        assert_eq!(n.handle, "179.0.0.0/23");
+        assert_eq!(n.name, None);
+        assert_eq!(n.net_type, s("assigned"));
+        assert_eq!(n.country, None);
+        assert_eq!(n.parent_handle, None);
+        assert!(n.status.is_empty());
+        assert_eq!(n.registration, s("2013-04-12T16:39:05Z"));
+        let e = ent(&n, "TOC6");
+        assert_eq!(roles(e), ["technical", "abuse"]);
+        assert_eq!(e.email, s("tomas.cribb@neuralsoft.com"));
+        assert!(!n.placeholder);
+    }
+
+    #[test]
+    fn lacnic_2026_upper_case_type_cidr_parent() {
+        let n = ok(
+            fixture!("lacnic/lacnic-200.3.14.10-2026.json"),
+            "200.3.14.10",
+        );
+        assert_eq!(n.range.to_string(), "200.3.12.0 - 200.3.15.255");
+        assert_eq!(cidrs(&n), ["200.3.12.0/22"]);
+        assert_eq!(n.handle, "200.3.12.0/22");
+        assert_eq!(n.name, s("200.3.12.0 - 200.3.15.255"));
+        assert_eq!(n.net_type, s("ASSIGNED"));
+        assert_eq!(n.country, None);
+        assert_eq!(n.parent_handle, s("200.0.0.0/8"));
+        assert_eq!(range_str(n.parent_range), s("200.0.0.0 - 200.255.255.255"));
+        assert_eq!(n.up_link, s("https://rdap.lacnic.net/rdap/ip/200.0.0.0/8"));
+        assert_eq!(n.status, ["active"]);
+        assert_eq!(n.registration, s("2008-09-02T14:19:50Z"));
+        let e = ent(&n, "AIL");
+        assert_eq!(roles(e), ["administrative", "technical", "abuse"]);
+        assert_eq!(e.email, s("ipadmin@lacnic.net"));
+        assert_eq!(e.name, s("Carlos M Martínez"));
+        assert!(!n.placeholder);
+    }
+
+    #[test]
+    fn lacnic_2015_echo_is_rejected() {
+        let body = fixture!("lacnic/lacnic-200.57.141.161-2015.json");
+        let e = err(body, "200.57.141.161");
+        assert_eq!(
+            e,
+            ParseError::EchoesQuery {
+                addr: q("200.57.141.161").start,
+                name: "Triara.com, S.A. de C.V.".into()
+            }
+        );
+        let msg = e.to_string();
+        assert!(msg.contains("answer echoes the query"), "{msg}");
+        assert!(msg.contains("200.57.141.161"), "{msg}");
+        // Asked about another address, the same body fails the containment rule.
+        assert!(matches!(
+            err(body, "200.57.141.0"),
+            ParseError::Outside { .. }
+        ));
+    }
+
+    #[test]
+    fn lacnic_2018_joined_roles() {
+        let n = ok(
+            fixture!("lacnic/lacnic-201.127.0.1-2018-02-13.json"),
+            "201.127.0.1",
+        );
+        assert_eq!(n.range.to_string(), "201.127.0.0 - 201.127.255.255");
+        assert_eq!(cidrs(&n), ["201.127.0.0/16"]);
+        assert_eq!(n.handle, "201.127.0.0/16");
+        assert_eq!(n.name, None);
+        assert_eq!(n.net_type, s("re-allocated"));
+        assert_eq!(n.country, None);
+        assert_eq!(n.parent_handle, None);
+        assert_eq!(n.registration, s("2012-02-05T04:51:44Z"));
+        assert_eq!(n.last_changed, s("2013-04-19T21:39:30Z"));
+        let e = ent(&n, "GEC10");
+        assert_eq!(roles(e), ["technical", "abuse"]);
+        assert_eq!(e.name, None);
+        assert_eq!(ent(&n, "MX-USCV4-LACNIC").name, s("Uninet S.A. de C.V."));
+        assert!(!n.placeholder);
+    }
+
+    #[test]
+    fn nicbr_177_owner_id_name() {
+        let n = ok(fixture!("lacnic/nicbr-177.0.0.0_14.json"), "177.0.0.0/14");
+        assert_eq!(n.range.to_string(), "177.0.0.0 - 177.3.255.255");
+        assert_eq!(cidrs(&n), ["177.0.0.0/14"]);
+        assert_eq!(n.handle, "177.0.0.0/14");
+        assert_eq!(n.name, s("153304"));
+        assert_eq!(n.net_type, s("ALLOCATED"));
+        assert_eq!(n.country, s("BR"));
+        assert_eq!(n.parent_handle, None);
+        assert_eq!(n.status, ["active"]);
+        assert_eq!(n.registration, s("2010-11-04T16:21:02Z"));
+        // BTC14 nested as administrative, then top level as technical.
+        assert_eq!(roles(ent(&n, "BTC14")), ["administrative", "technical"]);
+        assert_eq!(roles(ent(&n, "CSIOI")), ["abuse"]);
+        assert_eq!(ent(&n, "CSIOI").name, s("CSIRT OI"));
+        assert!(!n.placeholder);
+    }
+
+    #[test]
+    fn nicbr_187_36_compact() {
+        let n = ok(
+            fixture!("lacnic/nicbr-187.36.192.120-2018-02-13.json"),
+            "187.36.192.120",
+        );
+        assert_eq!(n.range.to_string(), "187.36.0.0 - 187.39.255.255");
+        assert_eq!(cidrs(&n), ["187.36.0.0/14"]);
+        assert_eq!(n.handle, "187.36.0.0/14");
+        assert_eq!(n.name, s("126560"));
+        assert_eq!(n.net_type, s("DIRECT ALLOCATION"));
+        assert_eq!(n.country, s("BR"));
+        assert_eq!(n.status, ["active"]);
+        assert_eq!(n.registration, s("2008-12-19T10:43:28Z"));
+        assert_eq!(n.last_changed, s("2015-10-20T13:19:32Z"));
+        assert_eq!(
+            roles(ent(&n, "GRSVI")),
+            ["administrative", "technical", "abuse"]
+        );
+        assert_eq!(ent(&n, "40432544083506").name, s("CLARO S.A."));
+        assert!(!n.placeholder);
+    }
+
+    // ------------------------------------------------------------- AFRINIC
+
+    #[test]
+    fn afrinic_41_no_name() {
+        let n = ok(fixture!("afrinic/afrinic-41.0.0.0.json"), "41.0.0.0");
+        assert_eq!(n.range.to_string(), "41.0.0.0 - 41.0.255.255");
+        assert_eq!(cidrs(&n), ["41.0.0.0/16"]);
+        assert_eq!(n.handle, "41.0.0.0 - 41.0.255.255");
+        assert_eq!(n.name, None);
+        assert_eq!(n.net_type, s("ASSIGNED PA"));
+        assert_eq!(n.country, s("ZA"));
+        assert_eq!(n.parent_handle, s("41.0.0.0 - 41.31.255.255"));
+        assert_eq!(range_str(n.parent_range), s("41.0.0.0 - 41.31.255.255"));
+        assert_eq!(n.status, ["active"]);
+        assert_eq!(n.registration, None);
+        let e = ent(&n, "JH2-AFRINIC");
+        assert_eq!(roles(e), ["administrative", "technical"]);
+        assert_eq!(e.email, s("Jacques.hendricks@vodacom.co.za"));
+        assert!(!n.placeholder);
+    }
+
+    #[test]
+    fn afrinic_196_11_unaligned_four_cidrs() {
+        let n = ok(
+            fixture!("afrinic/afrinic-196.11.240.215-2015.json"),
+            "196.11.240.215",
+        );
+        assert_eq!(n.range.to_string(), "196.11.239.0 - 196.11.246.255");
+        assert_eq!(
+            cidrs(&n),
+            [
+                "196.11.239.0/24",
+                "196.11.240.0/22",
+                "196.11.244.0/23",
+                "196.11.246.0/24"
+            ]
+        );
+        assert_eq!(n.handle, "196.11.239.0 - 196.11.246.255");
+        assert_eq!(n.name, s("ORG-VSA1-AFRINIC"));
+        assert_eq!(n.net_type, s("ASSIGNED PI"));
+        assert_eq!(n.country, s("ZA"));
+        assert_eq!(n.parent_handle, s("196.0.0.0 - 196.255.255.255"));
+        assert_eq!(range_str(n.parent_range), s("196.0.0.0 - 196.255.255.255"));
+        let e = ent(&n, "MBIP-AFRINIC");
+        assert!(e.roles.is_empty());
+        assert_eq!(e.email, s("ip-maint@mtnbusiness.co.za"));
+        assert!(!n.placeholder);
+    }
+
+    #[test]
+    fn afrinic_196_216_2018_no_roles() {
+        let n = ok(
+            fixture!("afrinic/afrinic-196.216.2.20-2018-02-13.json"),
+            "196.216.2.20",
+        );
+        assert_eq!(n.range.to_string(), "196.216.2.0 - 196.216.3.255");
+        assert_eq!(cidrs(&n), ["196.216.2.0/23"]);
+        assert_eq!(n.handle, "196.216.2.0 - 196.216.3.255");
+        assert_eq!(n.name, s("ORG-AFNC1-AFRINIC"));
+        assert_eq!(n.net_type, s("ASSIGNED PI"));
+        assert_eq!(n.country, s("ZA"));
+        assert_eq!(n.parent_handle, s("196.0.0.0 - 196.255.255.255"));
+        assert_eq!(n.registration, None);
+        assert_eq!(n.up_link, None);
+        assert_eq!(n.entities.len(), 3);
+        assert!(n.entities.iter().all(|e| e.roles.is_empty()));
+        assert_eq!(ent(&n, "CA15-AFRINIC").email, s("cto@afrinic.net"));
+        assert!(!n.placeholder);
+    }
+
+    #[test]
+    fn afrinic_196_216_2026_events_and_spaces() {
+        let n = ok(
+            fixture!("afrinic/afrinic-196.216.2.1-2026.json"),
+            "196.216.2.1",
+        );
+        assert_eq!(n.range.to_string(), "196.216.2.0 - 196.216.3.255");
+        assert_eq!(cidrs(&n), ["196.216.2.0/23"]);
+        assert_eq!(n.handle, "196.216.2.0 - 196.216.3.255");
+        assert_eq!(n.name, s("ORG-AFNC1-AFRINIC"));
+        assert_eq!(n.net_type, s("ASSIGNED PI"));
+        assert_eq!(n.country, s("ZA"));
+        assert_eq!(n.parent_handle, s("196.0.0.0 - 196.255.255.255"));
+        assert_eq!(range_str(n.parent_range), s("196.0.0.0 - 196.255.255.255"));
+        assert_eq!(n.status, ["active"]);
+        assert_eq!(n.registration, s("2005-02-21T15:30:00Z"));
+        assert_eq!(n.last_changed, s("2020-08-18T12:16:00Z"));
+        let e = ent(&n, "IT7-AFRINIC");
+        assert_eq!(roles(e), ["technical"]);
+        assert_eq!(e.email, s("sysadmin@afrinic.net"));
+        assert!(!n.placeholder);
+    }
+
+    #[test]
+    fn afrinic_root_placeholder_all_captures() {
+        for (body, status) in [
+            (
+                fixture!("afrinic/afrinic-0.0.0.0-placeholder-2020-12-16.json"),
+                "active",
+            ),
+            // rdapConformance as one joined string.
+            (
+                fixture!("afrinic/afrinic-0.0.0.0-placeholder-2021-04-30.json"),
+                "active",
+            ),
+            (
+                fixture!("afrinic/afrinic-0.0.0.0-placeholder-2022-12-17.json"),
+                "reserved",
+            ),
+        ] {
+            let n = ok(body, "0.0.0.0");
+            assert_eq!(n.range, Range::ALL);
+            assert_eq!(cidrs(&n), ["0.0.0.0/0"]);
+            assert_eq!(n.handle, "0.0.0.0 - 255.255.255.255");
+            assert_eq!(n.name, s("ORG-IANA1-AFRINIC"));
+            assert_eq!(n.net_type, s("ALLOCATED UNSPECIFIED"));
+            assert_eq!(n.country, s("EU"));
+            assert_eq!(n.parent_handle, s("0.0.0.0 - 255.255.255.255"));
+            assert_eq!(n.parent_range, Some(Range::ALL));
+            assert_eq!(n.status, [status]);
+            assert_eq!(n.registration, None, "eventDate is null");
+            let e = ent(&n, "IANA1-AFRINIC");
+            assert_eq!(roles(e), ["administrative", "technical"]);
+            assert_eq!(e.email, s("afrinic-dbm@afrinic.net"));
+            assert!(n.placeholder);
+        }
+    }
+
+    // -------------------------------------------------------------- errors
+
+    #[test]
+    fn apnic_400_string_error_code() {
+        let body = fixture!("errors/apnic-400-bad-request.json");
+        assert_eq!(
+            parse_error_body(body),
+            Some(ErrorBody {
+                code: Some(400),
+                title: s("Bad Request"),
+                description: s("Request could not be understood, malformed syntax"),
+            })
+        );
+        let e = err(body, "1.1.1.1");
+        assert_eq!(
+            e,
+            ParseError::ErrorBody {
+                code: Some(400),
+                title: s("Bad Request")
+            }
+        );
+        assert!(e.to_string().contains("400"), "{e}");
+    }
+
+    #[test]
+    fn ripe_error_bodies() {
+        let b404 = fixture!("errors/ripe-404-nameservers-not-found.json");
+        let eb = parse_error_body(b404).unwrap();
+        assert_eq!(eb.code, Some(404));
+        assert_eq!(eb.title, s("nameservers not found"));
+        assert!(matches!(
+            err(b404, "1.1.1.1"),
+            ParseError::ErrorBody {
+                code: Some(404),
+                ..
+            }
+        ));
+        let b501 = fixture!("errors/ripe-501-nameserver-not-implemented.json");
+        let eb = parse_error_body(b501).unwrap();
+        assert_eq!(eb.code, Some(501));
+        assert_eq!(eb.description, s("Nameserver not supported"));
+        // A network is not an error body.
+        assert_eq!(parse_error_body(fixture!("arin/arin-3.3.3.3.json")), None);
+        assert_eq!(parse_error_body(b"not json"), None);
+    }
+
+    #[test]
+    fn http_metadata_fixtures_are_json() {
+        for (body, status) in [
+            (
+                fixture!("arin/arin-108.45.128.208-2017-12-19.http.json"),
+                200,
+            ),
+            (
+                fixture!("ripe/ripe-194.85.61.205-2018-02-13.http.json"),
+                200,
+            ),
+            (fixture!("apnic/apnic-1.1.1.1-2024-07-26.http.json"), 200),
+            (fixture!("apnic/apnic-1.1.1.0_24-2024-07-26.http.json"), 200),
+            (fixture!("apnic/apnic-61.181.2.38-2018.http.json"), 200),
+            (
+                fixture!("lacnic/lacnic-201.127.0.1-2018-02-13.http.json"),
+                200,
+            ),
+            (
+                fixture!("lacnic/nicbr-187.36.192.120-2018-02-13.http.json"),
+                200,
+            ),
+            (
+                fixture!("afrinic/afrinic-196.216.2.20-2018-02-13.http.json"),
+                200,
+            ),
+        ] {
+            let v: Value = serde_json::from_slice(body).unwrap();
+            assert_eq!(v.get("status").and_then(Value::as_u64), Some(status), "{v}");
+            // Metadata is not an RDAP network.
+            assert!(parse_network(body, q("1.1.1.1")).is_err());
+        }
+    }
+
+    #[test]
+    fn rate_limit_notice() {
+        let body =
+            br#"{"notices":[{"title":"Rate Limit Notice","description":["Too many queries"]}]}"#;
+        assert!(is_rate_limit_notice(body));
+        assert!(is_rate_limit_notice(b"<html>RATE LIMIT NOTICE</html>"));
+        assert!(is_rate_limit_notice(b"rate limit notice"));
+        assert!(!is_rate_limit_notice(b"rate limit"));
+        assert!(!is_rate_limit_notice(b""));
+        assert!(!is_rate_limit_notice(fixture!(
+            "lacnic/lacnic-179.0.0.0_23.json"
+        )));
+        assert_eq!(err(body, "1.1.1.1"), ParseError::RateLimited);
+        let with_code = br#"{"errorCode":403,"title":"Rate Limit Notice"}"#;
+        assert_eq!(err(with_code, "1.1.1.1"), ParseError::RateLimited);
+        assert_eq!(
+            err(b"<html>Rate Limit Notice</html>", "1.1.1.1"),
+            ParseError::RateLimited
+        );
+    }
+
+    // ------------------------------------------------------ placeholder rule
+
+    #[test]
+    fn placeholder_rule() {
+        let r = q("193.0.0.0/8");
+        let none: &[String] = &[];
+        let no = |name: Option<&str>, handle: &str| !is_placeholder(name, handle, r, none);
+        assert!(is_placeholder(
+            Some("RIPE-NCC-MANAGED-ADDRESS-BLOCK"),
+            "193.0.0.0 - 193.255.255.255",
+            r,
+            none
+        ));
+        assert!(is_placeholder(
+            Some("non-ripe-ncc-managed-address-block"),
+            "x",
+            r,
+            none
+        ));
+        assert!(is_placeholder(Some("IANA-BLOCK"), "x", r, none));
+        assert!(is_placeholder(Some("Iana-Blk"), "x", r, none));
+        assert!(is_placeholder(Some(" APNIC-AP "), "x", r, none));
+        assert!(is_placeholder(None, "ORG-IANA1-AFRINIC", r, none));
+        assert!(is_placeholder(Some("ERX-NETBLOCK"), "NET-1", r, none));
+        assert!(is_placeholder(Some("stub-193-0"), "x", r, none));
+        assert!(is_placeholder(None, "STUB-NET-1", r, none));
+        assert!(is_placeholder(Some("REAL"), "NET-0", Range::ALL, none));
+        assert!(is_placeholder(
+            Some("REAL"),
+            "NET-1",
+            r,
+            &["Administrative".into()]
+        ));
+        assert!(no(Some("RIPE-NCC"), "193.0.0.0 - 193.0.7.255"));
+        assert!(no(Some("STUB"), "STUBBORN-NET"));
+        assert!(no(Some("APNIC-APX"), "x"));
+        assert!(no(None, "ERX-NETBLOCK-2"));
+        assert!(no(Some("é"), "ü"));
+        assert!(!is_placeholder(
+            Some("REAL"),
+            "NET-1",
+            r,
+            &["active".into(), "reserved".into()]
+        ));
+        // A whole /8 by itself is not a placeholder.
+        assert!(!is_placeholder(Some("REAL"), "NET-1", q("3.0.0.0/8"), none));
+    }
+
+    // ----------------------------------------------------- synthetic bodies
+
+    fn net(members: &str) -> Vec<u8> {
+        format!(r#"{{"objectClassName":"ip network","ipVersion":"v4",{members}}}"#).into_bytes()
+    }
+
+    #[test]
+    fn minimal_network_and_missing_handle() {
+        let n = ok(
+            &net(r#""startAddress":"10.0.0.0","endAddress":"10.0.0.255""#),
+            "10.0.0.7",
+        );
+        assert_eq!(n.handle, "10.0.0.0 - 10.0.0.255");
+        assert_eq!(n.name, None);
+        assert!(n.entities.is_empty());
+        assert!(!n.placeholder);
+    }
+
+    #[test]
+    fn range_not_containing_query() {
+        let body = fixture!("arin/arin-13.64.0.0.json");
+        let e = err(body, "13.108.0.0");
+        assert!(matches!(e, ParseError::Outside { .. }));
+        assert_eq!(
+            e.to_string(),
+            "answer range 13.64.0.0 - 13.107.255.255 does not contain the query 13.108.0.0"
+        );
+        // A prefix query sticking out of the range is refused too.
+        assert!(matches!(
+            err(body, "13.64.0.0/10"),
+            ParseError::Outside { .. }
+        ));
+    }
+
+    #[test]
+    fn ipv6_answers() {
+        let v6 = br#"{"objectClassName":"ip network","ipVersion":"v6","startAddress":"2001:db8::","endAddress":"2001:db8::ffff"}"#;
+        assert!(matches!(err(v6, "1.1.1.1"), ParseError::NotIpv4(_)));
+        let unlabelled = br#"{"startAddress":"2001:db8::","endAddress":"2001:db8::ffff"}"#;
+        let e = err(unlabelled, "1.1.1.1");
+        assert!(matches!(e, ParseError::NotIpv4(_)));
+        assert!(e.to_string().contains("2001:db8::"), "{e}");
+    }
+
+    #[test]
+    fn start_after_end() {
+        let e = err(
+            &net(r#""startAddress":"10.0.1.0","endAddress":"10.0.0.0""#),
+            "10.0.0.0",
+        );
+        assert_eq!(
+            e.to_string(),
+            "startAddress 10.0.1.0 is after endAddress 10.0.0.0"
+        );
+    }
+
+    #[test]
+    fn missing_and_bad_addresses() {
+        assert_eq!(
+            err(&net(r#""endAddress":"10.0.0.0""#), "10.0.0.0"),
+            ParseError::MissingAddress("startAddress")
+        );
+        assert_eq!(
+            err(
+                &net(r#""startAddress":"10.0.0.0","endAddress":null"#),
+                "10.0.0.0"
+            ),
+            ParseError::MissingAddress("endAddress")
+        );
+        let e = err(
+            &net(r#""startAddress":"10.0.0.256","endAddress":"10.0.0.0""#),
+            "10.0.0.0",
+        );
+        assert_eq!(
+            e.to_string(),
+            r#"startAddress "10.0.0.256" is not an IPv4 address"#
+        );
+        let e = err(
+            &net(r#""startAddress":167772160,"endAddress":"10.0.0.0""#),
+            "10.0.0.0",
+        );
+        assert!(matches!(
+            e,
+            ParseError::BadAddress {
+                field: "startAddress",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn wrong_object_class() {
+        let e = err(
+            br#"{"objectClassName":"autnum","startAutnum":1}"#,
+            "1.1.1.1",
+        );
+        assert_eq!(e, ParseError::WrongClass("autnum".into()));
+        assert_eq!(
+            e.to_string(),
+            r#"objectClassName is "autnum": expected "ip network""#
+        );
+        let body = net(r#""startAddress":"10.0.0.0","endAddress":"10.0.0.255""#);
+        let body = String::from_utf8(body)
+            .unwrap()
+            .replace("ip network", "IP Network");
+        ok(body.as_bytes(), "10.0.0.1");
+    }
+
+    #[test]
+    fn hostile_depth_is_an_error_not_a_crash() {
+        let deep = vec![b'['; 100_000];
+        assert_eq!(
+            err(&deep, "1.1.1.1"),
+            ParseError::TooDeep { limit: MAX_DEPTH }
+        );
+        let mut deep_obj = b"{\"a\":".repeat(100_000);
+        deep_obj.extend(b"1");
+        deep_obj.extend(b"}".repeat(100_000));
+        assert_eq!(
+            err(&deep_obj, "1.1.1.1"),
+            ParseError::TooDeep { limit: MAX_DEPTH }
+        );
+        assert_eq!(parse_error_body(&deep), None);
+        // Brackets inside strings do not count.
+        let in_string = net(&format!(
+            r#""startAddress":"10.0.0.0","endAddress":"10.0.0.255","name":"{}""#,
+            "[".repeat(1000)
+        ));
+        ok(&in_string, "10.0.0.1");
+    }
+
+    #[test]
+    fn too_large() {
+        let mut big = net(r#""startAddress":"10.0.0.0","endAddress":"10.0.0.255","x":""#);
+        big.resize(MAX_BODY + 1, b' ');
+        assert_eq!(
+            err(&big, "10.0.0.1"),
+            ParseError::TooLarge { len: MAX_BODY + 1 }
+        );
+    }
+
+    #[test]
+    fn invalid_utf8() {
+        let mut body = fixture!("ripe/ripe-193.0.6.139.json").to_vec();
+        body[200] = 0xff;
+        assert_eq!(err(&body, "193.0.6.139"), ParseError::Utf8 { offset: 200 });
+    }
+
+    #[test]
+    fn truncated_json() {
+        let body = fixture!("ripe/ripe-193.0.6.139.json");
+        let half = body.get(..body.len() / 2).unwrap();
+        let e = err(half, "193.0.6.139");
+        assert!(matches!(e, ParseError::Json(_)), "{e}");
+        assert!(e.to_string().starts_with("bad JSON: EOF"), "{e}");
+    }
+
+    #[test]
+    fn not_objects() {
+        assert_eq!(err(b"", "1.1.1.1"), ParseError::Empty);
+        assert_eq!(err(b" \n\t", "1.1.1.1"), ParseError::Empty);
+        assert_eq!(err(b"null", "1.1.1.1"), ParseError::NotObject("null"));
+        assert_eq!(err(b"[]", "1.1.1.1"), ParseError::NotObject("array"));
+        assert_eq!(
+            err(b"[{\"startAddress\":\"1.1.1.1\"}]", "1.1.1.1"),
+            ParseError::NotObject("array")
+        );
+        assert_eq!(err(b"\"x\"", "1.1.1.1"), ParseError::NotObject("string"));
+        assert_eq!(err(b"42", "1.1.1.1"), ParseError::NotObject("number"));
+        assert!(matches!(
+            err(b"<html>502</html>", "1.1.1.1"),
+            ParseError::Json(_)
+        ));
+    }
+
+    #[test]
+    fn odd_shapes_are_read_leniently() {
+        let body = net(
+            r#""handle":" H-1 ","startAddress":" 010.000.000.000 ","endAddress":"10.0.0.255/32",
+            "name":12345,"type":"", "status":"Active, Locked","country":null,
+            "parentHandle":"10.0.0.0/8",
+            "links":[{"rel":"self up","href":"https://x/rdap/ip/10.0.0.0%2F16"},{"rel":"up"}],
+            "events":{"eventAction":"registration"},
+            "entities":[{"handle":"E1","roles":"Technical,  ABUSE, technical",
+              "vcardArray":["vcard",[["fn",[],"text",null],["FN",{},"text","Second"],
+                ["email",[],"text",["a@b"]],"junk",[],["email",{},"text","c@d"]]],
+              "entities":[{"handle":"E2","jscard":{"name":{"full":"JS"},"emails":{"e":{"address":"js@x"}}}}]},
+             {"handle":"E1","roles":["registrant"]}, 7, null]"#,
+        );
+        let n = ok(&body, "10.0.0.5");
+        assert_eq!(n.handle, "H-1");
+        assert_eq!(n.range.to_string(), "10.0.0.0 - 10.0.0.255");
+        assert_eq!(n.name, s("12345"));
+        assert_eq!(n.net_type, None);
+        assert_eq!(n.country, None);
+        assert_eq!(n.status, ["active", "locked"]);
+        assert_eq!(range_str(n.parent_range), s("10.0.0.0 - 10.255.255.255"));
+        assert_eq!(n.up_link, s("https://x/rdap/ip/10.0.0.0%2F16"));
+        assert_eq!(n.registration, None);
+        assert_eq!(n.entities.len(), 2);
+        let e1 = ent(&n, "E1");
+        assert_eq!(roles(e1), ["technical", "abuse", "registrant"]);
+        assert_eq!(e1.name, s("Second"));
+        assert_eq!(e1.email, s("a@b"));
+        let e2 = ent(&n, "E2");
+        assert_eq!(e2.name, s("JS"));
+        assert_eq!(e2.email, s("js@x"));
+    }
+
+    #[test]
+    fn parent_range_from_up_link_and_sanity() {
+        // Netname parent: the up link gives the range (percent-encoded slash).
+        let body = net(
+            r#""startAddress":"10.1.0.0","endAddress":"10.1.255.255","parentHandle":"NET-10-0-0-0-0",
+            "links":[{"rel":"up","href":" https://r/ip/10.0.0.0%2F8?x=1 "}]"#,
+        );
+        let n = ok(&body, "10.1.2.3");
+        assert_eq!(range_str(n.parent_range), s("10.0.0.0 - 10.255.255.255"));
+        assert_eq!(n.up_link, s("https://r/ip/10.0.0.0%2F8?x=1"));
+        // Raw spaces in a range-shaped link.
+        let body = net(r#""startAddress":"10.1.0.0","endAddress":"10.1.255.255",
+            "links":[{"rel":"up","href":"https://r/ip/10.0.0.0 - 10.3.255.255"}]"#);
+        assert_eq!(
+            range_str(ok(&body, "10.1.0.0").parent_range),
+            s("10.0.0.0 - 10.3.255.255")
+        );
+        // A "parent" that does not contain the network is dropped; the handle stays.
+        let body = net(
+            r#""startAddress":"10.1.0.0","endAddress":"10.1.255.255","parentHandle":"11.0.0.0/8""#,
+        );
+        let n = ok(&body, "10.1.0.0");
+        assert_eq!(n.parent_handle, s("11.0.0.0/8"));
+        assert_eq!(n.parent_range, None);
+        // An up link to a non-ip URL gives no range.
+        let body = net(r#""startAddress":"10.1.0.0","endAddress":"10.1.255.255",
+            "links":[{"rel":"up","href":"https://r/entity/X"}]"#);
+        assert_eq!(ok(&body, "10.1.0.0").parent_range, None);
+    }
+
+    #[test]
+    fn echo_rule_is_narrow() {
+        // A genuine one-address network (CIDR handle) is accepted.
+        let body = net(
+            r#""handle":"200.57.141.161/32","name":"Org","startAddress":"200.57.141.161","endAddress":"200.57.141.161""#,
+        );
+        ok(&body, "200.57.141.161");
+        // Bare-address handle but no name: nothing says it is an echo.
+        let body = net(
+            r#""handle":"200.57.141.161","startAddress":"200.57.141.161","endAddress":"200.57.141.161""#,
+        );
+        ok(&body, "200.57.141.161");
+    }
+
+    #[test]
+    fn error_messages_are_one_line() {
+        let name = "a\nb".repeat(100);
+        let e = ParseError::EchoesQuery { addr: 1, name };
+        let m = e.to_string();
+        assert!(!m.contains('\n'), "{m}");
+        assert!(m.chars().count() < 200, "{m}");
+        assert!(ParseError::TooLarge { len: 9 }.to_string().contains('9'));
+        assert!(ParseError::Utf8 { offset: 3 }.to_string().contains('3'));
+    }
+
+    #[test]
+    fn sources_md_lists_every_fixture_with_its_sha256() {
+        use sha2::{Digest, Sha256};
+        use std::fmt::Write as _;
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rdap");
+        let sources = std::fs::read_to_string(dir.join("SOURCES.md")).unwrap();
+        let mut listed = Vec::new();
+        for line in sources.lines().filter(|l| l.starts_with("| `")) {
+            let cells: Vec<&str> = line.split(" | ").collect();
+            let file = cells[0].trim_start_matches("| ").trim_matches('`');
+            let want = cells
+                .last()
+                .unwrap()
+                .trim_end_matches(" |")
+                .trim_matches('`');
+            let body = std::fs::read(dir.join(file)).unwrap();
+            let got = Sha256::digest(&body)
+                .iter()
+                .fold(String::new(), |mut h, b| {
+                    let _ = write!(h, "{b:02x}");
+                    h
+                });
+            assert_eq!(got, want, "{file}");
+            listed.push(file.to_string());
+        }
+        let mut on_disk = Vec::new();
+        for rir in std::fs::read_dir(&dir).unwrap() {
+            let rir = rir.unwrap().path();
+            if rir.is_dir() {
+                for f in std::fs::read_dir(&rir).unwrap() {
+                    let f = f.unwrap().path();
+                    let rel = f
+                        .strip_prefix(&dir)
+                        .unwrap()
+                        .to_string_lossy()
+                        .replace('\\', "/");
+                    on_disk.push(rel);
+                }
+            }
+        }
+        listed.sort();
+        on_disk.sort();
+        assert_eq!(listed, on_disk);
+        assert_eq!(listed.len(), 44);
+    }
+
+    // ------------------------------------------------------- no-panic fuzz
+
+    /// Every network fixture (and one error body) with the query that produced it.
+    const ALL_FIXTURES: [(&[u8], &str); 30] = [
+        (fixture!("arin/arin-3.3.3.3.json"), "3.3.3.3"),
+        (fixture!("arin/arin-13.64.0.0.json"), "13.104.0.0"),
+        (fixture!("arin/arin-192.198.0.0.json"), "192.198.0.0"),
+        (fixture!("arin/arin-206.41.110.0.json"), "206.41.110.0"),
+        (
+            fixture!("arin/arin-74.125.225.229-2015.json"),
+            "74.125.225.229",
+        ),
+        (
+            fixture!("arin/arin-108.45.128.208-2017-12-19.json"),
+            "108.45.128.208",
+        ),
+        (fixture!("ripe/ripe-193.0.6.139.json"), "193.0.6.139"),
+        (fixture!("ripe/ripe-130.59.31.80.json"), "130.59.31.80"),
+        (fixture!("ripe/ripe-62.239.237.1-2015.json"), "62.239.237.1"),
+        (
+            fixture!("ripe/ripe-194.85.61.205-2018-02-13.json"),
+            "194.85.61.205",
+        ),
+        (fixture!("ripe/ripe-88.208.1.1-2026.json"), "88.208.1.1"),
+        (fixture!("apnic/apnic-1.1.1.1-2024-07-26.json"), "1.1.1.1"),
+        (
+            fixture!("apnic/apnic-1.1.1.0_24-2021-06-09.json"),
+            "1.1.1.0/24",
+        ),
+        (fixture!("apnic/apnic-1.1.1.1-2020.json"), "1.1.1.1"),
+        (
+            fixture!("apnic/apnic-210.107.73.73-2015.json"),
+            "210.107.73.73",
+        ),
+        (fixture!("apnic/apnic-61.181.2.38-2018.json"), "61.181.2.38"),
+        (
+            fixture!("apnic/apnic-IANA-BLOCK-placeholder.from-history.json"),
+            "101.203.88.0/24",
+        ),
+        (
+            fixture!("apnic/apnic-APNIC-AP-101.0.0.0_8.from-history.json"),
+            "101.203.88.0/24",
+        ),
+        (fixture!("lacnic/lacnic-179.0.0.0_23.json"), "179.0.0.0/23"),
+        (
+            fixture!("lacnic/lacnic-200.3.14.10-2026.json"),
+            "200.3.14.10",
+        ),
+        (
+            fixture!("lacnic/lacnic-200.57.141.161-2015.json"),
+            "200.57.141.161",
+        ),
+        (
+            fixture!("lacnic/lacnic-201.127.0.1-2018-02-13.json"),
+            "201.127.0.1",
+        ),
+        (fixture!("lacnic/nicbr-177.0.0.0_14.json"), "177.0.0.0/14"),
+        (
+            fixture!("lacnic/nicbr-187.36.192.120-2018-02-13.json"),
+            "187.36.192.120",
+        ),
+        (fixture!("afrinic/afrinic-41.0.0.0.json"), "41.0.0.0"),
+        (
+            fixture!("afrinic/afrinic-196.11.240.215-2015.json"),
+            "196.11.240.215",
+        ),
+        (
+            fixture!("afrinic/afrinic-196.216.2.20-2018-02-13.json"),
+            "196.216.2.20",
+        ),
+        (
+            fixture!("afrinic/afrinic-196.216.2.1-2026.json"),
+            "196.216.2.1",
+        ),
+        (
+            fixture!("afrinic/afrinic-0.0.0.0-placeholder-2021-04-30.json"),
+            "0.0.0.0",
+        ),
+        (fixture!("errors/apnic-400-bad-request.json"), "1.1.1.1"),
+    ];
+
+    struct XorShift(u64);
+
+    impl XorShift {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n.max(1) as u64) as usize
+        }
+    }
+
+    #[test]
+    fn mutated_fixtures_never_panic() {
+        const SPECIAL: &[u8] = b"[]{}\",:\\0./- \xff\x00";
+        let mut rng = XorShift(0x2545_F491_4F6C_DD1D);
+        let mut accepted = 0;
+        for round in 0..3000 {
+            let (src, own_query) = ALL_FIXTURES[round % ALL_FIXTURES.len()];
+            let mut body = src.to_vec();
+            match rng.below(4) {
+                0 => body.truncate(rng.below(src.len())),
+                1 => {
+                    for _ in 0..=rng.below(8) {
+                        let i = rng.below(body.len());
+                        body[i] = rng.next() as u8;
+                    }
+                }
+                2 => {
+                    for _ in 0..=rng.below(8) {
+                        let i = rng.below(body.len());
+                        body[i] = SPECIAL[rng.below(SPECIAL.len())];
+                    }
+                }
+                _ => {
+                    let a = rng.below(body.len());
+                    let b = (a + rng.below(64)).min(body.len());
+                    body.drain(a..b);
+                }
+            }
+            // Mostly the fixture's own query (so mutants that still parse run
+            // the whole extraction), sometimes a random address or prefix.
+            let addr = rng.next() as u32;
+            let query = match rng.below(4) {
+                0 => Range {
+                    start: addr,
+                    end: addr,
+                },
+                1 => crate::prefix::Cidr::new_masked(addr, rng.below(33) as u8).range(),
+                _ => q(own_query),
+            };
+            if parse_network(&body, query).is_ok() {
+                accepted += 1;
+            }
+            let _ = parse_error_body(&body);
+            let _ = is_rate_limit_notice(&body);
+        }
+        // Both paths were exercised: some mutants still parse, most do not.
+        assert!(accepted > 100 && accepted < 2900, "accepted {accepted}");
+    }
 }
 
 /// Whether a body is LACNIC's "Rate Limit Notice".
