@@ -94,6 +94,10 @@ pub fn worker(shared: &Shared, fetch: &dyn Fetch, tx: &Sender<Msg>) {
                         url,
                         raw: body,
                     },
+                    Err(ParseError::RateLimited) => Reply::RateLimited {
+                        registry,
+                        retry_after: None,
+                    },
                     Err(e) if is_retryable(&e) => Reply::Transient(format!("{url}: {e}")),
                     Err(e) => Reply::Permanent(format!("{url}: {e}")),
                 }
@@ -129,7 +133,7 @@ pub fn worker(shared: &Shared, fetch: &dyn Fetch, tx: &Sender<Msg>) {
 /// Broken JSON (a truncated body) is worth asking again; an answer that
 /// parsed but was refused is not.
 fn is_retryable(e: &ParseError) -> bool {
-    matches!(e, ParseError::Json(_))
+    matches!(e, ParseError::Json(_) | ParseError::Empty)
 }
 
 /// Runs the writer until `Finish` (or every sender is gone). On a storage

@@ -1977,9 +1977,3 @@ mod tests {
         assert!(accepted > 100 && accepted < 2900, "accepted {accepted}");
     }
 }
-
-/// Whether a body is LACNIC's "Rate Limit Notice".
-pub fn is_rate_limit_notice(body: &[u8]) -> bool {
-    body.windows(17)
-        .any(|w| w.eq_ignore_ascii_case(b"rate limit notice"))
-}
