@@ -12,7 +12,9 @@
 //!
 //! The `ipcrawl` binary (`src/cli/`) is the only code that prints or picks exit codes.
 
+pub mod coverage;
 pub mod crawl;
+pub mod export;
 pub mod prefix;
 pub mod rdap;
 pub mod seeds;

@@ -1,5 +1,10 @@
-//! The `ipcrawl` binary: parse the command line, run, map the result to an exit code.
+//! The `ipcrawl` binary: parse the command line, run, map the result to an
+//! exit code (0 done; 1 finished but some lookups failed for good; 2 fatal;
+//! 130 interrupted, resumable). All the work is in the library; `cli` only
+//! parses, prints and picks exit codes.
+
+mod cli;
 
 fn main() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+    cli::main()
 }

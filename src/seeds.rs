@@ -154,7 +154,7 @@ impl SeedSet {
             if r.start > hi {
                 break;
             }
-            if let Some(c) = clip_run(r, &w) {
+            if let Some(c) = clip_run(r, w) {
                 out.push(c);
             }
             i += 1;
@@ -222,7 +222,7 @@ impl SeedSet {
     }
 }
 
-fn clip_run(r: &Run, w: &Range) -> Option<Run> {
+fn clip_run(r: &Run, w: Range) -> Option<Run> {
     let lo = if w.start <= r.start {
         0
     } else {
@@ -518,7 +518,11 @@ mod tests {
             n += 1;
         }
         assert_eq!(n, 4_706_768);
-        let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let hex: String = h.finalize().iter().fold(String::new(), |mut s, b| {
+            use std::fmt::Write as _;
+            let _ = write!(s, "{b:02x}");
+            s
+        });
         assert_eq!(hex, "fb47158b6b3e54326d5e9feca9d96160d0ae4c58bed0076669848dd576be9e09");
     }
 

@@ -86,7 +86,7 @@ pub fn worker(shared: &Shared, fetch: &dyn Fetch, tx: &Sender<Msg>) {
                 body,
                 redirects,
             } => {
-                add(&tele.of(registry).redirects, u64::from(redirects));
+                add(&tele.of(job.registry).redirects, u64::from(redirects));
                 match parse_network(&body, job.must_contain) {
                     Ok(n) => Reply::Network {
                         network: Box::new(n),
@@ -103,10 +103,10 @@ pub fn worker(shared: &Shared, fetch: &dyn Fetch, tx: &Sender<Msg>) {
                 }
             }
             Outcome::NotFound {
-                registry,
+                registry: _,
                 redirects,
             } => {
-                add(&tele.of(registry).redirects, u64::from(redirects));
+                add(&tele.of(job.registry).redirects, u64::from(redirects));
                 Reply::NotFound
             }
             Outcome::RateLimited {

@@ -700,7 +700,7 @@ impl Scheduler {
                 };
                 let until = now + pause;
                 st.paused_until = Some(st.paused_until.map_or(until, |p| p.max(until)));
-                self.lanes[lane].pending = Some(self.pending_of(job));
+                self.lanes[lane].pending = Some(Self::pending_of(job));
                 delay = Some(until);
             }
             Reply::Transient(reason) => {
@@ -722,7 +722,7 @@ impl Scheduler {
                 if l.attempts < self.policy.max_attempts {
                     inc(&tele.of(job.registry).retries);
                     let attempts = l.attempts;
-                    let p = self.pending_of(job);
+                    let p = Self::pending_of(job);
                     self.lanes[lane].pending = Some(p);
                     delay = Some(
                         now + backoff(
@@ -746,7 +746,7 @@ impl Scheduler {
         out
     }
 
-    fn pending_of(&self, job: &Job) -> Pending {
+    fn pending_of(job: &Job) -> Pending {
         Pending {
             registry: job.registry,
             target: job.target.clone(),

@@ -1,2 +1,13 @@
 //! The one integration test binary: runs the real `ipcrawl` binary against
-//! local RDAP servers on 127.0.0.1. Modules by theme.
+//! local RDAP servers on 127.0.0.1 (never any other host). Modules by theme:
+//!
+//! - `util`: a unique temp dir per test, running the binary, JSON helpers;
+//! - `server`: a scripted multi-registry RDAP server serving the real
+//!   fixtures in `tests/fixtures/rdap/` plus redirects, 404s, 5xx, 429s;
+//! - `pipeline`: gen-seeds → crawl → coverage → export → lookup → stats;
+//! - `cli`: command-line errors and exit codes.
+
+mod cli;
+mod pipeline;
+mod server;
+mod util;

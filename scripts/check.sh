@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The gate: formatting, lints, docs, tests, benches compile. CI runs this
+# (through .ci/run) on a clean clone; run it before every submission.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "== cargo clippy --all-targets -- -D warnings"
+cargo clippy --all-targets --locked -- -D warnings
+
+echo "== cargo doc"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --quiet
+
+echo "== tests"
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --locked --no-fail-fast
+  # nextest does not run doctests.
+  cargo test --doc --locked --quiet
+else
+  cargo test --locked
+fi
+
+echo "== benches build"
+cargo bench --no-run --locked --quiet
+
+echo "check.sh: all green"

@@ -1,0 +1,372 @@
+//! `ipcrawl crawl`: arguments → [`CrawlConfig`], progress on stderr, a JSON
+//! summary on stdout.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use ipcrawl::crawl::ratelimit::Rate;
+use ipcrawl::crawl::{self, CrawlConfig, Depth, Policy, Progress, Shard, Stop};
+use ipcrawl::rdap::bootstrap::Bootstrap;
+use ipcrawl::rdap::client::{Client, ClientConfig};
+use ipcrawl::rdap::Registry;
+use ipcrawl::seeds;
+use ipcrawl::store::Store;
+
+use super::Globals;
+
+/// How deep the sweep goes.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DepthArg {
+    /// On a nested answer, ask for its parent and continue after the top-level network.
+    Coverage,
+    /// Continue at end + 1 of every answer.
+    All,
+}
+
+/// How progress is shown on stderr.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProgressArg {
+    /// A live bar on a terminal, JSON lines otherwise.
+    Auto,
+    /// A live bar.
+    Bar,
+    /// One JSON line per interval.
+    Json,
+    /// Nothing.
+    None,
+}
+
+/// Crawl options.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Worker threads, i.e. queries in flight at most (1-4096).
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub threads: u32,
+    /// An RFC 9224 IPv4 bootstrap file instead of the bundled IANA copy.
+    #[arg(long, value_name = "FILE")]
+    pub bootstrap: Option<PathBuf>,
+    /// Use URL as NAME's RDAP base URL everywhere (routing and redirects),
+    /// e.g. `ripe=http://127.0.0.1:8081/` (repeatable).
+    #[arg(long, value_name = "NAME=URL", value_parser = parse_registry_url)]
+    pub registry: Vec<(Registry, String)>,
+    /// Query rate of a registry: `NAME=N/s`, `NAME=N/min` or `NAME=unlimited`
+    /// (repeatable). Defaults: arin, ripe, apnic 10/s; lacnic 10/min; afrinic 1/s.
+    #[arg(long, value_name = "NAME=RATE", value_parser = parse_registry_rate)]
+    pub rate: Vec<(Registry, Rate)>,
+    /// Crawl only partition K (from 0) of N of the space.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<Shard>,
+    /// `coverage`: climb to the top-level network of a nested answer and
+    /// continue after it (fewest queries); `all`: continue at end + 1 of
+    /// every answer.
+    #[arg(long, value_enum, default_value = "coverage")]
+    pub depth: DepthArg,
+    /// Your e-mail address, sent in the User-Agent so registries can reach you.
+    #[arg(long, value_name = "EMAIL", env = "IPCRAWL_CONTACT")]
+    pub contact: Option<String>,
+    /// Stop after sending this many queries (resume later by running again).
+    #[arg(long, value_name = "N")]
+    pub max_queries: Option<u64>,
+    /// Progress display on stderr.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub progress: ProgressArg,
+    /// Seconds between progress lines (JSON mode).
+    #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+    pub progress_every: f64,
+    /// Attempts per lookup before it is recorded as failed.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100), hide = true)]
+    pub attempts: u32,
+    /// First retry delay in milliseconds (doubles each retry).
+    #[arg(long, default_value_t = 1000, hide = true)]
+    pub retry_base_ms: u64,
+    /// Pause after a 429 without Retry-After, in milliseconds (doubles on repeats).
+    #[arg(long, default_value_t = 60_000, hide = true)]
+    pub rate_limit_pause_ms: u64,
+    /// First circuit-breaker pause, in milliseconds.
+    #[arg(long, default_value_t = 30_000, hide = true)]
+    pub breaker_pause_ms: u64,
+    /// Whole-request timeout in seconds.
+    #[arg(long, default_value_t = 30.0, hide = true)]
+    pub timeout: f64,
+    /// Connect timeout in seconds.
+    #[arg(long, default_value_t = 10.0, hide = true)]
+    pub connect_timeout: f64,
+}
+
+fn parse_registry_url(s: &str) -> Result<(Registry, String), String> {
+    let (name, url) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?} is not NAME=URL (e.g. ripe=http://127.0.0.1:8081/)"))?;
+    let reg: Registry = name.parse().map_err(|e| format!("{e}"))?;
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(format!("{url:?} is not an http:// or https:// URL"));
+    }
+    Ok((reg, url.to_string()))
+}
+
+fn parse_registry_rate(s: &str) -> Result<(Registry, Rate), String> {
+    let (name, rate) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?} is not NAME=RATE (e.g. lacnic=10/min)"))?;
+    let reg: Registry = name.parse().map_err(|e| format!("{e}"))?;
+    let rate: Rate = rate.parse().map_err(|e| format!("{e}"))?;
+    Ok((reg, rate))
+}
+
+fn secs(name: &str, v: f64) -> anyhow::Result<Duration> {
+    if !v.is_finite() || v <= 0.0 || v > 86_400.0 {
+        anyhow::bail!("--{name} ({v}) must be a number of seconds between 0 and 86400");
+    }
+    Ok(Duration::from_secs_f64(v))
+}
+
+/// Validated configuration from the arguments.
+pub fn config(args: &Args) -> anyhow::Result<(Bootstrap, ClientConfig, CrawlConfig)> {
+    let mut routes = match &args.bootstrap {
+        None => Bootstrap::bundled(),
+        Some(p) => {
+            let bytes = std::fs::read(p)
+                .with_context(|| format!("--bootstrap {}: cannot read", p.display()))?;
+            Bootstrap::from_json(&bytes).with_context(|| format!("--bootstrap {}", p.display()))?
+        }
+    };
+    for (reg, url) in &args.registry {
+        routes
+            .set_base(*reg, url)
+            .with_context(|| format!("--registry {reg}={url}"))?;
+    }
+    let mut rates = crawl::sched::default_rates();
+    for (reg, rate) in &args.rate {
+        rates[reg.index()] = *rate;
+    }
+    let client = ClientConfig {
+        connect_timeout: secs("connect-timeout", args.connect_timeout)?,
+        request_timeout: secs("timeout", args.timeout)?,
+        contact: args.contact.clone(),
+        ..ClientConfig::default()
+    };
+    let policy = Policy {
+        depth: match args.depth {
+            DepthArg::Coverage => Depth::Coverage,
+            DepthArg::All => Depth::All,
+        },
+        rates,
+        max_attempts: args.attempts,
+        retry_base: Duration::from_millis(args.retry_base_ms),
+        rate_limit_base: Duration::from_millis(args.rate_limit_pause_ms),
+        breaker_base: Duration::from_millis(args.breaker_pause_ms),
+        max_queries: args.max_queries,
+        ..Policy::default()
+    };
+    if args.max_queries == Some(0) {
+        anyhow::bail!("--max-queries (0) must be greater than 0");
+    }
+    let cfg = CrawlConfig {
+        threads: args.threads as usize,
+        policy,
+        shard: args.shard,
+        progress_every: Duration::from_millis(250),
+        ..CrawlConfig::default()
+    };
+    Ok((routes, client, cfg))
+}
+
+/// Runs the command.
+pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
+    let (routes, client_cfg, cfg) = config(&args)?;
+    secs("progress-every", args.progress_every)?;
+    let store = Store::open_or_create(&g.db)?;
+    if store.load_plan()?.is_none() {
+        let plan = seeds::grid(&[], 24)?;
+        store.replace_seeds(&plan)?;
+        eprintln!(
+            "ipcrawl: no seeds in {}: wrote the default {} (every /24 of the non-reserved space)",
+            g.db.display(),
+            plan.info.seeds
+        );
+    }
+    let quit = Arc::new(AtomicBool::new(false));
+    install_ctrlc(Arc::clone(&quit));
+    let fetch = Arc::new(Client::new(routes.clone(), client_cfg));
+    let mode = match args.progress {
+        ProgressArg::Auto if std::io::stderr().is_terminal() => ProgressArg::Bar,
+        ProgressArg::Auto => ProgressArg::Json,
+        m => m,
+    };
+    let mut view = View::new(mode, Duration::from_secs_f64(args.progress_every));
+    let summary = crawl::run(&store, &routes, fetch, &cfg, &quit, &mut |p| view.show(p))
+        .with_context(|| format!("crawling into {}", g.db.display()))?;
+    view.finish();
+    let stop = match summary.stop {
+        Stop::Finished => "finished",
+        Stop::Interrupted => "interrupted",
+        Stop::MaxQueries => "max_queries",
+    };
+    let (networks, placeholders) = store.counts()?;
+    let out = serde_json::json!({
+        "stop": stop,
+        "run_queries": summary.run_queries,
+        "elapsed_s": (summary.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
+        "lanes": summary.lanes,
+        "networks": networks,
+        "placeholders": placeholders,
+        "failures": summary.failures,
+        "counters": summary.snapshot,
+    });
+    println!("{out}");
+    match summary.stop {
+        Stop::Interrupted => {
+            eprintln!(
+                "ipcrawl: interrupted; everything answered so far is stored in {}. Run the same command again to resume.",
+                g.db.display()
+            );
+            Ok(ExitCode::from(130))
+        }
+        _ if summary.failures > 0 => {
+            eprintln!(
+                "ipcrawl: {} lookups failed for good (see `ipcrawl stats`); the next `ipcrawl crawl` retries them",
+                summary.failures
+            );
+            Ok(ExitCode::from(1))
+        }
+        Stop::MaxQueries => {
+            eprintln!("ipcrawl: stopped after --max-queries; run again to continue");
+            Ok(ExitCode::SUCCESS)
+        }
+        Stop::Finished => Ok(ExitCode::SUCCESS),
+    }
+}
+
+fn install_ctrlc(quit: Arc<AtomicBool>) {
+    let presses = AtomicU32::new(0);
+    let _ = ctrlc::set_handler(move || {
+        if presses.fetch_add(1, Ordering::SeqCst) == 0 {
+            quit.store(true, Ordering::SeqCst);
+            eprintln!("\nipcrawl: stopping: committing what is stored (Ctrl-C again to abort now)");
+        } else {
+            std::process::exit(130);
+        }
+    });
+}
+
+/// Renders progress: a bar on a terminal, JSON lines otherwise.
+struct View {
+    mode: ProgressArg,
+    every: Duration,
+    last: Option<Instant>,
+    prev: Option<(Instant, [u64; 5], u64)>,
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl View {
+    fn new(mode: ProgressArg, every: Duration) -> View {
+        let bar = (mode == ProgressArg::Bar).then(|| {
+            let b = indicatif::ProgressBar::new(1);
+            b.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{elapsed_precise} [{bar:30}] {percent:>3}% ETA {eta} {msg}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            b
+        });
+        View {
+            mode,
+            every,
+            last: None,
+            prev: None,
+            bar,
+        }
+    }
+
+    /// Per-registry and total query rates since the previous call.
+    fn rates(&mut self, p: &Progress) -> ([f64; 5], f64) {
+        let now = Instant::now();
+        let q: [u64; 5] =
+            Registry::ALL.map(|r| p.snapshot.by_registry.get(r.name()).map_or(0, |s| s.queries));
+        let mut per = [0.0; 5];
+        let mut total = 0.0;
+        if let Some((t, pq, pt)) = self.prev {
+            let dt = now.duration_since(t).as_secs_f64().max(1e-3);
+            for i in 0..5 {
+                per[i] = (q[i] - pq[i].min(q[i])) as f64 / dt;
+            }
+            total = (p.run_queries - pt.min(p.run_queries)) as f64 / dt;
+        }
+        self.prev = Some((now, q, p.run_queries));
+        (per, total)
+    }
+
+    fn show(&mut self, p: &Progress) {
+        match self.mode {
+            ProgressArg::None | ProgressArg::Auto => {}
+            ProgressArg::Bar => {
+                let (per, total) = self.rates(p);
+                if let Some(b) = &self.bar {
+                    b.set_length(p.total.max(1));
+                    b.set_position(p.swept);
+                    let regs: Vec<String> = Registry::ALL
+                        .iter()
+                        .zip(per)
+                        .filter(|(_, r)| *r > 0.0)
+                        .map(|(reg, r)| format!("{reg} {r:.0}/s"))
+                        .collect();
+                    let paused: Vec<String> = p
+                        .paused
+                        .iter()
+                        .map(|(r, d)| format!("{r} {}s", d.as_secs()))
+                        .collect();
+                    b.set_message(format!(
+                        "{} queries ({total:.0}/s) {} nets{}{}",
+                        p.run_queries,
+                        p.snapshot.got_whois,
+                        if regs.is_empty() { String::new() } else { format!(" | {}", regs.join(" ")) },
+                        if paused.is_empty() { String::new() } else { format!(" | paused: {}", paused.join(" ")) },
+                    ));
+                }
+            }
+            ProgressArg::Json => {
+                if self.last.is_some_and(|t| t.elapsed() < self.every) {
+                    return;
+                }
+                self.last = Some(Instant::now());
+                let (per, total) = self.rates(p);
+                let paused: serde_json::Map<String, serde_json::Value> = p
+                    .paused
+                    .iter()
+                    .map(|(r, d)| (r.name().to_string(), serde_json::json!(d.as_secs_f64())))
+                    .collect();
+                let rates: serde_json::Map<String, serde_json::Value> = Registry::ALL
+                    .iter()
+                    .zip(per)
+                    .map(|(r, q)| (r.name().to_string(), serde_json::json!((q * 10.0).round() / 10.0)))
+                    .collect();
+                let line = serde_json::json!({
+                    "elapsed_s": (p.elapsed.as_secs_f64() * 10.0).round() / 10.0,
+                    "swept": p.swept,
+                    "total": p.total,
+                    "percent": if p.total == 0 { 100.0 } else { (p.swept as f64 * 10000.0 / p.total as f64).round() / 100.0 },
+                    "eta_s": p.eta().map(|d| d.as_secs()),
+                    "run_queries": p.run_queries,
+                    "qps": (total * 10.0).round() / 10.0,
+                    "qps_by_registry": rates,
+                    "paused": paused,
+                    "counters": p.snapshot,
+                });
+                eprintln!("{line}");
+            }
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some(b) = self.bar.take() {
+            b.finish();
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! The command line: global options, one module per subcommand, error
+//! printing and exit codes.
+//!
+//! Exit codes: 0 done; 1 the run finished but some lookups failed for good
+//! (`ipcrawl stats` lists them); 2 fatal (bad arguments, unreadable DB, ...);
+//! 130 interrupted by Ctrl-C (run the same command again to resume).
+//! Errors are one line on stderr: `ipcrawl: error: ...`. A closed stdout
+//! (`ipcrawl export | head`) is not an error.
+
+mod coverage;
+mod crawl;
+mod export;
+mod gen_seeds;
+mod lookup;
+mod stats;
+
+use std::io::{self, Write as _};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Collect the RDAP registration record of every network in the
+/// non-reserved IPv4 space into one redb file, and report the coverage.
+///
+/// A bare `ipcrawl crawl` does the whole job: it writes the default seeds
+/// (the first address of every /24) and crawls the five registries politely,
+/// resumably (Ctrl-C, then run it again).
+#[derive(Parser, Debug)]
+#[command(name = "ipcrawl", version, about, long_about, max_term_width = 100)]
+pub struct Cli {
+    /// The database file.
+    #[arg(long, global = true, env = "IPCRAWL_DB", default_value = "ipcrawl.redb")]
+    pub db: PathBuf,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Write the seed set (where the crawl looks) into the DB.
+    GenSeeds(gen_seeds::Args),
+    /// Look up every seed no known network covers yet (resumable).
+    Crawl(crawl::Args),
+    /// Distinct networks, CIDRs and covered addresses, overall and per registry.
+    Coverage(coverage::Args),
+    /// One record per stored network, as JSON Lines or CSV.
+    Export(export::Args),
+    /// The most specific stored network for each address (from the DB alone).
+    Lookup(lookup::Args),
+    /// The crawl's counters, seeds pending/done/failed, and standing failures.
+    Stats(stats::Args),
+}
+
+/// Options every command sees.
+pub struct Globals {
+    /// `--db`.
+    pub db: PathBuf,
+}
+
+/// Parses, runs, prints errors, returns the exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion)
+                || matches!(
+                    e.kind(),
+                    ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+                )
+            {
+                let _ = e.print();
+                return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                    ExitCode::from(2)
+                } else {
+                    ExitCode::SUCCESS
+                };
+            }
+            eprintln!("ipcrawl: {}", first_line(&e.to_string()));
+            return ExitCode::from(2);
+        }
+    };
+    let g = Globals { db: cli.db };
+    let result = match cli.command {
+        Command::GenSeeds(a) => gen_seeds::run(a, &g),
+        Command::Crawl(a) => crawl::run(a, &g),
+        Command::Coverage(a) => coverage::run(a, &g),
+        Command::Export(a) => export::run(a, &g),
+        Command::Lookup(a) => lookup::run(a, &g),
+        Command::Stats(a) => stats::run(a, &g),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ipcrawl: error: {}", one_line(&format!("{e:#}")));
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("error")
+        .trim()
+        .to_string()
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Where a command writes its records.
+pub enum Output {
+    /// Standard output.
+    Stdout(io::BufWriter<io::StdoutLock<'static>>),
+    /// A plain file.
+    File(io::BufWriter<std::fs::File>),
+    /// A gzip'd file.
+    Gz(flate2::write::GzEncoder<io::BufWriter<std::fs::File>>),
+}
+
+impl io::Write for Output {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Output::Stdout(w) => w.write(buf),
+            Output::File(w) => w.write(buf),
+            Output::Gz(w) => w.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Output::Stdout(w) => w.flush(),
+            Output::File(w) => w.flush(),
+            Output::Gz(w) => w.flush(),
+        }
+    }
+}
+
+impl Output {
+    /// Flushes everything, ending the gzip stream, and syncs files.
+    pub fn flush_all(&mut self) -> io::Result<()> {
+        match self {
+            Output::Stdout(w) => w.flush(),
+            Output::File(w) => {
+                w.flush()?;
+                w.get_ref().sync_all()
+            }
+            Output::Gz(w) => {
+                w.try_finish()?;
+                w.get_mut().flush()?;
+                w.get_ref().get_ref().sync_all()
+            }
+        }
+    }
+}
+
+/// Opens `-o FILE` (gzip when it ends in `.gz`) or stdout.
+pub fn output(path: Option<&std::path::Path>) -> anyhow::Result<Output> {
+    use anyhow::Context;
+    Ok(match path {
+        None => Output::Stdout(io::BufWriter::with_capacity(1 << 16, io::stdout().lock())),
+        Some(p) => {
+            let f = std::fs::File::create(p)
+                .with_context(|| format!("cannot create output file {}", p.display()))?;
+            let w = io::BufWriter::with_capacity(1 << 16, f);
+            if p.extension().is_some_and(|e| e == "gz") {
+                Output::Gz(flate2::write::GzEncoder::new(w, flate2::Compression::default()))
+            } else {
+                Output::File(w)
+            }
+        }
+    })
+}

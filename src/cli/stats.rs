@@ -1,0 +1,119 @@
+//! `ipcrawl stats`: the crawl's counters, seeds pending/done/failed, and the
+//! standing failures.
+
+use std::process::ExitCode;
+
+use ipcrawl::crawl::telemetry::snapshot_from_map;
+use ipcrawl::prefix::{fmt_addr, Range};
+use ipcrawl::store::{GapKind, Store};
+use ipcrawl::trie::IntervalSet;
+
+use super::Globals;
+
+/// Stats options.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs the command.
+pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
+    let store = Store::open_read(&g.db)?;
+    let counters = snapshot_from_map(&store.counters()?);
+    let plan = store.load_plan()?;
+    let known = store.load_known()?;
+    let gaps = store.gaps()?;
+    let failures = store.failures()?;
+    let (networks, placeholders) = store.counts()?;
+    let resolved = known.union(&IntervalSet::from_ranges(gaps.iter().map(|(r, _, _)| *r)));
+    let failed_set = IntervalSet::from_ranges(
+        failures
+            .iter()
+            .filter_map(|f| Range::new(f.addr, f.end.max(f.addr))),
+    )
+    .subtract(&resolved);
+    let (total, done, failed) = match &plan {
+        Some(p) => {
+            let done: u64 = resolved.ranges().iter().map(|r| p.seeds.count_in(*r)).sum();
+            let failed: u64 = failed_set.ranges().iter().map(|r| p.seeds.count_in(*r)).sum();
+            (p.seeds.len(), done, failed)
+        }
+        None => (0, 0, 0),
+    };
+    let pending = total.saturating_sub(done + failed);
+    let gap_count = |k: GapKind| gaps.iter().filter(|(_, kind, _)| *kind == k).count();
+    if args.json {
+        let fails: Vec<serde_json::Value> = failures
+            .iter()
+            .map(|f| {
+                serde_json::json!({
+                    "addr": fmt_addr(f.addr),
+                    "end": fmt_addr(f.end),
+                    "registry": f.registry.name(),
+                    "reason": f.reason,
+                    "attempts": f.attempts,
+                    "at": f.at,
+                })
+            })
+            .collect();
+        let mut v = serde_json::to_value(&counters)?;
+        if let Some(o) = v.as_object_mut() {
+            o.insert(
+                "seeds".into(),
+                serde_json::json!({"total": total, "done": done, "failed": failed, "pending": pending}),
+            );
+            o.insert("networks".into(), networks.into());
+            o.insert("placeholders".into(), placeholders.into());
+            o.insert(
+                "gaps".into(),
+                serde_json::json!({
+                    "not_found": gap_count(GapKind::NotFound),
+                    "placeholder": gap_count(GapKind::Placeholder),
+                }),
+            );
+            o.insert("failures".into(), fails.into());
+        }
+        println!("{v}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("seeds       {total} total, {done} done, {failed} failed, {pending} pending");
+    println!("networks    {networks} stored, {placeholders} placeholders");
+    println!(
+        "gaps        {} not found (404), {} placeholder answers",
+        gap_count(GapKind::NotFound),
+        gap_count(GapKind::Placeholder)
+    );
+    println!();
+    println!("within_known_cidr    {}", counters.within_known_cidr);
+    println!("found_registry       {}", counters.found_registry);
+    println!("got_whois            {}", counters.got_whois);
+    println!("failed_lookup_whois  {}", counters.failed_lookup_whois);
+    println!("parent_queries       {}", counters.parent_queries);
+    println!();
+    println!(
+        "{:<8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>8} {:>8}",
+        "registry", "queries", "answers", "404", "placehold", "redirects", "429", "retries", "failures"
+    );
+    for (name, r) in &counters.by_registry {
+        println!(
+            "{name:<8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>8} {:>8}",
+            r.queries, r.answers, r.not_found, r.placeholders, r.redirects, r.rate_limited, r.retries, r.failures
+        );
+    }
+    if !failures.is_empty() {
+        println!();
+        println!("failed lookups (retried by the next crawl):");
+        for f in &failures {
+            println!(
+                "  {} ({}, {} attempts): {}",
+                fmt_addr(f.addr),
+                f.registry,
+                f.attempts,
+                f.reason
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
