@@ -403,7 +403,7 @@ impl KnownSet {
         }
     }
 
-    /// The canonical form.
+    /// The canonical form (base and pending inserts merged), e.g. to persist.
     pub fn to_set(&self) -> IntervalSet {
         if self.overlay.is_empty() {
             return self.base.clone();
@@ -414,7 +414,8 @@ impl KnownSet {
         self.base.union(&over)
     }
 
-    /// Number of merged ranges.
+    /// Number of merged ranges (O(1) when no insert is pending, else one
+    /// O(n) merge).
     pub fn len(&self) -> usize {
         if self.overlay.is_empty() {
             self.base.len()
