@@ -319,6 +319,36 @@ fn main() {
         f64::NAN,
     );
 
+    // Crawl-like growth: 100k new /24s into the 1M base, batched rebuilds.
+    let extra: Vec<Range> = {
+        let mut rng = Rng(0x1A5E);
+        (0..100_000)
+            .map(|_| Cidr::new_masked(rng.u32(), 24).range())
+            .collect()
+    };
+    let mut grown = known.clone();
+    let t = Instant::now();
+    for r in &extra {
+        grown.insert(*r);
+    }
+    let t_ins = t.elapsed();
+    row(
+        &mut rows,
+        "KnownSet::insert, 100k /24s into 1M (ns/insert, info)",
+        format!("{:.0}", t_ins.as_secs_f64() * 1e9 / extra.len() as f64),
+        "-".into(),
+        f64::NAN,
+    );
+    let (t_pend, _) = best(|| addrs.iter().filter(|&&a| grown.contains(a)).count());
+    row(
+        &mut rows,
+        "KnownSet::contains, inserts pending (info)",
+        format!("{:.1}", mops(t_pend, LOOKUPS)),
+        "-".into(),
+        f64::NAN,
+    );
+    drop(grown);
+
     let bpp = |b: usize, n: usize| b as f64 / n as f64;
     let r_bytes_1m = s1m.ours_bytes as f64 / s1m.theirs_bytes as f64;
     row(
@@ -455,10 +485,10 @@ fn main() {
     );
     println!();
     println!(
-        "| {:<44} | {:>12} | {:>12} | {:>7} |",
+        "| {:<54} | {:>12} | {:>12} | {:>7} |",
         "measure", "ipcrawl", "prefix-trie", "ratio"
     );
-    println!("|{:-<46}|{:->14}|{:->14}|{:->9}|", "", "", "", "");
+    println!("|{:-<56}|{:->14}|{:->14}|{:->9}|", "", "", "", "");
     for r in &rows {
         let ratio = if r.ratio.is_nan() {
             "-".to_string()
@@ -466,7 +496,7 @@ fn main() {
             format!("{:.3}", r.ratio)
         };
         println!(
-            "| {:<44} | {:>12} | {:>12} | {:>7} |",
+            "| {:<54} | {:>12} | {:>12} | {:>7} |",
             r.what, r.ours, r.theirs, ratio
         );
     }
