@@ -128,7 +128,11 @@ mod tests {
     use crate::prefix::parse_addr_lenient;
 
     fn r(a: &str, b: &str) -> Range {
-        Range::new(parse_addr_lenient(a).unwrap(), parse_addr_lenient(b).unwrap()).unwrap()
+        Range::new(
+            parse_addr_lenient(a).unwrap(),
+            parse_addr_lenient(b).unwrap(),
+        )
+        .unwrap()
     }
 
     #[test]

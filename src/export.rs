@@ -8,14 +8,14 @@
 //! |---|---|---|
 //! | `handle` | string | the registry's handle for the network |
 //! | `start`, `end` | string | first and last address, dotted quads |
-//! | `cidrs` | [string] | the exact CIDR decomposition of `start..end` (`"a.b.c.d/len"`) |
+//! | `cidrs` | list of string | the exact CIDR decomposition of `start..end` (`"a.b.c.d/len"`) |
 //! | `name` | string \| null | the network's `name` |
 //! | `type` | string \| null | the network's `type`, as the registry wrote it |
 //! | `country` | string \| null | the network object's own `country` (ARIN networks have none) |
 //! | `registry` | string | `arin`, `ripe`, `apnic`, `lacnic` or `afrinic`: who answered |
 //! | `parent_handle` | string \| null | `parentHandle` as sent (handle, CIDR or range) |
-//! | `status` | [string] | status values, lower case |
-//! | `entities` | [object] | `{handle, roles, name, email}` of each contact |
+//! | `status` | list of string | status values, lower case |
+//! | `entities` | list of object | `{handle, roles, name, email}` of each contact |
 //! | `registration` | string \| null | registration date, as sent |
 //! | `last_changed` | string \| null | last-changed date, as sent |
 //! | `queried` | string | the address whose lookup returned it |
@@ -248,15 +248,31 @@ mod tests {
         let out = w.finish().unwrap();
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         for k in [
-            "handle", "start", "end", "cidrs", "name", "type", "country", "registry",
-            "parent_handle", "status", "entities", "registration", "last_changed", "queried",
-            "source_url", "fetched_at",
+            "handle",
+            "start",
+            "end",
+            "cidrs",
+            "name",
+            "type",
+            "country",
+            "registry",
+            "parent_handle",
+            "status",
+            "entities",
+            "registration",
+            "last_changed",
+            "queried",
+            "source_url",
+            "fetched_at",
         ] {
             assert!(v.get(k).is_some(), "missing {k}");
         }
         assert_eq!(v["start"], "13.64.0.0");
         assert_eq!(v["end"], "13.107.255.255");
-        assert_eq!(v["cidrs"], serde_json::json!(["13.64.0.0/11", "13.96.0.0/13", "13.104.0.0/14"]));
+        assert_eq!(
+            v["cidrs"],
+            serde_json::json!(["13.64.0.0/11", "13.96.0.0/13", "13.104.0.0/14"])
+        );
         assert_eq!(v["country"], serde_json::Value::Null);
         assert_eq!(v["queried"], "13.104.0.0");
         assert_eq!(v["entities"][0]["email"], serde_json::Value::Null);

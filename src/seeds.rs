@@ -286,7 +286,9 @@ impl Builder {
 
     fn push_run(&mut self, run: Run) {
         match self.runs.last_mut() {
-            Some(r) if r.step == run.step && run.start > r.last() && run.start - r.last() == r.step => {
+            Some(r)
+                if r.step == run.step && run.start > r.last() && run.start - r.last() == r.step =>
+            {
                 r.count += run.count;
             }
             _ => self.runs.push(run),
@@ -392,10 +394,18 @@ pub const GRID_2016_SKIPPED: [u8; 14] = [3, 9, 10, 12, 15, 16, 17, 18, 19, 20, 3
 /// 169.254/16 and 127/8. Its space is those /8s minus the reserved blocks.
 pub fn grid_2016() -> SeedPlan {
     let excluded = IntervalSet::from_ranges(
-        ["224.0.0.0/4", "240.0.0.0/4", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "127.0.0.0/8"]
-            .iter()
-            .filter_map(|s| s.parse::<Cidr>().ok())
-            .map(|c| c.range()),
+        [
+            "224.0.0.0/4",
+            "240.0.0.0/4",
+            "10.0.0.0/8",
+            "172.16.0.0/12",
+            "192.168.0.0/16",
+            "169.254.0.0/16",
+            "127.0.0.0/8",
+        ]
+        .iter()
+        .filter_map(|s| s.parse::<Cidr>().ok())
+        .map(|c| c.range()),
     );
     let mut b = Builder::default();
     let mut eights = Vec::new();
@@ -484,7 +494,10 @@ mod tests {
         assert_eq!(p.info.space_addresses, prefix::NON_RESERVED_TOTAL);
         assert!(p.seeds.runs().len() < 400, "{}", p.seeds.runs().len());
         assert_eq!(p.seeds.next_at_or_after(0), Some(a("1.0.0.0")));
-        assert_eq!(p.seeds.next_at_or_after(a("9.255.255.1")), Some(a("11.0.0.0")));
+        assert_eq!(
+            p.seeds.next_at_or_after(a("9.255.255.1")),
+            Some(a("11.0.0.0"))
+        );
         assert_eq!(p.seeds.next_at_or_after(a("223.255.255.1")), None);
         let tail: Vec<u32> = p.seeds.iter().skip(3).take(2).collect();
         assert_eq!(tail, vec![a("1.0.3.0"), a("1.0.4.0")]);
@@ -492,14 +505,23 @@ mod tests {
 
     #[test]
     fn grid_within_and_unaligned() {
-        let w: Vec<Cidr> = vec!["1.2.3.128/25".parse().unwrap(), "10.0.0.0/8".parse().unwrap()];
+        let w: Vec<Cidr> = vec![
+            "1.2.3.128/25".parse().unwrap(),
+            "10.0.0.0/8".parse().unwrap(),
+        ];
         let p = grid(&w, 24).unwrap();
         assert_eq!(p.seeds.iter().collect::<Vec<_>>(), vec![a("1.2.3.128")]);
         let p = grid(&["8.0.0.0/22".parse().unwrap()], 24).unwrap();
         assert_eq!(p.seeds.len(), 4);
         assert!(grid(&[], 7).is_err());
         assert!(grid(&[], 33).is_err());
-        assert_eq!(grid(&["8.8.8.0/24".parse().unwrap()], 32).unwrap().seeds.len(), 256);
+        assert_eq!(
+            grid(&["8.8.8.0/24".parse().unwrap()], 32)
+                .unwrap()
+                .seeds
+                .len(),
+            256
+        );
     }
 
     #[test]
@@ -523,7 +545,10 @@ mod tests {
             let _ = write!(s, "{b:02x}");
             s
         });
-        assert_eq!(hex, "fb47158b6b3e54326d5e9feca9d96160d0ae4c58bed0076669848dd576be9e09");
+        assert_eq!(
+            hex,
+            "fb47158b6b3e54326d5e9feca9d96160d0ae4c58bed0076669848dd576be9e09"
+        );
     }
 
     #[test]
@@ -562,7 +587,10 @@ mod tests {
             Range::new(a("10.0.0.0"), a("10.0.0.255")).unwrap(),
         ];
         let p = from_blocks(&blocks, &[]);
-        assert_eq!(p.seeds.iter().collect::<Vec<_>>(), vec![a("41.0.0.0"), a("41.1.0.0")]);
+        assert_eq!(
+            p.seeds.iter().collect::<Vec<_>>(),
+            vec![a("41.0.0.0"), a("41.1.0.0")]
+        );
         assert_eq!(p.info.space_addresses, 65536 + 1024);
     }
 }

@@ -224,7 +224,8 @@ impl Store {
         let db = if exists {
             Database::open(path).map_err(|e| open_error(path, e))?
         } else {
-            Database::create(path).map_err(|e| Error::NotIpcrawl(path.to_path_buf(), e.to_string()))?
+            Database::create(path)
+                .map_err(|e| Error::NotIpcrawl(path.to_path_buf(), e.to_string()))?
         };
         let store = Store {
             db: Db::Rw(db),
@@ -349,11 +350,15 @@ impl Store {
             let pieces = split_by_eight(plan.space.ranges());
             for chunk in 0..=255u8 {
                 if let Some(bytes) = plan.seeds.encode_chunk(chunk) {
-                    seeds.insert(chunk, bytes.as_slice()).map_err(dbe!("seeds"))?;
+                    seeds
+                        .insert(chunk, bytes.as_slice())
+                        .map_err(dbe!("seeds"))?;
                 }
                 if let Some(rs) = pieces.get(&chunk) {
                     let set = IntervalSet::from_ranges(rs.iter().copied());
-                    space.insert(chunk, set.to_bytes().as_slice()).map_err(dbe!("space"))?;
+                    space
+                        .insert(chunk, set.to_bytes().as_slice())
+                        .map_err(dbe!("space"))?;
                 }
             }
             let info = serde_json::to_vec(&plan.info).map_err(dbe!("meta"))?;
@@ -378,12 +383,12 @@ impl Store {
         let mut runs = Vec::new();
         for item in seeds_t.iter().map_err(dbe!("seeds"))? {
             let (k, v) = item.map_err(dbe!("seeds"))?;
-            runs.extend(
-                SeedSet::decode_chunk(k.value(), v.value()).map_err(|e| Error::Corrupt {
+            runs.extend(SeedSet::decode_chunk(k.value(), v.value()).map_err(|e| {
+                Error::Corrupt {
                     table: "seeds",
                     message: e.to_string(),
-                })?,
-            );
+                }
+            })?);
         }
         let space = read_chunked_set(&txn, SPACE, "space")?;
         Ok(Some(SeedPlan {
@@ -504,10 +509,12 @@ impl Store {
         let mut out = Vec::new();
         for item in t.iter().map_err(dbe!("failures"))? {
             let (_, v) = item.map_err(dbe!("failures"))?;
-            out.push(serde_json::from_slice(v.value()).map_err(|e| Error::Corrupt {
-                table: "failures",
-                message: e.to_string(),
-            })?);
+            out.push(
+                serde_json::from_slice(v.value()).map_err(|e| Error::Corrupt {
+                    table: "failures",
+                    message: e.to_string(),
+                })?,
+            );
         }
         Ok(out)
     }
@@ -544,12 +551,15 @@ impl Store {
                         let key = rec.key();
                         let json = serde_json::to_vec(rec.as_ref()).map_err(dbe!("networks"))?;
                         if rec.network.placeholder {
-                            phs.insert(key, json.as_slice()).map_err(dbe!("placeholders"))?;
+                            phs.insert(key, json.as_slice())
+                                .map_err(dbe!("placeholders"))?;
                         } else {
-                            nets.insert(key, json.as_slice()).map_err(dbe!("networks"))?;
+                            nets.insert(key, json.as_slice())
+                                .map_err(dbe!("networks"))?;
                             new_known.push(rec.network.range);
                         }
-                        raw.insert(key, gzip(body).as_slice()).map_err(dbe!("raw"))?;
+                        raw.insert(key, gzip(body).as_slice())
+                            .map_err(dbe!("raw"))?;
                     }
                     Write::Gap(r, kind, reg) => {
                         let k = u8::from(*kind == GapKind::Placeholder);
@@ -558,7 +568,9 @@ impl Store {
                     }
                     Write::Failure(f) => {
                         let json = serde_json::to_vec(f).map_err(dbe!("failures"))?;
-                        fails.insert(f.addr, json.as_slice()).map_err(dbe!("failures"))?;
+                        fails
+                            .insert(f.addr, json.as_slice())
+                            .map_err(dbe!("failures"))?;
                     }
                     Write::ClearFailure(a) => {
                         fails.remove(*a).map_err(dbe!("failures"))?;
@@ -574,10 +586,12 @@ impl Store {
                 let mut known = txn.open_table(KNOWN).map_err(dbe!("known"))?;
                 for (chunk, rs) in split_by_eight(&new_known) {
                     let old = match known.get(chunk).map_err(dbe!("known"))? {
-                        Some(v) => IntervalSet::from_bytes(v.value()).map_err(|e| Error::Corrupt {
-                            table: "known",
-                            message: e.to_string(),
-                        })?,
+                        Some(v) => {
+                            IntervalSet::from_bytes(v.value()).map_err(|e| Error::Corrupt {
+                                table: "known",
+                                message: e.to_string(),
+                            })?
+                        }
                         None => IntervalSet::new(),
                     };
                     let merged = old.union(&IntervalSet::from_ranges(rs));
@@ -637,7 +651,9 @@ fn split_by_eight(ranges: &[Range]) -> BTreeMap<u8, Vec<Range>> {
             let chunk = (s >> 24) as u8;
             let chunk_end = s | 0x00FF_FFFF;
             let e = r.end.min(chunk_end);
-            out.entry(chunk).or_default().push(Range { start: s, end: e });
+            out.entry(chunk)
+                .or_default()
+                .push(Range { start: s, end: e });
             if e == r.end {
                 break;
             }
@@ -648,7 +664,10 @@ fn split_by_eight(ranges: &[Range]) -> BTreeMap<u8, Vec<Range>> {
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut gz = GzEncoder::new(Vec::with_capacity(bytes.len() / 4), flate2::Compression::fast());
+    let mut gz = GzEncoder::new(
+        Vec::with_capacity(bytes.len() / 4),
+        flate2::Compression::fast(),
+    );
     // Writing into a Vec cannot fail.
     let _ = gz.write_all(bytes);
     gz.finish().unwrap_or_default()
@@ -716,7 +735,10 @@ mod tests {
         assert_eq!(s.records(true).unwrap().len(), 3);
         let known = s.load_known().unwrap();
         assert_eq!(known.ranges(), &[a.network.range, b.network.range]);
-        assert_eq!(s.raw(a.network.range, Registry::Apnic).unwrap().unwrap(), b"{\"x\":1}");
+        assert_eq!(
+            s.raw(a.network.range, Registry::Apnic).unwrap().unwrap(),
+            b"{\"x\":1}"
+        );
         assert_eq!(s.counters().unwrap()["queries"], 7);
         assert_eq!(s.gaps().unwrap()[0].1, GapKind::NotFound);
         let _ = std::fs::remove_file(&p);

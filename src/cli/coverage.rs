@@ -23,11 +23,20 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string(&c)?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{:<10} {:>10} {:>15} {:>9}", "registry", "networks", "addresses", "percent");
+    println!(
+        "{:<10} {:>10} {:>15} {:>9}",
+        "registry", "networks", "addresses", "percent"
+    );
     for (name, r) in &c.by_registry {
-        println!("{name:<10} {:>10} {:>15} {:>8.4}%", r.networks, r.addresses, r.percent);
+        println!(
+            "{name:<10} {:>10} {:>15} {:>8.4}%",
+            r.networks, r.addresses, r.percent
+        );
     }
-    println!("{:<10} {:>10} {:>15} {:>8.4}%", "total", c.networks, c.addresses, c.percent);
+    println!(
+        "{:<10} {:>10} {:>15} {:>8.4}%",
+        "total", c.networks, c.addresses, c.percent
+    );
     println!();
     println!("distinct CIDRs          {}", c.cidrs);
     println!("non-reserved addresses  {}", c.non_reserved);

@@ -288,8 +288,12 @@ impl View {
     /// Per-registry and total query rates since the previous call.
     fn rates(&mut self, p: &Progress) -> ([f64; 5], f64) {
         let now = Instant::now();
-        let q: [u64; 5] =
-            Registry::ALL.map(|r| p.snapshot.by_registry.get(r.name()).map_or(0, |s| s.queries));
+        let q: [u64; 5] = Registry::ALL.map(|r| {
+            p.snapshot
+                .by_registry
+                .get(r.name())
+                .map_or(0, |s| s.queries)
+        });
         let mut per = [0.0; 5];
         let mut total = 0.0;
         if let Some((t, pq, pt)) = self.prev {
@@ -326,8 +330,16 @@ impl View {
                         "{} queries ({total:.0}/s) {} nets{}{}",
                         p.run_queries,
                         p.snapshot.got_whois,
-                        if regs.is_empty() { String::new() } else { format!(" | {}", regs.join(" ")) },
-                        if paused.is_empty() { String::new() } else { format!(" | paused: {}", paused.join(" ")) },
+                        if regs.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" | {}", regs.join(" "))
+                        },
+                        if paused.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" | paused: {}", paused.join(" "))
+                        },
                     ));
                 }
             }
@@ -345,7 +357,12 @@ impl View {
                 let rates: serde_json::Map<String, serde_json::Value> = Registry::ALL
                     .iter()
                     .zip(per)
-                    .map(|(r, q)| (r.name().to_string(), serde_json::json!((q * 10.0).round() / 10.0)))
+                    .map(|(r, q)| {
+                        (
+                            r.name().to_string(),
+                            serde_json::json!((q * 10.0).round() / 10.0),
+                        )
+                    })
                     .collect();
                 let line = serde_json::json!({
                     "elapsed_s": (p.elapsed.as_secs_f64() * 10.0).round() / 10.0,

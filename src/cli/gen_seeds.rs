@@ -53,7 +53,9 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
 /// A few words on a plan.
 pub fn describe(plan: &SeedPlan) -> String {
     match (plan.info.kind.as_str(), plan.info.granularity) {
-        ("grid", Some(l)) if plan.info.within.is_empty() => format!("every /{l} of the non-reserved space"),
+        ("grid", Some(l)) if plan.info.within.is_empty() => {
+            format!("every /{l} of the non-reserved space")
+        }
         ("grid", Some(l)) => format!("every /{l} within {}", plan.info.within.join(", ")),
         ("grid2016", _) => "the 2016 grid".to_string(),
         (k, _) => k.to_string(),

@@ -30,7 +30,12 @@ use clap::{Parser, Subcommand};
 #[command(name = "ipcrawl", version, about, long_about, max_term_width = 100)]
 pub struct Cli {
     /// The database file.
-    #[arg(long, global = true, env = "IPCRAWL_DB", default_value = "ipcrawl.redb")]
+    #[arg(
+        long,
+        global = true,
+        env = "IPCRAWL_DB",
+        default_value = "ipcrawl.redb"
+    )]
     pub db: PathBuf,
 
     #[command(subcommand)]
@@ -176,7 +181,10 @@ pub fn output(path: Option<&std::path::Path>) -> anyhow::Result<Output> {
                 .with_context(|| format!("cannot create output file {}", p.display()))?;
             let w = io::BufWriter::with_capacity(1 << 16, f);
             if p.extension().is_some_and(|e| e == "gz") {
-                Output::Gz(flate2::write::GzEncoder::new(w, flate2::Compression::default()))
+                Output::Gz(flate2::write::GzEncoder::new(
+                    w,
+                    flate2::Compression::default(),
+                ))
             } else {
                 Output::File(w)
             }

@@ -37,7 +37,11 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     let (total, done, failed) = match &plan {
         Some(p) => {
             let done: u64 = resolved.ranges().iter().map(|r| p.seeds.count_in(*r)).sum();
-            let failed: u64 = failed_set.ranges().iter().map(|r| p.seeds.count_in(*r)).sum();
+            let failed: u64 = failed_set
+                .ranges()
+                .iter()
+                .map(|r| p.seeds.count_in(*r))
+                .sum();
             (p.seeds.len(), done, failed)
         }
         None => (0, 0, 0),
@@ -94,12 +98,27 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     println!();
     println!(
         "{:<8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>8} {:>8}",
-        "registry", "queries", "answers", "404", "placehold", "redirects", "429", "retries", "failures"
+        "registry",
+        "queries",
+        "answers",
+        "404",
+        "placehold",
+        "redirects",
+        "429",
+        "retries",
+        "failures"
     );
     for (name, r) in &counters.by_registry {
         println!(
             "{name:<8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>8} {:>8}",
-            r.queries, r.answers, r.not_found, r.placeholders, r.redirects, r.rate_limited, r.retries, r.failures
+            r.queries,
+            r.answers,
+            r.not_found,
+            r.placeholders,
+            r.redirects,
+            r.rate_limited,
+            r.retries,
+            r.failures
         );
     }
     if !failures.is_empty() {

@@ -129,7 +129,9 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::NoSeeds => f.write_str("the database has no seeds: run `ipcrawl gen-seeds` first"),
+            Error::NoSeeds => {
+                f.write_str("the database has no seeds: run `ipcrawl gen-seeds` first")
+            }
             Error::Store(e) => write!(f, "{e}"),
         }
     }
@@ -241,12 +243,12 @@ pub fn run(
         }
         on_progress(&progress(&shared));
         let _ = tx.send(pool::Msg::Finish);
-        writer
-            .join()
-            .unwrap_or_else(|_| Err(store::Error::Db {
+        writer.join().unwrap_or_else(|_| {
+            Err(store::Error::Db {
                 table: "(writer)",
                 message: "writer thread panicked".into(),
-            }))
+            })
+        })
     });
     writer_result?;
     let g = shared.lock();

@@ -48,7 +48,9 @@ impl Shared {
     /// Locks the scheduler (a poisoned lock is taken over: the state is
     /// plain data and every update is completed before unlocking).
     pub fn lock(&self) -> MutexGuard<'_, Scheduler> {
-        self.sched.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.sched
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -66,7 +68,9 @@ pub fn worker(shared: &Shared, fetch: &dyn Fetch, tx: &Sender<Msg>) {
                         break None;
                     }
                     Next::Wait(t) => {
-                        let d = t.saturating_duration_since(now).min(Duration::from_millis(200));
+                        let d = t
+                            .saturating_duration_since(now)
+                            .min(Duration::from_millis(200));
                         g = shared
                             .wake
                             .wait_timeout(g, d.max(Duration::from_millis(1)))

@@ -503,7 +503,9 @@ impl Scheduler {
             }
         }
         self.update_gauges();
-        if self.inflight == 0 && self.delayed.is_empty() && self.ready.iter().all(VecDeque::is_empty)
+        if self.inflight == 0
+            && self.delayed.is_empty()
+            && self.ready.iter().all(VecDeque::is_empty)
         {
             return Next::Done;
         }
@@ -524,7 +526,10 @@ impl Scheduler {
     /// up to the next seed, within the lane.
     fn gap_end(&self, lane: usize, addr: u32) -> u32 {
         let end = self.lanes[lane].range.end;
-        match addr.checked_add(1).and_then(|a| self.seeds.next_at_or_after(a)) {
+        match addr
+            .checked_add(1)
+            .and_then(|a| self.seeds.next_at_or_after(a))
+        {
             Some(s) if s <= end => s - 1,
             _ => end,
         }
@@ -537,7 +542,12 @@ impl Scheduler {
                 return None;
             }
             let c = pr.covering_cidr();
-            if c.len() <= 8 || self.known.covering(pr.start).is_some_and(|k| k.contains_range(&pr)) {
+            if c.len() <= 8
+                || self
+                    .known
+                    .covering(pr.start)
+                    .is_some_and(|k| k.contains_range(&pr))
+            {
                 return None;
             }
             return Some(Target::Prefix(c));
@@ -551,7 +561,12 @@ impl Scheduler {
             return None;
         }
         let c = Range::new(start, net.range.end)?.covering_cidr();
-        if c.len() <= 8 || self.known.covering(c.addr()).is_some_and(|k| k.contains_range(&c.range())) {
+        if c.len() <= 8
+            || self
+                .known
+                .covering(c.addr())
+                .is_some_and(|k| k.contains_range(&c.range()))
+        {
             return None;
         }
         Some(Target::Prefix(c))
@@ -640,7 +655,13 @@ impl Scheduler {
                         JobKind::Sweep => {
                             let gap = self.after_empty(lane, job.addr);
                             self.gaps.insert(gap);
-                            self.clear_failures(Range { start: job.addr, end: job.addr }, &mut out);
+                            self.clear_failures(
+                                Range {
+                                    start: job.addr,
+                                    end: job.addr,
+                                },
+                                &mut out,
+                            );
                             out.push(Write::Gap(gap, GapKind::Placeholder, registry));
                         }
                         JobKind::Parent => self.after_network(lane, job.addr, job.addr),
@@ -676,7 +697,13 @@ impl Scheduler {
                     JobKind::Sweep => {
                         let gap = self.after_empty(lane, job.addr);
                         self.gaps.insert(gap);
-                        self.clear_failures(Range { start: job.addr, end: job.addr }, &mut out);
+                        self.clear_failures(
+                            Range {
+                                start: job.addr,
+                                end: job.addr,
+                            },
+                            &mut out,
+                        );
                         out.push(Write::Gap(gap, GapKind::NotFound, job.registry));
                     }
                     JobKind::Parent => self.after_network(lane, job.addr, job.addr),
@@ -804,11 +831,7 @@ fn arin_handle_start(handle: &str) -> Option<u32> {
 
 /// Splits `space` into lanes by bootstrap registry, then at `cuts` (sorted
 /// addresses where a new lane should start, e.g. allocation starts).
-pub fn lanes(
-    space: &[Range],
-    routes: &[(Range, Registry)],
-    cuts: &[u32],
-) -> Vec<LaneSpec> {
+pub fn lanes(space: &[Range], routes: &[(Range, Registry)], cuts: &[u32]) -> Vec<LaneSpec> {
     let mut out = Vec::new();
     for s in space {
         let i = routes.partition_point(|(r, _)| r.end < s.start);
@@ -920,11 +943,19 @@ mod tests {
         assert!(matches!(s.next(now), Next::Wait(_)));
         s.complete(&j, answer(net("11.0.0.0", "11.0.0.127", None)), now);
         let j = job(&mut s, now);
-        assert_eq!(j.target, Target::Addr(a("11.0.0.128")), "continuation at end + 1");
+        assert_eq!(
+            j.target,
+            Target::Addr(a("11.0.0.128")),
+            "continuation at end + 1"
+        );
         let w = s.complete(&j, Reply::NotFound, now);
         assert!(matches!(w[0], Write::Gap(r, GapKind::NotFound, _) if r.end == a("11.0.0.255")));
         let j = job(&mut s, now);
-        assert_eq!(j.target, Target::Addr(a("11.0.1.0")), "next seed after a gap");
+        assert_eq!(
+            j.target,
+            Target::Addr(a("11.0.1.0")),
+            "next seed after a gap"
+        );
         s.complete(&j, answer(net("11.0.1.0", "11.0.3.255", None)), now);
         assert!(matches!(s.next(now), Next::Done));
         assert!(s.finished());
@@ -973,7 +1004,9 @@ mod tests {
         assert_eq!(j.addr, a("11.0.1.0"));
         let w = s.complete(&j, answer(net("11.0.0.0", "11.0.1.255", None)), now);
         // The later answer covers the failed address: the failure is cleared.
-        assert!(w.iter().any(|w| matches!(w, Write::ClearFailure(x) if *x == a("11.0.0.0"))));
+        assert!(w
+            .iter()
+            .any(|w| matches!(w, Write::ClearFailure(x) if *x == a("11.0.0.0"))));
     }
 
     #[test]
@@ -1013,8 +1046,14 @@ mod tests {
     #[test]
     fn lanes_split_by_registry_and_cuts() {
         let routes = vec![
-            (Range::new(a("1.0.0.0"), a("1.255.255.255")).unwrap(), Registry::Apnic),
-            (Range::new(a("2.0.0.0"), a("2.255.255.255")).unwrap(), Registry::Ripe),
+            (
+                Range::new(a("1.0.0.0"), a("1.255.255.255")).unwrap(),
+                Registry::Apnic,
+            ),
+            (
+                Range::new(a("2.0.0.0"), a("2.255.255.255")).unwrap(),
+                Registry::Ripe,
+            ),
         ];
         let space = [Range::new(a("1.128.0.0"), a("2.0.255.255")).unwrap()];
         let l = lanes(&space, &routes, &[a("1.200.0.0")]);

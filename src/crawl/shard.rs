@@ -150,7 +150,10 @@ mod tests {
             let ideal = space.address_count() / u64::from(n);
             for p in &parts {
                 let c = p.address_count();
-                assert!(c.abs_diff(ideal) <= ideal / 20 + (1 << 17), "n={n} {c} vs {ideal}");
+                assert!(
+                    c.abs_diff(ideal) <= ideal / 20 + (1 << 17),
+                    "n={n} {c} vs {ideal}"
+                );
             }
         }
     }

@@ -187,22 +187,34 @@ impl Telemetry {
     pub fn from_map(m: &BTreeMap<String, u64>) -> Telemetry {
         let t = Telemetry::default();
         let v = |k: &str| m.get(k).copied().unwrap_or(0);
-        t.within_known_cidr.store(v("within_known_cidr"), Ordering::Relaxed);
-        t.found_registry.store(v("found_registry"), Ordering::Relaxed);
+        t.within_known_cidr
+            .store(v("within_known_cidr"), Ordering::Relaxed);
+        t.found_registry
+            .store(v("found_registry"), Ordering::Relaxed);
         t.got_whois.store(v("got_whois"), Ordering::Relaxed);
-        t.failed_lookup_whois.store(v("failed_lookup_whois"), Ordering::Relaxed);
-        t.parent_queries.store(v("parent_queries"), Ordering::Relaxed);
+        t.failed_lookup_whois
+            .store(v("failed_lookup_whois"), Ordering::Relaxed);
+        t.parent_queries
+            .store(v("parent_queries"), Ordering::Relaxed);
         for r in Registry::ALL {
             let c = t.of(r);
             let n = r.name();
-            c.queries.store(v(&format!("{n}.queries")), Ordering::Relaxed);
-            c.answers.store(v(&format!("{n}.answers")), Ordering::Relaxed);
-            c.not_found.store(v(&format!("{n}.not_found")), Ordering::Relaxed);
-            c.placeholders.store(v(&format!("{n}.placeholders")), Ordering::Relaxed);
-            c.redirects.store(v(&format!("{n}.redirects")), Ordering::Relaxed);
-            c.rate_limited.store(v(&format!("{n}.rate_limited")), Ordering::Relaxed);
-            c.retries.store(v(&format!("{n}.retries")), Ordering::Relaxed);
-            c.failures.store(v(&format!("{n}.failures")), Ordering::Relaxed);
+            c.queries
+                .store(v(&format!("{n}.queries")), Ordering::Relaxed);
+            c.answers
+                .store(v(&format!("{n}.answers")), Ordering::Relaxed);
+            c.not_found
+                .store(v(&format!("{n}.not_found")), Ordering::Relaxed);
+            c.placeholders
+                .store(v(&format!("{n}.placeholders")), Ordering::Relaxed);
+            c.redirects
+                .store(v(&format!("{n}.redirects")), Ordering::Relaxed);
+            c.rate_limited
+                .store(v(&format!("{n}.rate_limited")), Ordering::Relaxed);
+            c.retries
+                .store(v(&format!("{n}.retries")), Ordering::Relaxed);
+            c.failures
+                .store(v(&format!("{n}.failures")), Ordering::Relaxed);
         }
         t
     }

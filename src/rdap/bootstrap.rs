@@ -176,7 +176,10 @@ impl Bootstrap {
         }
         let reg = host_of(url).and_then(Registry::from_host)?;
         let rest = rdap_path(url)?;
-        Some((reg, format!("{}{}", self.base(reg), rest.replace(' ', "%20"))))
+        Some((
+            reg,
+            format!("{}{}", self.base(reg), rest.replace(' ', "%20")),
+        ))
     }
 }
 
@@ -240,14 +243,23 @@ mod tests {
         b.set_base(Registry::Ripe, "http://127.0.0.1:4000").unwrap();
         assert_eq!(b.base(Registry::Ripe), "http://127.0.0.1:4000/");
         let (r, u) = b.resolve("https://rdap.db.ripe.net/ip/2.0.0.1").unwrap();
-        assert_eq!((r, u.as_str()), (Registry::Ripe, "http://127.0.0.1:4000/ip/2.0.0.1"));
+        assert_eq!(
+            (r, u.as_str()),
+            (Registry::Ripe, "http://127.0.0.1:4000/ip/2.0.0.1")
+        );
         let (r, u) = b.resolve("http://127.0.0.1:4000/ip/2.0.0.0/8").unwrap();
-        assert_eq!((r, u.as_str()), (Registry::Ripe, "http://127.0.0.1:4000/ip/2.0.0.0/8"));
+        assert_eq!(
+            (r, u.as_str()),
+            (Registry::Ripe, "http://127.0.0.1:4000/ip/2.0.0.0/8")
+        );
         let (r, u) = b
             .resolve("https://rdap.afrinic.net/rdap/ip/196.216.2.0 - 196.216.3.255")
             .unwrap();
         assert_eq!(r, Registry::Afrinic);
-        assert_eq!(u, "https://rdap.afrinic.net/rdap/ip/196.216.2.0%20-%20196.216.3.255");
+        assert_eq!(
+            u,
+            "https://rdap.afrinic.net/rdap/ip/196.216.2.0%20-%20196.216.3.255"
+        );
         assert_eq!(b.resolve("https://evil.example.com/ip/1.2.3.4"), None);
         assert_eq!(b.resolve("https://rdap.arin.net.evil.com/ip/1.2.3.4"), None);
     }
@@ -260,7 +272,10 @@ mod tests {
         assert!(Bootstrap::from_json(b"{}").is_err());
         assert!(Bootstrap::from_json(b"not json").is_err());
         let bad = br#"{"services":[[["1.0.0.0/33"],["https://rdap.apnic.net/"]]]}"#;
-        assert!(matches!(Bootstrap::from_json(bad), Err(BootstrapError::BadPrefix(_))));
+        assert!(matches!(
+            Bootstrap::from_json(bad),
+            Err(BootstrapError::BadPrefix(_))
+        ));
         let foreign = br#"{"services":[[["1.0.0.0/8"],["https://rdap.example.com/"]]]}"#;
         assert!(matches!(
             Bootstrap::from_json(foreign),

@@ -86,7 +86,10 @@ impl Client {
     fn url_for(&self, registry: Registry, target: &Target) -> Result<(Registry, String), String> {
         let base = self.routes.base(registry);
         match target {
-            Target::Addr(a) => Ok((registry, format!("{base}ip/{}", std::net::Ipv4Addr::from(*a)))),
+            Target::Addr(a) => Ok((
+                registry,
+                format!("{base}ip/{}", std::net::Ipv4Addr::from(*a)),
+            )),
             Target::Prefix(c) => Ok((registry, format!("{base}ip/{c}"))),
             Target::Url(u) => self
                 .routes
@@ -260,7 +263,10 @@ fn absolutize(base: &str, loc: &str) -> String {
     if loc.starts_with('/') {
         format!("{}{loc}", &base[..host_end])
     } else {
-        let dir_end = base.rfind('/').filter(|&i| i >= host_end).map_or(base.len(), |i| i + 1);
+        let dir_end = base
+            .rfind('/')
+            .filter(|&i| i >= host_end)
+            .map_or(base.len(), |i| i + 1);
         format!("{}{loc}", &base[..dir_end])
     }
 }

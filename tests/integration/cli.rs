@@ -18,7 +18,10 @@ fn bad_values_get_one_line_errors() {
         (&["crawl", "--rate", "arin=10/fortnight"], "10/fortnight"),
         (&["crawl", "--rate", "arin=0/s"], "0/s"),
         (&["crawl", "--rate", "foo=1/s"], "foo"),
-        (&["crawl", "--registry", "bogus=http://127.0.0.1:1/"], "bogus"),
+        (
+            &["crawl", "--registry", "bogus=http://127.0.0.1:1/"],
+            "bogus",
+        ),
         (&["crawl", "--registry", "ripe=ftp://x/"], "ftp://x/"),
         (&["crawl", "--depth", "deep"], "deep"),
         (&["crawl", "--max-queries", "0"], "--max-queries (0)"),
@@ -29,7 +32,11 @@ fn bad_values_get_one_line_errors() {
         let out = wd.run(args);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
-        assert_eq!(err.trim().lines().count(), 1, "{args:?}: not one line: {err}");
+        assert_eq!(
+            err.trim().lines().count(),
+            1,
+            "{args:?}: not one line: {err}"
+        );
         assert!(err.contains(needle), "{args:?}: {err} lacks {needle}");
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
@@ -39,7 +46,12 @@ fn bad_values_get_one_line_errors() {
 #[test]
 fn missing_or_foreign_db_is_a_clear_error() {
     let wd = Workdir::new("cli-db");
-    for cmd in [&["coverage"][..], &["stats"], &["export"], &["lookup", "1.1.1.1"]] {
+    for cmd in [
+        &["coverage"][..],
+        &["stats"],
+        &["export"],
+        &["lookup", "1.1.1.1"],
+    ] {
         let out = wd.run(cmd);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{cmd:?}");
@@ -50,7 +62,10 @@ fn missing_or_foreign_db_is_a_clear_error() {
         let out = wd.run(cmd);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{cmd:?}: {err}");
-        assert!(err.contains("not a readable ipcrawl database"), "{cmd:?}: {err}");
+        assert!(
+            err.contains("not a readable ipcrawl database"),
+            "{cmd:?}: {err}"
+        );
         assert_eq!(err.trim().lines().count(), 1, "{err}");
     }
     assert_eq!(
@@ -69,7 +84,16 @@ fn help_and_version_exit_zero() {
         assert!(!out.stdout.is_empty());
     }
     let help = String::from_utf8(wd.run(&["crawl", "--help"]).stdout).unwrap();
-    for flag in ["--threads", "--bootstrap", "--registry", "--rate", "--shard", "--depth", "--contact", "--max-queries"] {
+    for flag in [
+        "--threads",
+        "--bootstrap",
+        "--registry",
+        "--rate",
+        "--shard",
+        "--depth",
+        "--contact",
+        "--max-queries",
+    ] {
         assert!(help.contains(flag), "crawl --help lacks {flag}");
     }
 }

@@ -46,9 +46,11 @@ fn world(arin_503_once: Arc<AtomicBool>) -> Registries {
                     Reply::json(200, fixture("arin/arin-192.198.0.0.json"))
                 }
             }
-            "arin" if inside("192.198.4.0", "192.198.4.255") => {
-                Reply::redirect(&format!("{}{}", bases["ripe"], path.trim_start_matches('/')))
-            }
+            "arin" if inside("192.198.4.0", "192.198.4.255") => Reply::redirect(&format!(
+                "{}{}",
+                bases["ripe"],
+                path.trim_start_matches('/')
+            )),
             "afrinic" if inside("196.216.2.0", "196.216.3.255") => {
                 Reply::json(200, fixture("afrinic/afrinic-196.216.2.20-2018-02-13.json"))
             }
@@ -143,9 +145,24 @@ fn whole_job_on_a_scripted_multi_registry_world() {
     let want = [
         ("1.1.1.0", "1.1.1.255", "apnic", "1.1.1.0 - 1.1.1.255"),
         ("192.198.0.0", "192.198.3.255", "arin", "NET-192-198-0-0-1"),
-        ("192.198.4.0", "192.198.4.255", "ripe", "192.198.4.0 - 192.198.4.255"),
-        ("193.0.0.0", "193.0.7.255", "ripe", "193.0.0.0 - 193.0.7.255"),
-        ("196.216.2.0", "196.216.3.255", "afrinic", "196.216.2.0 - 196.216.3.255"),
+        (
+            "192.198.4.0",
+            "192.198.4.255",
+            "ripe",
+            "192.198.4.0 - 192.198.4.255",
+        ),
+        (
+            "193.0.0.0",
+            "193.0.7.255",
+            "ripe",
+            "193.0.0.0 - 193.0.7.255",
+        ),
+        (
+            "196.216.2.0",
+            "196.216.3.255",
+            "afrinic",
+            "196.216.2.0 - 196.216.3.255",
+        ),
     ]
     .map(|(a, b, c, d)| (a.to_string(), b.to_string(), c.to_string(), d.to_string()));
     assert_eq!(got, want);
@@ -154,11 +171,17 @@ fn whole_job_on_a_scripted_multi_registry_world() {
     assert_eq!(arin["country"], serde_json::Value::Null);
     assert_eq!(arin["name"], "RADIOLINK-ARIN-1");
     assert_eq!(arin["queried"], "192.198.0.0");
-    assert!(arin["source_url"].as_str().unwrap().starts_with(&w.bases["arin"]));
+    assert!(arin["source_url"]
+        .as_str()
+        .unwrap()
+        .starts_with(&w.bases["arin"]));
     let transfer = &rows[2];
     assert_eq!(transfer["name"], "TRANSFERRED-NET");
     assert_eq!(transfer["entities"][0]["email"], "abuse@example.net");
-    assert!(transfer["source_url"].as_str().unwrap().starts_with(&w.bases["ripe"]));
+    assert!(transfer["source_url"]
+        .as_str()
+        .unwrap()
+        .starts_with(&w.bases["ripe"]));
     assert_eq!(rows[4]["cidrs"], serde_json::json!(["196.216.2.0/23"]));
 
     // Coverage: the union of the five, no placeholder.
@@ -184,7 +207,10 @@ fn whole_job_on_a_scripted_multi_registry_world() {
     assert_eq!(st["by_registry"]["arin"]["redirects"], 1);
     assert_eq!(st["by_registry"]["arin"]["not_found"], 3);
     assert_eq!(st["by_registry"]["afrinic"]["placeholders"], 2);
-    assert_eq!(st["queries"], 12, "one lookup per job (the redirect hop is part of it)");
+    assert_eq!(
+        st["queries"], 12,
+        "one lookup per job (the redirect hop is part of it)"
+    );
     assert_eq!(st["seeds"]["total"], 21);
     assert_eq!(st["seeds"]["pending"], 0);
     assert_eq!(st["seeds"]["failed"], 0);

@@ -71,7 +71,9 @@ pub const NAMES: [&str; 5] = ["arin", "ripe", "apnic", "lacnic", "afrinic"];
 
 impl Registries {
     /// Starts the five servers; `handler(registry, path, bases)` answers.
-    pub fn start(handler: impl Fn(&str, &str, &Bases) -> Reply + Send + Sync + 'static) -> Registries {
+    pub fn start(
+        handler: impl Fn(&str, &str, &Bases) -> Reply + Send + Sync + 'static,
+    ) -> Registries {
         let handler: Arc<Handler> = Arc::new(handler);
         let log = Arc::new(Mutex::new(Vec::new()));
         let bases_cell: Arc<OnceLock<Bases>> = Arc::new(OnceLock::new());
@@ -119,7 +121,9 @@ fn serve(
     bases: &OnceLock<Bases>,
 ) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
-    let Ok(mut out) = stream.try_clone() else { return };
+    let Ok(mut out) = stream.try_clone() else {
+        return;
+    };
     let mut reader = BufReader::new(stream);
     loop {
         let mut line = String::new();
