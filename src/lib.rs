@@ -12,6 +12,8 @@
 //!
 //! The `ipcrawl` binary (`src/cli/`) is the only code that prints or picks exit codes.
 
+pub mod delegated;
 pub mod prefix;
 pub mod rdap;
 pub mod trie;
+pub mod world;
