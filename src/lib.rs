@@ -8,12 +8,15 @@
 //! - [`store`]: the only redb user — seeds, networks, gaps, failures, counters;
 //! - [`seeds`]: seed plans (the /24 grid, the 2016 grid, delegated blocks);
 //! - [`crawl`]: scheduler, worker pool, single writer thread, telemetry;
-//! - [`coverage`], [`export`]: reports over a store.
+//! - [`coverage`], [`export`]: reports over a store;
+//! - [`delegated`]: RIR delegated statistics (seeds, lanes, shard balance);
+//! - [`world`]: the local RDAP world for tests, rehearsals and benchmarks.
 //!
 //! The `ipcrawl` binary (`src/cli/`) is the only code that prints or picks exit codes.
 
 pub mod coverage;
 pub mod crawl;
+pub mod delegated;
 pub mod export;
 pub mod prefix;
 pub mod rdap;
@@ -21,3 +24,4 @@ pub mod seeds;
 pub mod store;
 pub mod time;
 pub mod trie;
+pub mod world;

@@ -1,0 +1,426 @@
+//! RIR delegated statistics ("RIR statistics exchange format") → [`Delegation`]s.
+//!
+//! Record lines are `registry|cc|type|start|value|date|status[|opaque-id[|ext]]`;
+//! the version header, the `summary` lines, comments (`#`) and blank lines are
+//! skipped silently. Only `ipv4` records are kept; for them `value` is an address
+//! **count**, not always a power of two, so a record is a [`Range`], not a CIDR.
+//! Lines that look like records but do not parse are skipped and counted
+//! ([`Parsed::junk`]), with the first few reasons kept for the caller to show.
+//!
+//! [`bundled`] loads the gzip snapshot shipped in `data/delegated/` (see
+//! `data/SOURCES.md`: real AFRINIC, APNIC, LACNIC and truncated RIPE NCC files,
+//! ARIN and the rest of RIPE NCC derived from aggregated prefixes). Pure apart from
+//! the `*_file` helpers.
+
+use std::fmt;
+use std::io::Read;
+use std::net::Ipv4Addr;
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+use crate::prefix::Range;
+use crate::rdap::Registry;
+
+/// The bundled snapshot (gzip), built by `scripts/refresh-delegated.py`.
+const BUNDLED_GZ: &[u8] = include_bytes!("../data/delegated/delegated-ipv4-snapshot.txt.gz");
+
+/// How many line errors [`Parsed::errors`] keeps (all are counted in `junk`).
+const KEEP_ERRORS: usize = 20;
+
+/// The `status` column.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Allocated to an LIR/ISP (which may reassign parts).
+    Allocated,
+    /// Assigned to an end user.
+    Assigned,
+    /// Held back by the registry (extended files only).
+    Reserved,
+    /// Free pool (extended files only).
+    Available,
+}
+
+impl Status {
+    /// The word used in the files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Allocated => "allocated",
+            Status::Assigned => "assigned",
+            Status::Reserved => "reserved",
+            Status::Available => "available",
+        }
+    }
+
+    /// Allocated or assigned: space somebody holds.
+    pub fn is_delegated(self) -> bool {
+        matches!(self, Status::Allocated | Status::Assigned)
+    }
+}
+
+impl FromStr for Status {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Status, ()> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "allocated" => Ok(Status::Allocated),
+            "assigned" => Ok(Status::Assigned),
+            "reserved" => Ok(Status::Reserved),
+            "available" => Ok(Status::Available),
+            _ => Err(()),
+        }
+    }
+}
+
+/// One ipv4 record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delegation {
+    /// The registry whose file lists it.
+    pub registry: Registry,
+    /// ISO 3166 country code; `None` when empty or `ZZ`.
+    pub cc: Option<String>,
+    /// `start` .. `start + value - 1`.
+    pub range: Range,
+    /// `YYYYMMDD` as written; `None` when empty or `00000000`.
+    pub date: Option<String>,
+    /// The status column.
+    pub status: Status,
+    /// The opaque holder id (extended files), groups one holder's records.
+    pub holder: Option<String>,
+}
+
+/// Why one line was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LineError {
+    /// Fewer than the 7 mandatory `|`-separated fields.
+    TooFewFields(usize),
+    /// The first field is not one of the five registries.
+    UnknownRegistry(String),
+    /// `start` is not a dotted quad.
+    BadStart(String),
+    /// `value` is not a positive address count.
+    BadCount(String),
+    /// `start + value - 1` passes 255.255.255.255.
+    PastEnd {
+        /// Start address as written.
+        start: String,
+        /// Count as written.
+        value: String,
+    },
+    /// `status` is not allocated/assigned/reserved/available.
+    BadStatus(String),
+}
+
+impl fmt::Display for LineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LineError::TooFewFields(n) => write!(
+                f,
+                "{n} fields, expected registry|cc|type|start|value|date|status[|opaque-id]"
+            ),
+            LineError::UnknownRegistry(r) => write!(
+                f,
+                "unknown registry {r:?}, expected afrinic, apnic, arin, lacnic or ripencc"
+            ),
+            LineError::BadStart(s) => write!(f, "bad start address {s:?}, expected a.b.c.d"),
+            LineError::BadCount(v) => {
+                write!(f, "bad address count {v:?}, expected a number from 1")
+            }
+            LineError::PastEnd { start, value } => {
+                write!(f, "{start} + {value} addresses passes 255.255.255.255")
+            }
+            LineError::BadStatus(s) => write!(
+                f,
+                "bad status {s:?}, expected allocated, assigned, reserved or available"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for LineError {}
+
+/// A refused line with its 1-based number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JunkLine {
+    /// 1-based line number.
+    pub line: usize,
+    /// Why.
+    pub error: LineError,
+}
+
+impl fmt::Display for JunkLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.error)
+    }
+}
+
+/// What a file gave.
+#[derive(Clone, Debug, Default)]
+pub struct Parsed {
+    /// The ipv4 records, in file order.
+    pub delegations: Vec<Delegation>,
+    /// Record-like lines refused.
+    pub junk: usize,
+    /// The first refused lines (at most 20), for messages.
+    pub errors: Vec<JunkLine>,
+}
+
+/// Why a file could not be read at all.
+#[derive(Debug)]
+pub enum Error {
+    /// Reading (or gunzipping) failed.
+    Io {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Io { path, source } => write!(f, "cannot read delegated file {path}: {source}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io { source, .. } => Some(source),
+        }
+    }
+}
+
+/// Parses one line: `Ok(None)` for lines that are not ipv4 records (header,
+/// summary, comment, blank, asn/ipv6 records), `Err` for a broken record.
+pub fn parse_line(line: &str) -> Result<Option<Delegation>, LineError> {
+    let line = line.trim();
+    if line.is_empty() || line.starts_with('#') {
+        return Ok(None);
+    }
+    let f: Vec<&str> = line.split('|').map(str::trim).collect();
+    // Version header: `2|afrinic|...` or `2.3|lacnic|...`.
+    if f[0].bytes().next().is_some_and(|b| b.is_ascii_digit()) {
+        return Ok(None);
+    }
+    if f.len() >= 6 && f[5].eq_ignore_ascii_case("summary") {
+        return Ok(None);
+    }
+    if f.len() < 7 {
+        return Err(LineError::TooFewFields(f.len()));
+    }
+    if !f[2].eq_ignore_ascii_case("ipv4") {
+        return Ok(None);
+    }
+    let registry = Registry::from_str(f[0]).map_err(|_| LineError::UnknownRegistry(f[0].into()))?;
+    let start = Ipv4Addr::from_str(f[3])
+        .map(u32::from)
+        .map_err(|_| LineError::BadStart(f[3].into()))?;
+    let value: u64 = f[4]
+        .parse()
+        .ok()
+        .filter(|&v| v > 0)
+        .ok_or_else(|| LineError::BadCount(f[4].into()))?;
+    let end = u64::from(start) + value - 1;
+    let end = u32::try_from(end).map_err(|_| LineError::PastEnd {
+        start: f[3].into(),
+        value: f[4].into(),
+    })?;
+    let status = Status::from_str(f[6]).map_err(|()| LineError::BadStatus(f[6].into()))?;
+    let cc = (!f[1].is_empty() && !f[1].eq_ignore_ascii_case("zz")).then(|| f[1].to_string());
+    let date = (!f[5].is_empty() && f[5] != "00000000").then(|| f[5].to_string());
+    let holder = f.get(7).filter(|h| !h.is_empty()).map(ToString::to_string);
+    Ok(Some(Delegation {
+        registry,
+        cc,
+        range: Range { start, end },
+        date,
+        status,
+        holder,
+    }))
+}
+
+/// Parses a whole file's text leniently.
+pub fn parse(text: &str) -> Parsed {
+    let mut out = Parsed::default();
+    for (i, line) in text.lines().enumerate() {
+        match parse_line(line) {
+            Ok(Some(d)) => out.delegations.push(d),
+            Ok(None) => {}
+            Err(error) => {
+                out.junk += 1;
+                if out.errors.len() < KEEP_ERRORS {
+                    out.errors.push(JunkLine { line: i + 1, error });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Reads and parses a file; a `.gz` name is gunzipped. Invalid UTF-8 is replaced.
+pub fn parse_file(path: &Path) -> Result<Parsed, Error> {
+    let io = |source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let raw = std::fs::read(path).map_err(io)?;
+    let bytes = if path.extension().is_some_and(|e| e == "gz") {
+        gunzip(&raw).map_err(io)?
+    } else {
+        raw
+    };
+    Ok(parse(&String::from_utf8_lossy(&bytes)))
+}
+
+fn gunzip(raw: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(raw.len() * 8);
+    flate2::read::GzDecoder::new(raw).read_to_end(&mut out)?;
+    Ok(out)
+}
+
+/// The bundled snapshot (all registries, all statuses, sorted by start address).
+/// Parsed once per process and cloned.
+pub fn bundled() -> Vec<Delegation> {
+    static CACHE: OnceLock<Vec<Delegation>> = OnceLock::new();
+    CACHE
+        .get_or_init(|| {
+            // The snapshot is compiled in and checked by a unit test; a broken
+            // build artifact yields an empty list rather than a panic.
+            gunzip(BUNDLED_GZ)
+                .map(|b| parse(&String::from_utf8_lossy(&b)).delegations)
+                .unwrap_or_default()
+        })
+        .clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn a(s: &str) -> u32 {
+        u32::from(Ipv4Addr::from_str(s).unwrap())
+    }
+
+    const SAMPLE: &str = "\
+2|afrinic|20260821|19600|00000000|20260821|00000
+afrinic|*|asn|*|4350|summary
+afrinic|*|ipv4|*|6045|summary
+afrinic|ZA|asn|1228|1|19910301|allocated|F36B9F4B
+afrinic|ZA|ipv4|41.0.0.0|2097152|20071126|allocated|F364712F
+afrinic|ZZ|ipv4|41.76.8.0|1024||reserved|
+afrinic|ZA|ipv4|196.11.239.0|2048|19930101|assigned|F36B52D2
+# comment
+apnic|AU|ipv4|1.0.0.0|256|20110811|assigned
+apnic|CN|ipv4|1.0.1.0|bogus|20110414|allocated
+apnic|CN|ipv4|1.0.1.0
+ripencc|NL|ipv4|193.0.0.0|2048|19930901|allocated|e773719f-9ae3
+lacnic|BR|ipv4|24.152.0.0|1024|20200310|weird|310248
+xx|BR|ipv4|24.152.0.0|1024|20200310|allocated|310248
+lacnic|BR|ipv4|255.255.255.0|512|20200310|allocated|310248
+lacnic|BR|ipv6|2001:1200::|23|20020902|allocated|157
+";
+
+    #[test]
+    fn parses_real_lines() {
+        let p = parse(SAMPLE);
+        assert_eq!(p.delegations.len(), 5, "{:?}", p.errors);
+        let d = &p.delegations[0];
+        assert_eq!(d.registry, Registry::Afrinic);
+        assert_eq!(d.cc.as_deref(), Some("ZA"));
+        assert_eq!(
+            d.range,
+            Range::new(a("41.0.0.0"), a("41.31.255.255")).unwrap()
+        );
+        assert_eq!(d.date.as_deref(), Some("20071126"));
+        assert_eq!(d.status, Status::Allocated);
+        assert_eq!(d.holder.as_deref(), Some("F364712F"));
+        let r = &p.delegations[1];
+        assert_eq!(
+            (r.cc.as_deref(), r.date.as_deref(), r.holder.as_deref()),
+            (None, None, None)
+        );
+        assert_eq!(r.status, Status::Reserved);
+        // Not a power of two, not aligned: a range.
+        let u = &p.delegations[2];
+        assert_eq!(u.range.len(), 2048);
+        assert_eq!(u.range.to_cidrs().len(), 4);
+        assert_eq!(p.delegations[3].registry, Registry::Apnic);
+        assert_eq!(p.delegations[3].holder, None);
+        assert_eq!(p.delegations[4].registry, Registry::Ripe);
+    }
+
+    #[test]
+    fn junk_is_counted_with_reasons() {
+        let p = parse(SAMPLE);
+        assert_eq!(p.junk, 5);
+        let msgs: Vec<String> = p.errors.iter().map(ToString::to_string).collect();
+        assert!(
+            msgs[0].starts_with("line 10: bad address count \"bogus\""),
+            "{msgs:?}"
+        );
+        assert!(msgs[1].contains("4 fields"), "{msgs:?}");
+        assert!(msgs[2].contains("bad status \"weird\""), "{msgs:?}");
+        assert!(msgs[3].contains("unknown registry \"xx\""), "{msgs:?}");
+        assert!(msgs[4].contains("passes 255.255.255.255"), "{msgs:?}");
+    }
+
+    #[test]
+    fn line_level_cases() {
+        assert_eq!(parse_line(""), Ok(None));
+        assert_eq!(
+            parse_line("2.3|lacnic|20240208|88899|19870101|20240208|-0300"),
+            Ok(None)
+        );
+        assert_eq!(
+            parse_line("arin|US|ipv4|3.0.0.0|0||allocated"),
+            Err(LineError::BadCount("0".into()))
+        );
+        assert_eq!(
+            parse_line("arin|US|ipv4|3.0.0|256||allocated"),
+            Err(LineError::BadStart("3.0.0".into()))
+        );
+        let d = parse_line("arin|US|ipv4|255.255.255.255|1||allocated")
+            .unwrap()
+            .unwrap();
+        assert_eq!(d.range.start, u32::MAX);
+    }
+
+    #[test]
+    fn bundled_snapshot_loads() {
+        let all = bundled();
+        assert!(all.len() > 200_000, "{}", all.len());
+        for r in Registry::ALL {
+            assert!(all.iter().any(|d| d.registry == r), "{r} missing");
+        }
+        // Sorted by start address.
+        assert!(all.windows(2).all(|w| w[0].range.start <= w[1].range.start));
+        // Real lines are in it.
+        assert!(all.iter().any(|d| d.registry == Registry::Afrinic
+            && d.range.start == a("41.0.0.0")
+            && d.range.len() == 2_097_152));
+        assert!(all
+            .iter()
+            .any(|d| d.registry == Registry::Apnic && d.range.start == a("1.0.0.0")));
+    }
+
+    #[test]
+    fn gz_file_round_trip() {
+        let dir = std::env::temp_dir().join(format!("ipcrawl-deleg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("x.txt.gz");
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut enc, SAMPLE.as_bytes()).unwrap();
+        std::fs::write(&p, enc.finish().unwrap()).unwrap();
+        assert_eq!(parse_file(&p).unwrap().delegations.len(), 5);
+        let e = parse_file(&dir.join("missing.txt"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("missing.txt"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

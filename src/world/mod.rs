@@ -1,0 +1,371 @@
+//! The local RDAP world: one real HTTP server per registry on 127.0.0.1,
+//! serving networks built from real allocation data, for tests, offline
+//! rehearsals and benchmarks (DESIGN §5).
+//!
+//! - [`model`]: top-level networks from the delegated statistics inside the
+//!   scope, routed by the IANA bootstrap, with seeded nested reassignments;
+//!   what each server answers (network, 301 to the holder, placeholder, 404);
+//! - [`render`]: the answer bodies in each registry's JSON style;
+//! - [`http`]: the hand-written HTTP/1.1 server with rate limits and faults;
+//! - [`truth`]: the ground truth (networks, covered addresses, oracle queries).
+//!
+//! ```no_run
+//! use ipcrawl::world::{World, WorldConfig};
+//! use ipcrawl::rdap::Registry;
+//! let world = World::start(WorldConfig::default()).unwrap();
+//! println!("{}", world.base_url(Registry::Ripe)); // http://127.0.0.1:PORT/
+//! world.shutdown();
+//! ```
+
+pub mod http;
+pub mod model;
+pub mod render;
+pub mod rng;
+pub mod truth;
+
+use std::fmt;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::delegated::Delegation;
+use crate::prefix::Cidr;
+use crate::rdap::Registry;
+
+pub use model::{Bootstrap, GenParams, Model, ModelError};
+pub use truth::Truth;
+
+/// The default scope: five /8s of five registries, with transfers in 1.0.0.0/8
+/// (APNIC's, holding RIPE NCC and ARIN blocks).
+pub const DEFAULT_SCOPE: [&str; 5] = [
+    "1.0.0.0/8",
+    "23.0.0.0/8",
+    "41.0.0.0/8",
+    "185.0.0.0/8",
+    "200.0.0.0/8",
+];
+
+/// A per-registry rate limit: over it, the server answers 429.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct RateLimit {
+    /// Requests per second (the bucket also holds that many, at least 1).
+    pub per_second: f64,
+    /// Whether 429s carry `Retry-After` (seconds until a token is back).
+    pub retry_after: bool,
+}
+
+/// Fault injection: fractions of requests (0..1, drawn independently per
+/// request from the seed, the registry, the target and its attempt number).
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct Faults {
+    /// Answer 500/502/503/504.
+    pub server_error: f64,
+    /// Close the connection without answering.
+    pub drop: f64,
+    /// Answer after `slow_delay`.
+    pub slow: f64,
+    /// Send the headers and half the body, then close.
+    pub truncate: f64,
+    /// How late a slow answer is. Defaults to 2 s.
+    pub slow_delay: Duration,
+}
+
+impl Default for Faults {
+    fn default() -> Faults {
+        Faults {
+            server_error: 0.0,
+            drop: 0.0,
+            slow: 0.0,
+            truncate: 0.0,
+            slow_delay: Duration::from_secs(2),
+        }
+    }
+}
+
+/// How to build and run a world.
+#[derive(Clone, Debug)]
+pub struct WorldConfig {
+    /// Prefixes the world covers (reserved and unrouted parts are cut away).
+    /// Defaults to [`DEFAULT_SCOPE`].
+    pub scope: Vec<Cidr>,
+    /// Seed of everything random. Defaults to 1.
+    pub seed: u64,
+    /// Nesting density: 1.0 (default) draws the realistic mix; 0 gives only
+    /// the delegated blocks; 2 about twice as many reassignments.
+    pub density: f64,
+    /// Per-registry rate limits, indexed by [`Registry::index`]. Defaults to none.
+    pub rate: [Option<RateLimit>; 5],
+    /// Added to every answer. Defaults to 0.
+    pub latency: Duration,
+    /// Fault injection. Defaults to none.
+    pub faults: Faults,
+    /// Request log file (one line per request). Defaults to none.
+    pub log: Option<PathBuf>,
+    /// Delegations to build from; `None` (default) uses [`crate::delegated::bundled`].
+    pub delegations: Option<Vec<Delegation>>,
+    /// IANA bootstrap JSON; `None` (default) uses the bundled copy.
+    pub bootstrap_json: Option<String>,
+}
+
+impl Default for WorldConfig {
+    fn default() -> WorldConfig {
+        WorldConfig {
+            scope: DEFAULT_SCOPE
+                .iter()
+                .filter_map(|s| s.parse().ok())
+                .collect(),
+            seed: 1,
+            density: 1.0,
+            rate: [None; 5],
+            latency: Duration::ZERO,
+            faults: Faults::default(),
+            log: None,
+            delegations: None,
+            bootstrap_json: None,
+        }
+    }
+}
+
+/// Why a world did not start.
+#[derive(Debug)]
+pub enum Error {
+    /// The model could not be built.
+    Model(ModelError),
+    /// Binding a listener, spawning a thread or opening the log failed.
+    Io {
+        /// What was being done.
+        what: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Model(e) => write!(f, "cannot build the world: {e}"),
+            Error::Io { what, source } => write!(f, "cannot {what}: {source}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Model(e) => Some(e),
+            Error::Io { source, .. } => Some(source),
+        }
+    }
+}
+
+impl From<ModelError> for Error {
+    fn from(e: ModelError) -> Error {
+        Error::Model(e)
+    }
+}
+
+/// Request counters of one registry's server.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Every request read (including bad ones).
+    pub requests: u64,
+    /// 200 with a real network.
+    pub networks: u64,
+    /// 200 with a placeholder.
+    pub placeholders: u64,
+    /// 301 to another registry.
+    pub redirects: u64,
+    /// 404.
+    pub not_found: u64,
+    /// 429.
+    pub rate_limited: u64,
+    /// 400/405 and unknown paths.
+    pub bad_requests: u64,
+    /// Injected 5xx.
+    pub fault_5xx: u64,
+    /// Injected drops.
+    pub fault_drop: u64,
+    /// Injected slow answers.
+    pub fault_slow: u64,
+    /// Injected truncations.
+    pub fault_truncate: u64,
+}
+
+/// The world builder.
+pub struct World;
+
+impl World {
+    /// Builds the model, binds one listener per registry on `127.0.0.1:0` and
+    /// serves on background threads until [`WorldHandle::shutdown`] (or drop).
+    pub fn start(cfg: WorldConfig) -> Result<WorldHandle, Error> {
+        let bootstrap = Bootstrap::parse(
+            cfg.bootstrap_json
+                .as_deref()
+                .unwrap_or(model::BUNDLED_BOOTSTRAP),
+        )?;
+        let bundled;
+        let delegations: &[Delegation] = if let Some(d) = &cfg.delegations {
+            d
+        } else {
+            bundled = crate::delegated::bundled();
+            &bundled
+        };
+        let model = Model::build(
+            bootstrap,
+            &cfg.scope,
+            delegations,
+            cfg.seed,
+            GenParams {
+                density: cfg.density,
+            },
+        )?;
+        let mut listeners = Vec::new();
+        for r in Registry::ALL {
+            let l = TcpListener::bind("127.0.0.1:0").map_err(|source| Error::Io {
+                what: format!("bind 127.0.0.1:0 for {r}"),
+                source,
+            })?;
+            let addr = l.local_addr().map_err(|source| Error::Io {
+                what: "read the listener address".into(),
+                source,
+            })?;
+            listeners.push((r, l, addr));
+        }
+        let bases: render::Bases = std::array::from_fn(|i| format!("http://{}/", listeners[i].2));
+        let log = match &cfg.log {
+            Some(p) => Some(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(p)
+                    .map_err(|source| Error::Io {
+                        what: format!("open the request log {}", p.display()),
+                        source,
+                    })?,
+            ),
+            None => None,
+        };
+        let shared = Arc::new(http::Shared::new(
+            model,
+            bases,
+            cfg.seed,
+            cfg.rate,
+            cfg.latency,
+            cfg.faults,
+            log,
+        ));
+        let mut threads = Vec::new();
+        let mut addrs = Vec::new();
+        for (r, l, addr) in listeners {
+            let sh = Arc::clone(&shared);
+            let t = std::thread::Builder::new()
+                .name(format!("world-{}", r.name()))
+                .spawn(move || http::accept_loop(&sh, r, &l))
+                .map_err(|source| Error::Io {
+                    what: "spawn a server thread".into(),
+                    source,
+                })?;
+            threads.push(t);
+            addrs.push(addr);
+        }
+        Ok(WorldHandle {
+            shared,
+            threads,
+            addrs,
+            seed: cfg.seed,
+            density: cfg.density,
+            truth: OnceLock::new(),
+        })
+    }
+}
+
+/// A running world.
+pub struct WorldHandle {
+    shared: Arc<http::Shared>,
+    threads: Vec<JoinHandle<()>>,
+    addrs: Vec<SocketAddr>,
+    seed: u64,
+    density: f64,
+    truth: OnceLock<Truth>,
+}
+
+impl WorldHandle {
+    /// The registry's base URL, `http://127.0.0.1:PORT/` (ends with `/`; append `ip/ADDR`).
+    pub fn base_url(&self, r: Registry) -> String {
+        self.shared.bases[r.index()].clone()
+    }
+
+    /// `(registry, base URL)` for all five.
+    pub fn urls(&self) -> Vec<(Registry, String)> {
+        Registry::ALL
+            .iter()
+            .map(|&r| (r, self.base_url(r)))
+            .collect()
+    }
+
+    /// The request counters of one registry's server.
+    pub fn counters(&self, r: Registry) -> Counts {
+        self.shared.counters[r.index()].snapshot()
+    }
+
+    /// The request counters of all five, by [`Registry::index`].
+    pub fn all_counters(&self) -> [Counts; 5] {
+        std::array::from_fn(|i| self.shared.counters[i].snapshot())
+    }
+
+    /// The world's networks and routing.
+    pub fn model(&self) -> &Model {
+        &self.shared.model
+    }
+
+    /// The ground truth (computed once).
+    pub fn truth(&self) -> &Truth {
+        self.truth
+            .get_or_init(|| Truth::compute(&self.shared.model, self.seed, self.density))
+    }
+
+    /// Writes the ground truth as JSON.
+    pub fn write_truth(&self, path: &Path) -> Result<(), Error> {
+        let io = |source| Error::Io {
+            what: format!("write the truth file {}", path.display()),
+            source,
+        };
+        let f = std::fs::File::create(path).map_err(io)?;
+        let mut w = std::io::BufWriter::new(f);
+        serde_json::to_writer(&mut w, self.truth()).map_err(|e| io(e.into()))?;
+        std::io::Write::flush(&mut w).map_err(io)
+    }
+
+    /// Stops accepting, closes open connections and joins the accept threads.
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        if self.shared.stop.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        for a in &self.addrs {
+            // Wake the blocking accept().
+            let _ = TcpStream::connect_timeout(a, Duration::from_secs(1));
+        }
+        self.shared.close_all();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for WorldHandle {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,762 @@
+//! Tests of the world: answers over real HTTP on 127.0.0.1 only.
+
+#![allow(clippy::many_single_char_names)]
+
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, TcpStream};
+use std::str::FromStr;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::*;
+use crate::prefix::{fmt_addr, Range};
+
+fn a(s: &str) -> u32 {
+    u32::from(Ipv4Addr::from_str(s).unwrap())
+}
+
+fn cidrs(v: &[&str]) -> Vec<Cidr> {
+    v.iter().map(|s| s.parse().unwrap()).collect()
+}
+
+/// Small slices of five /8s of five registries, with transfers (1.178/16:
+/// RIPE NCC and ARIN blocks in APNIC's /8).
+const TEST_SCOPE: [&str; 5] = [
+    "1.178.0.0/16",
+    "23.128.0.0/13",
+    "41.0.0.0/10",
+    "185.0.0.0/13",
+    "200.0.0.0/12",
+];
+
+fn shared_world() -> &'static WorldHandle {
+    static W: OnceLock<WorldHandle> = OnceLock::new();
+    W.get_or_init(|| {
+        World::start(WorldConfig {
+            scope: cidrs(&TEST_SCOPE),
+            seed: 42,
+            ..WorldConfig::default()
+        })
+        .unwrap()
+    })
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into()
+}
+
+struct Got {
+    status: u16,
+    location: Option<String>,
+    content_type: String,
+    retry_after: Option<String>,
+    body: String,
+}
+
+fn get(url: &str) -> Got {
+    let mut r = agent().get(url).call().unwrap();
+    let h = |k: &str| {
+        r.headers()
+            .get(k)
+            .and_then(|v| v.to_str().ok())
+            .map(ToString::to_string)
+    };
+    let location = h("location");
+    let content_type = h("content-type").unwrap_or_default();
+    let retry_after = h("retry-after");
+    Got {
+        status: r.status().as_u16(),
+        location,
+        content_type,
+        retry_after,
+        body: r.body_mut().read_to_string().unwrap(),
+    }
+}
+
+fn json(g: &Got) -> Value {
+    serde_json::from_str(&g.body).unwrap()
+}
+
+/// Raw exchange: (status, head, body, declared length); status None = no answer.
+fn raw(base: &str, request: &str) -> (Option<u16>, String, Vec<u8>, Option<usize>) {
+    let hostport = base
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let mut s = TcpStream::connect(hostport).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf);
+    let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return (None, String::new(), buf, None);
+    };
+    let head = String::from_utf8_lossy(&buf[..p]).to_string();
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok());
+    let len = head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.eq_ignore_ascii_case("content-length")
+            .then(|| v.trim().parse().ok())?
+    });
+    (status, head, buf[p + 4..].to_vec(), len)
+}
+
+/// The first address of the first top-level network `reg` holds.
+fn first_net(m: &Model, reg: Registry) -> u32 {
+    m.nets
+        .iter()
+        .find(|n| n.depth == 0 && n.registry == reg)
+        .map(|n| n.range.start)
+        .unwrap()
+}
+
+fn uncovered(m: &Model, within: &str) -> Option<u32> {
+    let c: Cidr = within.parse().unwrap();
+    let r = c.range();
+    (u64::from(r.start)..=u64::from(r.end))
+        .step_by(256)
+        .map(|x| x as u32 + 7)
+        .find(|&x| m.deepest(x).is_none())
+}
+
+#[test]
+fn bootstrap_routes_all_221_slash8s() {
+    let b = Bootstrap::parse(model::BUNDLED_BOOTSTRAP).unwrap();
+    let mut n = [0; 5];
+    for x in 0..=255u32 {
+        if let Some(r) = b.registry(x << 24) {
+            n[r.index()] += 1;
+        }
+    }
+    assert_eq!(n, [111, 43, 51, 10, 6]);
+    assert_eq!(b.registry(a("41.1.2.3")), Some(Registry::Afrinic));
+    assert_eq!(b.registry(a("10.0.0.1")), None);
+    assert!(Bootstrap::parse("{}").is_err());
+}
+
+#[test]
+fn model_is_laminar_and_has_the_expected_shapes() {
+    let w = shared_world();
+    let m = w.model();
+    assert!(m.len() > 1000, "{}", m.len());
+    let mut depth2 = 0;
+    let mut tiny = 0;
+    let mut unaligned = 0;
+    let mut longest_run = 0;
+    let mut run = 0;
+    let mut prev_end: Option<u32> = None;
+    for (i, n) in m.nets.iter().enumerate() {
+        if i > 0 {
+            let p = &m.nets[i - 1];
+            assert!(
+                (p.range.start, std::cmp::Reverse(p.range.end))
+                    < (n.range.start, std::cmp::Reverse(n.range.end)),
+                "order at {i}"
+            );
+        }
+        if let Some(pi) = n.parent {
+            let p = &m.nets[pi as usize];
+            assert!(p.range.contains_range(&n.range) && p.range != n.range);
+            assert_eq!(p.registry, n.registry);
+            assert_eq!(n.depth, p.depth + 1);
+        }
+        // The deepest network at its start is itself or one of its descendants.
+        let mut d = m.deepest(n.range.start).unwrap();
+        while m.nets[d as usize].depth > n.depth {
+            d = m.nets[d as usize].parent.unwrap();
+        }
+        assert_eq!(d, i as u32, "{}", n.handle);
+        depth2 += usize::from(n.depth >= 2);
+        tiny += usize::from(n.range.len() <= 16);
+        unaligned += usize::from(n.depth > 0 && n.range.as_cidr().is_none());
+        let small = n.depth == 1 && (8..=64).contains(&n.range.len());
+        if small && prev_end.is_some_and(|e| u64::from(e) + 1 == u64::from(n.range.start)) {
+            run += 1;
+        } else {
+            run = usize::from(small);
+        }
+        longest_run = longest_run.max(run);
+        prev_end = small.then_some(n.range.end);
+    }
+    assert!(depth2 > 0, "no grandchildren");
+    assert!(tiny > 10, "tiny {tiny}");
+    assert!(unaligned > 10, "unaligned {unaligned}");
+    assert!(longest_run >= 10, "longest customer run {longest_run}");
+    // Transfers exist in the APNIC /8.
+    assert!(m
+        .nets
+        .iter()
+        .any(|n| n.range.start >> 24 == 1 && n.registry == Registry::Ripe));
+}
+
+#[test]
+fn same_seed_same_world_other_seed_other_world() {
+    let build = |seed| {
+        Model::build(
+            Bootstrap::parse(model::BUNDLED_BOOTSTRAP).unwrap(),
+            &cidrs(&["185.0.0.0/14", "1.178.0.0/16"]),
+            &crate::delegated::bundled(),
+            seed,
+            GenParams { density: 1.0 },
+        )
+        .unwrap()
+    };
+    let (m1, m2, m3) = (build(7), build(7), build(8));
+    let key = |m: &Model| {
+        m.nets
+            .iter()
+            .map(|n| (n.handle.clone(), n.range, n.name.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(key(&m1), key(&m2));
+    assert_ne!(key(&m1), key(&m3));
+    let bases: render::Bases = std::array::from_fn(|i| format!("http://w/{i}/"));
+    for i in (0..m1.nets.len()).step_by(97) {
+        let q = "http://w/q";
+        assert_eq!(
+            render::network(&m1, i as u32, &bases, q),
+            render::network(&m2, i as u32, &bases, q)
+        );
+    }
+    // Density 0: only the delegated blocks.
+    let flat = Model::build(
+        Bootstrap::parse(model::BUNDLED_BOOTSTRAP).unwrap(),
+        &cidrs(&["185.0.0.0/14"]),
+        &crate::delegated::bundled(),
+        7,
+        GenParams { density: 0.0 },
+    )
+    .unwrap();
+    assert!(flat.nets.iter().all(|n| n.depth == 0));
+}
+
+#[test]
+fn answers_match_the_model_in_each_registry_style() {
+    let w = shared_world();
+    let m = w.model();
+    for reg in Registry::ALL {
+        let x = first_net(m, reg) + 1;
+        let addr = fmt_addr(x);
+        let i = m.deepest(x).unwrap();
+        let n = &m.nets[i as usize];
+        let server = n.registry;
+        let g = get(&format!("{}ip/{addr}", w.base_url(server)));
+        assert_eq!(g.status, 200, "{addr}: {}", g.body);
+        let v = json(&g);
+        assert_eq!(v["handle"], n.handle.as_str(), "{addr}");
+        assert_eq!(v["startAddress"], fmt_addr(n.range.start).as_str());
+        assert_eq!(v["endAddress"], fmt_addr(n.range.end).as_str());
+        assert_eq!(v["objectClassName"], "ip network");
+        assert!(v["parentHandle"].is_string());
+        assert!(v["port43"].as_str().unwrap().starts_with("whois."));
+        assert!(g.body.contains("\"abuse\""), "{addr}: no abuse entity");
+        assert!(g.body.contains("\"email\""), "{addr}: no e-mail");
+        let events = v["events"].as_array().unwrap();
+        assert_eq!(events.len(), 2);
+        match server {
+            Registry::Arin => {
+                assert!(n.handle.starts_with("NET-"));
+                assert!(v["cidr0_cidrs"].is_array());
+                assert!(v.get("country").is_none());
+                assert!(v["parentHandle"].as_str().unwrap().starts_with("NET-"));
+            }
+            Registry::Ripe | Registry::Afrinic => {
+                assert_eq!(n.handle, n.range.to_string());
+                assert!(v["type"]
+                    .as_str()
+                    .unwrap()
+                    .chars()
+                    .all(|c| !c.is_lowercase()));
+            }
+            Registry::Apnic => {
+                assert!(v["type"].as_str().unwrap().contains("PORTABLE"));
+                assert!(g.body.contains("\"rel\":\"up\""));
+            }
+            Registry::Lacnic => {
+                assert!(g.content_type.starts_with("application/json"));
+                assert!(v.get("name").is_none());
+                assert_eq!(
+                    v["type"].as_str().unwrap(),
+                    v["type"].as_str().unwrap().to_lowercase()
+                );
+                assert!(n.handle.contains('/'));
+                assert!(g.body.contains("\"rel\": \"up\""));
+            }
+        }
+        if server != Registry::Lacnic {
+            assert_eq!(g.content_type, "application/rdap+json");
+        }
+    }
+}
+
+#[test]
+fn arin_top_level_parent_is_the_slash8_net() {
+    let w = shared_world();
+    let m = w.model();
+    let n = m
+        .nets
+        .iter()
+        .find(|n| n.registry == Registry::Arin && n.depth == 0 && n.range.start >> 24 == 23)
+        .unwrap();
+    let g = get(&format!(
+        "{}ip/{}",
+        w.base_url(Registry::Arin),
+        n.range.as_cidr().unwrap_or_else(|| n.range.to_cidrs()[0])
+    ));
+    let v = json(&g);
+    if v["handle"] == n.handle.as_str() {
+        assert_eq!(v["parentHandle"], "NET-23-0-0-0-0");
+    }
+    // A child starting at its parent's first address gets the next number.
+    if let Some(c) = m.nets.iter().find(|c| {
+        c.registry == Registry::Arin
+            && c.depth == 1
+            && m.nets[c.parent.unwrap() as usize].range.start == c.range.start
+    }) {
+        assert!(c.handle.ends_with("-2"), "{}", c.handle);
+    }
+}
+
+#[test]
+fn transfers_redirect_to_the_holder() {
+    let w = shared_world();
+    let m = w.model();
+    let n = m
+        .nets
+        .iter()
+        .find(|n| n.range.start >> 24 == 1 && n.registry != Registry::Apnic)
+        .unwrap();
+    let addr = fmt_addr(n.range.start);
+    let g = get(&format!("{}ip/{addr}", w.base_url(Registry::Apnic)));
+    assert_eq!(g.status, 301);
+    let loc = g.location.unwrap();
+    assert_eq!(loc, format!("{}ip/{addr}", w.base_url(n.registry)));
+    let g = get(&loc);
+    assert_eq!(g.status, 200);
+    let v = json(&g);
+    assert!(Range::new(
+        a(v["startAddress"].as_str().unwrap()),
+        a(v["endAddress"].as_str().unwrap())
+    )
+    .unwrap()
+    .contains(n.range.start));
+    // A server asked about another registry's /8 sends the client there.
+    let u = uncovered(m, "41.0.0.0/10").unwrap();
+    let g = get(&format!("{}ip/{}", w.base_url(Registry::Arin), fmt_addr(u)));
+    assert_eq!(g.status, 301);
+    assert!(g
+        .location
+        .unwrap()
+        .starts_with(&w.base_url(Registry::Afrinic)));
+}
+
+#[test]
+fn uncovered_space_answers_like_the_real_servers() {
+    let w = shared_world();
+    let m = w.model();
+    let ask = |reg: Registry, within: &str| {
+        let u = uncovered(m, within).unwrap_or_else(|| panic!("no gap in {within}"));
+        get(&format!("{}ip/{}", w.base_url(reg), fmt_addr(u)))
+    };
+    let g = ask(Registry::Ripe, "185.0.0.0/13");
+    assert_eq!(g.status, 200);
+    let v = json(&g);
+    assert_eq!(v["name"], "RIPE-NCC-MANAGED-ADDRESS-BLOCK");
+    assert_eq!(v["status"][0], "administrative");
+    assert_eq!(v["handle"], "185.0.0.0 - 185.255.255.255");
+
+    let g = ask(Registry::Afrinic, "41.0.0.0/10");
+    let v = json(&g);
+    assert_eq!(v["name"], "ORG-IANA1-AFRINIC");
+    assert_eq!(v["startAddress"], "0.0.0.0");
+    assert_eq!(v["endAddress"], "255.255.255.255");
+
+    for (reg, within) in [
+        (Registry::Arin, "23.128.0.0/13"),
+        (Registry::Lacnic, "200.0.0.0/12"),
+    ] {
+        let g = ask(reg, within);
+        assert_eq!(g.status, 404, "{reg}");
+        assert_eq!(json(&g)["errorCode"], 404);
+    }
+
+    // APNIC: APNIC-AP over the /8, IANA-BLOCK for some /16s.
+    let mut seen = std::collections::BTreeSet::new();
+    for b in 0..=255u32 {
+        let x = (1 << 24) | (b << 16) | 5;
+        if m.deepest(x).is_some() {
+            continue;
+        }
+        let g = get(&format!(
+            "{}ip/{}",
+            w.base_url(Registry::Apnic),
+            fmt_addr(x)
+        ));
+        let v = json(&g);
+        seen.insert(v["name"].as_str().unwrap().to_string());
+        if v["name"] == "APNIC-AP" {
+            assert_eq!(v["handle"], "1.0.0.0 - 1.255.255.255");
+            assert_eq!(v["status"][0], "administrative");
+        }
+        if seen.len() == 2 {
+            break;
+        }
+    }
+    assert!(
+        seen.contains("APNIC-AP") && seen.contains("IANA-BLOCK"),
+        "{seen:?}"
+    );
+}
+
+#[test]
+fn prefix_queries_return_the_most_specific_network_holding_the_prefix() {
+    let w = shared_world();
+    let m = w.model();
+    let mut checked = 0;
+    for n in m
+        .nets
+        .iter()
+        .filter(|n| n.registry == Registry::Ripe)
+        .step_by(53)
+        .take(20)
+    {
+        let c = n.range.covering_cidr();
+        let want = m.deepest_range(c.range());
+        let g = get(&format!("{}ip/{c}", w.base_url(Registry::Ripe)));
+        match want {
+            Some(i) => {
+                assert_eq!(g.status, 200, "{c}");
+                assert_eq!(
+                    json(&g)["handle"],
+                    m.nets[i as usize].handle.as_str(),
+                    "{c}"
+                );
+                assert!(m.nets[i as usize].range.contains_range(&c.range()));
+            }
+            None => assert_eq!(json(&g)["name"], "RIPE-NCC-MANAGED-ADDRESS-BLOCK"),
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 20);
+    // %2F and a query string are fine; host bits are not.
+    let g = get(&format!(
+        "{}ip/185.0.0.0%2F16?jscard=1",
+        w.base_url(Registry::Ripe)
+    ));
+    assert_eq!(g.status, 200);
+    let g = get(&format!("{}ip/185.0.0.1/16", w.base_url(Registry::Ripe)));
+    assert_eq!(g.status, 400);
+    assert_eq!(json(&g)["errorCode"], 400);
+}
+
+#[test]
+fn bad_requests_never_kill_the_server() {
+    let w = shared_world();
+    let base = w.base_url(Registry::Arin);
+    let ok = fmt_addr(first_net(w.model(), Registry::Arin));
+    let (s, _, _, _) = raw(&base, "GARBAGE\r\n\r\n");
+    assert_eq!(s, Some(400));
+    let (s, _, _, _) = raw(
+        &base,
+        "GET /ip/999.1.1.1 HTTP/1.1\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(s, Some(400));
+    let (s, _, _, _) = raw(&base, "GET /nope HTTP/1.1\r\nConnection: close\r\n\r\n");
+    assert_eq!(s, Some(404));
+    let (s, _, _, _) = raw(
+        &base,
+        "POST /ip/23.0.0.1 HTTP/1.1\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc",
+    );
+    assert_eq!(s, Some(405));
+    let (s, _, _, _) = raw(
+        &base,
+        &format!("GET /{} HTTP/1.1\r\n\r\n", "a".repeat(10_000)),
+    );
+    assert_eq!(s, Some(400));
+    let (s, _, _, _) = raw(&base, "GET /ip/23.0.0.1 HTTP/1.1\r\nno colon here\r\n\r\n");
+    assert_eq!(s, Some(400));
+    // Two requests on one keep-alive connection, then a close.
+    let (s, head, body, _) = raw(
+        &base,
+        &format!("GET /ip/{ok} HTTP/1.1\r\nHost: x\r\n\r\nGET /ip/{ok} HTTP/1.1\r\nConnection: close\r\n\r\n"),
+    );
+    assert_eq!(s, Some(200));
+    assert!(head.contains("keep-alive"));
+    assert!(String::from_utf8_lossy(&body).contains("HTTP/1.1 200 OK"));
+    // Still serving.
+    assert_eq!(get(&format!("{base}ip/{ok}")).status, 200);
+}
+
+#[test]
+fn truth_counts_and_the_oracle_match_an_http_sweep() {
+    let world = World::start(WorldConfig {
+        scope: cidrs(&[
+            "1.178.0.0/17",
+            "41.0.0.0/16",
+            "23.0.0.0/18",
+            "200.0.0.0/16",
+            "185.0.0.0/17",
+        ]),
+        seed: 3,
+        ..WorldConfig::default()
+    })
+    .unwrap();
+    let t = world.truth().clone();
+    let m = world.model();
+    assert_eq!(t.networks.len(), m.len());
+    assert_eq!(t.oracle.queries, t.oracle.networks + t.oracle.gaps);
+    let sum: u64 = t.by_registry.values().map(|r| r.addresses).sum();
+    assert_eq!(sum, t.covered.addresses);
+    let union: u64 = t
+        .covered
+        .ranges
+        .iter()
+        .map(|[s, e]| u64::from(a(e)) - u64::from(a(s)) + 1)
+        .sum();
+    assert_eq!(union, t.covered.addresses);
+    assert!(t.networks.iter().any(|n| n.transfer));
+
+    // Sweep over HTTP exactly as the oracle does.
+    let ag = agent();
+    let (mut queries, mut redirects, mut covered) = (0u64, 0u64, 0u64);
+    for s in &m.scope {
+        let mut x = u64::from(s.start);
+        while x <= u64::from(s.end) {
+            let reg = m.bootstrap.registry(x as u32).unwrap();
+            let mut url = format!("{}ip/{}", world.base_url(reg), fmt_addr(x as u32));
+            queries += 1;
+            let (status, body) = loop {
+                let mut r = ag.get(&url).call().unwrap();
+                if r.status().as_u16() == 301 {
+                    redirects += 1;
+                    url = r.headers()["location"].to_str().unwrap().to_string();
+                    continue;
+                }
+                break (r.status().as_u16(), r.body_mut().read_to_string().unwrap());
+            };
+            let v: Value = serde_json::from_str(&body).unwrap();
+            let placeholder = status == 404
+                || matches!(
+                    v["name"].as_str(),
+                    Some(
+                        "RIPE-NCC-MANAGED-ADDRESS-BLOCK"
+                            | "APNIC-AP"
+                            | "IANA-BLOCK"
+                            | "ORG-IANA1-AFRINIC"
+                    )
+                );
+            if placeholder {
+                x = (x | 0xFF) + 1;
+            } else {
+                let end = u64::from(a(v["endAddress"].as_str().unwrap()));
+                let start = u64::from(a(v["startAddress"].as_str().unwrap()));
+                assert!(start <= x && x <= end);
+                covered += end.min(u64::from(s.end)) - x + 1;
+                x = end + 1;
+            }
+        }
+    }
+    assert_eq!(queries, t.oracle.queries);
+    assert_eq!(redirects, t.oracle.redirects);
+    assert_eq!(covered, t.covered.addresses);
+
+    let dir = std::env::temp_dir().join(format!("ipcrawl-truth-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("truth.json");
+    world.write_truth(&p).unwrap();
+    let v: Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+    assert_eq!(v["oracle"]["queries"], t.oracle.queries);
+    assert_eq!(v["covered"]["addresses"], t.covered.addresses);
+    std::fs::remove_dir_all(&dir).unwrap();
+    let c = world.all_counters();
+    assert_eq!(
+        c.iter().map(|c| c.requests).sum::<u64>(),
+        queries + redirects
+    );
+    world.shutdown();
+}
+
+#[test]
+fn faults_come_at_the_configured_rates_and_reproduce() {
+    let dir = std::env::temp_dir().join(format!("ipcrawl-faults-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("requests.log");
+    let cfg = WorldConfig {
+        scope: cidrs(&["185.0.0.0/16"]),
+        seed: 9,
+        faults: Faults {
+            server_error: 0.1,
+            drop: 0.1,
+            slow: 0.05,
+            truncate: 0.1,
+            slow_delay: Duration::from_millis(30),
+        },
+        log: Some(log.clone()),
+        ..WorldConfig::default()
+    };
+    let run = |cfg: WorldConfig| {
+        let world = World::start(cfg).unwrap();
+        let base = world.base_url(Registry::Ripe);
+        let mut outcomes = Vec::new();
+        for i in 0..600u32 {
+            let (s, _, body, len) = raw(
+                &base,
+                &format!(
+                    "GET /ip/185.0.{}.{} HTTP/1.1\r\nConnection: close\r\n\r\n",
+                    i / 256,
+                    i % 256
+                ),
+            );
+            outcomes.push(match (s, len) {
+                (None, _) => "drop",
+                (Some(s), _) if s >= 500 => "5xx",
+                (Some(200), Some(l)) if l > body.len() => "truncate",
+                (Some(200), _) => "ok",
+                _ => "other",
+            });
+        }
+        let c = world.counters(Registry::Ripe);
+        world.shutdown();
+        (outcomes, c)
+    };
+    let (o1, c) = run(cfg.clone());
+    let count = |k: &str| o1.iter().filter(|&&x| x == k).count();
+    for (k, want) in [("5xx", 60), ("drop", 60), ("truncate", 60)] {
+        let n = count(k);
+        assert!(
+            (30..=95).contains(&n),
+            "{k}: {n} of 600, expected about {want}"
+        );
+    }
+    assert_eq!(count("other"), 0);
+    assert_eq!(c.fault_5xx as usize, count("5xx"));
+    assert_eq!(c.fault_drop as usize, count("drop"));
+    assert!(c.fault_slow > 10 && c.fault_slow < 60, "{}", c.fault_slow);
+    let (o2, _) = run(cfg);
+    assert_eq!(o1, o2, "same seed, same faults");
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(text.lines().count(), 1200);
+    assert!(text.contains(" ripe GET /ip/185.0.0.0 "));
+    assert!(text.contains("fault-drop"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn rate_limits_answer_429() {
+    let mut rate = [None; 5];
+    rate[Registry::Arin.index()] = Some(RateLimit {
+        per_second: 5.0,
+        retry_after: true,
+    });
+    rate[Registry::Lacnic.index()] = Some(RateLimit {
+        per_second: 2.0,
+        retry_after: false,
+    });
+    let world = World::start(WorldConfig {
+        scope: cidrs(&["23.0.0.0/16", "200.0.0.0/16"]),
+        rate,
+        ..WorldConfig::default()
+    })
+    .unwrap();
+    let mut limited = 0;
+    for _ in 0..20 {
+        let g = get(&format!("{}ip/23.0.0.1", world.base_url(Registry::Arin)));
+        if g.status == 429 {
+            limited += 1;
+            let s: u64 = g.retry_after.unwrap().parse().unwrap();
+            assert!((1..=2).contains(&s));
+        }
+    }
+    assert!(limited >= 10, "{limited}");
+    let mut notice = false;
+    for _ in 0..10 {
+        let g = get(&format!("{}ip/200.0.0.1", world.base_url(Registry::Lacnic)));
+        if g.status == 429 {
+            assert!(g.retry_after.is_none());
+            assert!(g.body.contains("Rate Limit Notice"));
+            notice = true;
+        }
+    }
+    assert!(notice);
+    // Unlimited registries are not affected (RIPE's placeholder outside the scope).
+    assert_eq!(
+        get(&format!("{}ip/185.0.0.1", world.base_url(Registry::Ripe))).status,
+        200
+    );
+    assert_eq!(world.counters(Registry::Arin).rate_limited, limited);
+    world.shutdown();
+}
+
+#[test]
+fn throughput_smoke() {
+    let w = shared_world();
+    let base = w.base_url(Registry::Ripe);
+    let n_threads = 4;
+    let per = 300;
+    let t0 = Instant::now();
+    let hs: Vec<_> = (0..n_threads)
+        .map(|t| {
+            let base = base.clone();
+            std::thread::spawn(move || {
+                let ag = agent();
+                for i in 0..per {
+                    let mut r = ag
+                        .get(&format!("{base}ip/185.{}.{}.1", t, i % 256))
+                        .call()
+                        .unwrap();
+                    assert_eq!(r.status().as_u16(), 200);
+                    r.body_mut().read_to_vec().unwrap();
+                }
+            })
+        })
+        .collect();
+    for h in hs {
+        h.join().unwrap();
+    }
+    let el = t0.elapsed().as_secs_f64();
+    eprintln!(
+        "throughput smoke: {} answers in {el:.2}s = {:.0}/s (debug build)",
+        n_threads * per,
+        f64::from(n_threads * per) / el
+    );
+}
+
+#[test]
+fn shutdown_closes_the_ports() {
+    let world = World::start(WorldConfig {
+        scope: cidrs(&["41.0.0.0/16"]),
+        ..WorldConfig::default()
+    })
+    .unwrap();
+    let base = world.base_url(Registry::Afrinic);
+    assert_eq!(get(&format!("{base}ip/41.0.0.1")).status, 200);
+    world.shutdown();
+    let hostport = base.trim_start_matches("http://").trim_end_matches('/');
+    let alive = TcpStream::connect(hostport).and_then(|mut s| {
+        s.write_all(b"GET /ip/41.0.0.1 HTTP/1.1\r\n\r\n")?;
+        let mut b = [0u8; 16];
+        s.set_read_timeout(Some(Duration::from_secs(2)))?;
+        s.read(&mut b)
+    });
+    assert!(
+        !matches!(alive, Ok(n) if n > 0),
+        "still answering after shutdown"
+    );
+}
+
+#[test]
+fn empty_scope_is_an_error() {
+    let e = World::start(WorldConfig {
+        scope: cidrs(&["10.0.0.0/8"]),
+        ..WorldConfig::default()
+    })
+    .err()
+    .unwrap();
+    assert!(e.to_string().contains("scope"), "{e}");
+}

@@ -1,0 +1,203 @@
+//! Ground truth: every real network, the union of covered addresses inside the
+//! scope, and the query count of an oracle that sweeps each scope range in
+//! address order (query; on a network jump to its end + 1; on a placeholder or a
+//! 404 step to the next /24).
+//!
+//! JSON shape (`WorldHandle::write_truth`):
+//! ```text
+//! { "seed": 1, "density": 1.0,
+//!   "scope": [["1.0.0.0", "1.255.255.255"], ...],
+//!   "networks": [{"registry": "apnic", "handle": "1.0.0.0 - 1.0.0.255",
+//!                 "start": "1.0.0.0", "end": "1.0.0.255", "depth": 0,
+//!                 "parent": null, "transfer": false}, ...],
+//!   "covered": {"addresses": N, "ranges": [["1.0.0.0", "1.0.0.255"], ...]},
+//!   "by_registry": {"apnic": {"networks": N, "top_level": N, "addresses": N}, ...},
+//!   "oracle": {"queries": N, "redirects": N, "networks": N, "gaps": N,
+//!              "by_registry": {"apnic": N, ...}},
+//!   "overlaps_dropped": N }
+//! ```
+//! `networks[].parent` is the parent's handle; `transfer` is true when the
+//! holder differs from the /8's bootstrap registry. `by_registry.*.addresses`
+//! and `oracle.by_registry` attribute to the registry holding the network (or,
+//! for gaps, the /8's registry).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::prefix::{fmt_addr, Range};
+use crate::rdap::Registry;
+
+use super::model::Model;
+
+/// One real network.
+#[derive(Clone, Debug, Serialize)]
+pub struct TruthNet {
+    /// Holder registry name.
+    pub registry: Registry,
+    /// Handle as served.
+    pub handle: String,
+    /// First address.
+    pub start: String,
+    /// Last address.
+    pub end: String,
+    /// 0 = top-level.
+    pub depth: u8,
+    /// The parent's handle.
+    pub parent: Option<String>,
+    /// Held by another registry than the /8's.
+    pub transfer: bool,
+}
+
+/// Covered addresses.
+#[derive(Clone, Debug, Serialize)]
+pub struct Covered {
+    /// How many addresses (inside the scope).
+    pub addresses: u64,
+    /// The union as sorted disjoint ranges.
+    pub ranges: Vec<[String; 2]>,
+}
+
+/// Per-registry figures.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct RegTruth {
+    /// Networks held.
+    pub networks: u64,
+    /// Top-level networks held.
+    pub top_level: u64,
+    /// Covered addresses inside the scope.
+    pub addresses: u64,
+}
+
+/// The oracle sweep.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Oracle {
+    /// Lookups (one per address asked).
+    pub queries: u64,
+    /// Of those, how many start with a 301 (transfers).
+    pub redirects: u64,
+    /// Lookups answered with a real network.
+    pub networks: u64,
+    /// Lookups answered with a placeholder or 404.
+    pub gaps: u64,
+    /// Lookups by the registry that finally answered.
+    pub by_registry: BTreeMap<String, u64>,
+}
+
+/// The ground truth of a world.
+#[derive(Clone, Debug, Serialize)]
+pub struct Truth {
+    /// World seed.
+    pub seed: u64,
+    /// Density knob.
+    pub density: f64,
+    /// Scope ranges (non-reserved, routed).
+    pub scope: Vec<[String; 2]>,
+    /// Every real network, in address order (parents first).
+    pub networks: Vec<TruthNet>,
+    /// Covered addresses inside the scope.
+    pub covered: Covered,
+    /// Per registry.
+    pub by_registry: BTreeMap<String, RegTruth>,
+    /// The oracle sweep.
+    pub oracle: Oracle,
+    /// Delegations left out because they overlapped an earlier one.
+    pub overlaps_dropped: usize,
+}
+
+fn pair(r: Range) -> [String; 2] {
+    [fmt_addr(r.start), fmt_addr(r.end)]
+}
+
+impl Truth {
+    /// Computes the truth of `model`.
+    pub fn compute(model: &Model, seed: u64, density: f64) -> Truth {
+        let mut by_registry: BTreeMap<String, RegTruth> = Registry::ALL
+            .iter()
+            .map(|r| (r.name().to_string(), RegTruth::default()))
+            .collect();
+        let mut networks = Vec::with_capacity(model.nets.len());
+        let mut tops: Vec<(Range, Registry)> = Vec::new();
+        for n in &model.nets {
+            let e = by_registry
+                .entry(n.registry.name().to_string())
+                .or_default();
+            e.networks += 1;
+            if n.depth == 0 {
+                e.top_level += 1;
+                tops.push((n.range, n.registry));
+            }
+            networks.push(TruthNet {
+                registry: n.registry,
+                handle: n.handle.clone(),
+                start: fmt_addr(n.range.start),
+                end: fmt_addr(n.range.end),
+                depth: n.depth,
+                parent: n.parent.map(|p| model.nets[p as usize].handle.clone()),
+                transfer: model.bootstrap.registry(n.range.start) != Some(n.registry),
+            });
+        }
+        // Top-level networks are disjoint and sorted: clip each to the scope.
+        let mut covered: Vec<Range> = Vec::new();
+        let mut total = 0;
+        for (r, reg) in &tops {
+            for s in &model.scope {
+                if let Some(x) = r.intersect(s) {
+                    total += x.len();
+                    if let Some(e) = by_registry.get_mut(reg.name()) {
+                        e.addresses += x.len();
+                    }
+                    match covered.last_mut() {
+                        Some(last) if u64::from(last.end) + 1 == u64::from(x.start) => {
+                            last.end = x.end;
+                        }
+                        _ => covered.push(x),
+                    }
+                }
+            }
+        }
+        Truth {
+            seed,
+            density,
+            scope: model.scope.iter().map(|r| pair(*r)).collect(),
+            networks,
+            covered: Covered {
+                addresses: total,
+                ranges: covered.into_iter().map(pair).collect(),
+            },
+            by_registry,
+            oracle: oracle(model),
+            overlaps_dropped: model.overlaps_dropped,
+        }
+    }
+}
+
+/// The address-order sweep of every scope range.
+pub fn oracle(model: &Model) -> Oracle {
+    let mut o = Oracle::default();
+    for s in &model.scope {
+        let mut x = u64::from(s.start);
+        let end = u64::from(s.end);
+        while x <= end {
+            let a = x as u32;
+            o.queries += 1;
+            let owner = model.bootstrap.registry(a);
+            if let Some(i) = model.deepest(a) {
+                let n = &model.nets[i as usize];
+                o.networks += 1;
+                if owner != Some(n.registry) {
+                    o.redirects += 1;
+                }
+                *o.by_registry.entry(n.registry.name().into()).or_default() += 1;
+                x = u64::from(n.range.end) + 1;
+            } else {
+                o.gaps += 1;
+                if let Some(r) = owner {
+                    *o.by_registry.entry(r.name().into()).or_default() += 1;
+                }
+                x = (x | 0xFF) + 1;
+            }
+        }
+    }
+    o
+}
