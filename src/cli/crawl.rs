@@ -16,6 +16,7 @@ use ipcrawl::rdap::client::{Client, ClientConfig};
 use ipcrawl::rdap::Registry;
 use ipcrawl::seeds;
 use ipcrawl::store::Store;
+use ipcrawl::trie::IntervalSet;
 
 use super::Globals;
 
@@ -56,7 +57,7 @@ pub struct Args {
     pub registry: Vec<(Registry, String)>,
     /// Query rate of a registry: `NAME=N/s`, `NAME=N/min` or `NAME=unlimited`
     /// (repeatable). Defaults: arin, ripe, apnic 10/s; lacnic 10/min; afrinic 1/s.
-    #[arg(long, value_name = "NAME=RATE", value_parser = parse_registry_rate)]
+    #[arg(long, value_name = "NAME=RATE", value_parser = super::parse_registry_rate)]
     pub rate: Vec<(Registry, Rate)>,
     /// Crawl only partition K (from 0) of N of the space.
     #[arg(long, value_name = "K/N")]
@@ -96,6 +97,9 @@ pub struct Args {
     /// Connect timeout in seconds.
     #[arg(long, default_value_t = 10.0, hide = true)]
     pub connect_timeout: f64,
+    /// One lane per bootstrap entry instead of one per delegated block.
+    #[arg(long, hide = true)]
+    pub no_cuts: bool,
 }
 
 fn parse_registry_url(s: &str) -> Result<(Registry, String), String> {
@@ -107,15 +111,6 @@ fn parse_registry_url(s: &str) -> Result<(Registry, String), String> {
         return Err(format!("{url:?} is not an http:// or https:// URL"));
     }
     Ok((reg, url.to_string()))
-}
-
-fn parse_registry_rate(s: &str) -> Result<(Registry, Rate), String> {
-    let (name, rate) = s
-        .split_once('=')
-        .ok_or_else(|| format!("{s:?} is not NAME=RATE (e.g. lacnic=10/min)"))?;
-    let reg: Registry = name.parse().map_err(|e| format!("{e}"))?;
-    let rate: Rate = rate.parse().map_err(|e| format!("{e}"))?;
-    Ok((reg, rate))
 }
 
 fn secs(name: &str, v: f64) -> anyhow::Result<Duration> {
@@ -166,10 +161,24 @@ pub fn config(args: &Args) -> anyhow::Result<(Bootstrap, ClientConfig, CrawlConf
     if args.max_queries == Some(0) {
         anyhow::bail!("--max-queries (0) must be greater than 0");
     }
+    // The bundled delegated statistics: lanes start at every block (networks
+    // rarely straddle allocations) and shards balance by delegated space.
+    let delegations = ipcrawl::delegated::bundled();
+    let mut cuts: Vec<u32> = delegations.iter().map(|d| d.range.start).collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    let weight = IntervalSet::from_ranges(
+        delegations
+            .iter()
+            .filter(|d| d.status.is_delegated())
+            .map(|d| d.range),
+    );
     let cfg = CrawlConfig {
         threads: args.threads as usize,
         policy,
         shard: args.shard,
+        cuts: if args.no_cuts { Vec::new() } else { cuts },
+        shard_weight: Some(weight),
         progress_every: Duration::from_millis(250),
         ..CrawlConfig::default()
     };

@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
+use ipcrawl::delegated;
 use ipcrawl::prefix::Cidr;
 use ipcrawl::seeds::{self, SeedPlan};
 use ipcrawl::store::Store;
@@ -21,14 +22,42 @@ pub struct Args {
     pub granularity: u8,
     /// Use a historical grid instead: `2016` writes the 2016 system's exact
     /// 4,706,768 seeds.
-    #[arg(long, value_name = "YEAR", value_parser = ["2016"], conflicts_with_all = ["within", "granularity"])]
+    #[arg(long, value_name = "YEAR", value_parser = ["2016"], conflicts_with_all = ["within", "granularity", "delegated"])]
     pub grid: Option<String>,
+    /// Seed the start of every allocated or assigned block listed in these
+    /// RIR delegated-statistics files (repeatable; `.gz` accepted), instead of
+    /// a grid; the crawl then sweeps only those blocks.
+    #[arg(long, value_name = "FILE", conflicts_with = "granularity")]
+    pub delegated: Vec<std::path::PathBuf>,
 }
 
 /// Builds the plan the arguments ask for.
 pub fn plan(args: &Args) -> anyhow::Result<SeedPlan> {
     if args.grid.is_some() {
         return Ok(seeds::grid_2016());
+    }
+    if !args.delegated.is_empty() {
+        let mut blocks = Vec::new();
+        for path in &args.delegated {
+            let parsed = delegated::parse_file(path)?;
+            let before = blocks.len();
+            blocks.extend(
+                parsed
+                    .delegations
+                    .iter()
+                    .filter(|d| d.status.is_delegated())
+                    .map(|d| d.range),
+            );
+            if blocks.len() == before {
+                anyhow::bail!(
+                    "--delegated {}: no allocated or assigned ipv4 records ({} lines refused{}); expected an RIR delegated-statistics file",
+                    path.display(),
+                    parsed.junk,
+                    parsed.errors.first().map(|e| format!(", first: {e}")).unwrap_or_default()
+                );
+            }
+        }
+        return Ok(seeds::from_blocks(&blocks, &args.within));
     }
     Ok(seeds::grid(&args.within, args.granularity)?)
 }
@@ -58,6 +87,7 @@ pub fn describe(plan: &SeedPlan) -> String {
         }
         ("grid", Some(l)) => format!("every /{l} within {}", plan.info.within.join(", ")),
         ("grid2016", _) => "the 2016 grid".to_string(),
+        ("delegated", _) => "the start of every delegated block".to_string(),
         (k, _) => k.to_string(),
     }
 }

@@ -13,12 +13,15 @@ mod export;
 mod gen_seeds;
 mod lookup;
 mod stats;
+mod world;
 
 use std::io::{self, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use ipcrawl::crawl::ratelimit::Rate;
+use ipcrawl::rdap::Registry;
 
 /// Collect the RDAP registration record of every network in the
 /// non-reserved IPv4 space into one redb file, and report the coverage.
@@ -56,6 +59,8 @@ enum Command {
     Lookup(lookup::Args),
     /// The crawl's counters, seeds pending/done/failed, and standing failures.
     Stats(stats::Args),
+    /// Serve the local RDAP world on 127.0.0.1 (rehearsals, tests, benchmarks).
+    World(world::Args),
 }
 
 /// Options every command sees.
@@ -95,6 +100,7 @@ pub fn main() -> ExitCode {
         Command::Export(a) => export::run(a, &g),
         Command::Lookup(a) => lookup::run(a, &g),
         Command::Stats(a) => stats::run(a, &g),
+        Command::World(a) => world::run(a),
     };
     match result {
         Ok(code) => code,
@@ -104,6 +110,16 @@ pub fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Parses `NAME=N/s`, `NAME=N/min` or `NAME=unlimited` (`--rate`).
+pub fn parse_registry_rate(s: &str) -> Result<(Registry, Rate), String> {
+    let (name, rate) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?} is not NAME=RATE (e.g. lacnic=10/min)"))?;
+    let reg: Registry = name.parse().map_err(|e| format!("{e}"))?;
+    let rate: Rate = rate.parse().map_err(|e| format!("{e}"))?;
+    Ok((reg, rate))
 }
 
 fn first_line(s: &str) -> String {

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 
+use ipcrawl::crawl::ratelimit::Rate;
 use ipcrawl::prefix::Cidr;
 use ipcrawl::rdap::Registry;
 use ipcrawl::world::{Faults, RateLimit, World, WorldConfig, DEFAULT_SCOPE};
@@ -32,8 +33,8 @@ pub struct Args {
     pub density: f64,
     /// Per-registry rate limit, e.g. `arin=10/s` or `lacnic=10/min`; repeatable.
     /// Over it the server answers 429. Defaults to no limit.
-    #[arg(long = "rate", value_name = "NAME=N/s")]
-    pub rate: Vec<String>,
+    #[arg(long = "rate", value_name = "NAME=N/s", value_parser = super::parse_registry_rate)]
+    pub rate: Vec<(Registry, Rate)>,
     /// Send 429 without `Retry-After` (LACNIC never sends it; it sends a
     /// "Rate Limit Notice" body).
     #[arg(long)]
@@ -67,25 +68,6 @@ pub struct Args {
     pub urls: Option<PathBuf>,
 }
 
-/// Parses `NAME=N/s` or `NAME=N/min`.
-fn parse_rate(s: &str) -> anyhow::Result<(Registry, f64)> {
-    let bad = || format!("--rate {s:?}: expected NAME=N/s or NAME=N/min, e.g. arin=10/s");
-    let (name, spec) = s.split_once('=').with_context(bad)?;
-    let reg: Registry = name.trim().parse()?;
-    let (n, unit) = spec.split_once('/').unwrap_or((spec, "s"));
-    let n: f64 = n.trim().parse().ok().with_context(bad)?;
-    let per_second = match unit.trim() {
-        "s" | "sec" | "second" => n,
-        "m" | "min" | "minute" => n / 60.0,
-        "h" | "hour" => n / 3600.0,
-        _ => bail!(bad()),
-    };
-    if !(per_second.is_finite() && per_second > 0.0) {
-        bail!("--rate {s:?}: the rate must be greater than 0");
-    }
-    Ok((reg, per_second))
-}
-
 fn fraction(flag: &str, v: f64) -> anyhow::Result<f64> {
     if !(0.0..=1.0).contains(&v) {
         bail!("--{flag} ({v}) must be between 0 and 1");
@@ -105,11 +87,10 @@ pub fn config(args: &Args) -> anyhow::Result<WorldConfig> {
         bail!("--density ({}) must be 0 or more", args.density);
     }
     cfg.density = args.density;
-    for r in &args.rate {
-        let (reg, per_second) = parse_rate(r)?;
-        cfg.rate[reg.index()] = Some(RateLimit {
+    for (reg, rate) in &args.rate {
+        cfg.rate[reg.index()] = rate.as_per_sec().map(|per_second| RateLimit {
             per_second,
-            retry_after: !args.no_retry_after && reg != Registry::Lacnic,
+            retry_after: !args.no_retry_after && *reg != Registry::Lacnic,
         });
     }
     cfg.latency = Duration::from_millis(args.latency_ms);
@@ -200,15 +181,17 @@ mod tests {
 
     #[test]
     fn rates_and_validation() {
-        let (r, n) = parse_rate("lacnic=10/min").unwrap();
+        let (r, n) = super::super::parse_registry_rate("lacnic=10/min").unwrap();
         assert_eq!(r, Registry::Lacnic);
-        assert!((n - 10.0 / 60.0).abs() < 1e-9);
-        assert_eq!(parse_rate("arin=5").unwrap().1, 5.0);
-        assert!(parse_rate("arin=0/s").is_err());
-        assert!(parse_rate("nobody=1/s").is_err());
-        assert!(parse_rate("arin").is_err());
+        assert!((n.as_per_sec().unwrap() - 10.0 / 60.0).abs() < 1e-9);
+        assert!(super::super::parse_registry_rate("arin=0/s").is_err());
+        assert!(super::super::parse_registry_rate("nobody=1/s").is_err());
+        assert!(super::super::parse_registry_rate("arin").is_err());
         let mut a = args();
-        a.rate = vec!["arin=10/s".into(), "lacnic=10/min".into()];
+        a.rate = vec![
+            (Registry::Arin, Rate::per_sec(10.0)),
+            (Registry::Lacnic, Rate::per_sec(10.0 / 60.0)),
+        ];
         let c = config(&a).unwrap();
         assert!(c.rate[Registry::Arin.index()].unwrap().retry_after);
         assert!(!c.rate[Registry::Lacnic.index()].unwrap().retry_after);

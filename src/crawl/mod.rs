@@ -42,6 +42,8 @@ pub struct CrawlConfig {
     pub shard: Option<Shard>,
     /// Lane cut points (e.g. delegated block starts), sorted.
     pub cuts: Vec<u32>,
+    /// What shards balance (e.g. the delegated space); `None`: plain addresses.
+    pub shard_weight: Option<IntervalSet>,
     /// How often the progress callback runs. Defaults to 1 s.
     pub progress_every: Duration,
     /// After a stop, how long to wait for queries in flight. Defaults to 1 s.
@@ -55,6 +57,7 @@ impl Default for CrawlConfig {
             policy: Policy::default(),
             shard: None,
             cuts: Vec::new(),
+            shard_weight: None,
             progress_every: Duration::from_secs(1),
             drain_timeout: Duration::from_secs(1),
         }
@@ -158,7 +161,11 @@ pub fn run(
     let plan = store.load_plan()?.ok_or(Error::NoSeeds)?;
     let mut space = plan.space.clone();
     if let Some(sh) = cfg.shard {
-        space = space.intersect(&sh.part(&plan.space));
+        let part = match &cfg.shard_weight {
+            Some(w) => sh.part_weighted(&plan.space, w),
+            None => sh.part(&plan.space),
+        };
+        space = space.intersect(&part);
     }
     let lanes = sched::lanes(space.ranges(), routes.entries(), &cfg.cuts);
     let known = KnownSet::from_set(&store.load_known()?);

@@ -260,7 +260,9 @@ impl Scheduler {
                     registry: l.registry,
                     range: l.range,
                     cursor: u64::from(l.range.start),
-                    cont: false,
+                    // A lane starts where a block starts: ask there even if
+                    // the seed grid does not.
+                    cont: true,
                     busy: false,
                     done: false,
                     pending: None,
@@ -581,6 +583,15 @@ impl Scheduler {
                 .map_or(u64::from(net_end) + 1, |r| u64::from(r.end) + 1),
             Depth::All => u64::from(net_end) + 1,
         };
+        // Seeds the answer (or its top-level ancestor) covers are skipped.
+        let lane_end = u64::from(self.lanes[lane].range.end);
+        if let (Some(first), Ok(last)) =
+            (addr.checked_add(1), u32::try_from((to - 1).min(lane_end)))
+        {
+            if let Some(r) = Range::new(first, last) {
+                add(&self.tele.within_known_cidr, self.seeds.count_in(r));
+            }
+        }
         let l = &mut self.lanes[lane];
         l.climb_depth = 0;
         l.attempts = 0;
