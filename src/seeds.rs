@@ -326,6 +326,23 @@ pub struct SeedPlan {
     pub info: PlanInfo,
 }
 
+impl SeedPlan {
+    /// The part of the plan inside `within` (seeds and space).
+    pub fn restrict(&self, within: &IntervalSet) -> SeedPlan {
+        let space = self.space.intersect(within);
+        let seeds = SeedSet::from_sorted(self.seeds.iter().filter(|&s| within.contains(s)));
+        SeedPlan {
+            info: PlanInfo {
+                seeds: seeds.len(),
+                space_addresses: space.address_count(),
+                ..self.info.clone()
+            },
+            seeds,
+            space,
+        }
+    }
+}
+
 fn within_space(within: &[Cidr]) -> IntervalSet {
     let nr = IntervalSet::from_ranges(prefix::non_reserved());
     if within.is_empty() {

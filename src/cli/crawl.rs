@@ -16,7 +16,6 @@ use ipcrawl::rdap::client::{Client, ClientConfig};
 use ipcrawl::rdap::Registry;
 use ipcrawl::seeds;
 use ipcrawl::store::Store;
-use ipcrawl::trie::IntervalSet;
 
 use super::Globals;
 
@@ -100,6 +99,14 @@ pub struct Args {
     /// One lane per bootstrap entry instead of one per delegated block.
     #[arg(long, hide = true)]
     pub no_cuts: bool,
+    /// Outside the space the bundled delegated statistics list as held, an
+    /// empty answer skips the rest of the /LEN block (0: probe every seed).
+    #[arg(long, value_name = "LEN", default_value_t = 16, value_parser = clap::value_parser!(u8).range(0..=32))]
+    pub coarse: u8,
+    /// The 2016 strategy, for comparison: every seed asked in order, no sweep,
+    /// no parent climbing (use with --depth all).
+    #[arg(long, hide = true)]
+    pub strategy_2016: bool,
 }
 
 fn parse_registry_url(s: &str) -> Result<(Registry, String), String> {
@@ -147,6 +154,7 @@ pub fn config(args: &Args) -> anyhow::Result<(Bootstrap, ClientConfig, CrawlConf
     };
     let policy = Policy {
         depth: match args.depth {
+            _ if args.strategy_2016 => Depth::All,
             DepthArg::Coverage => Depth::Coverage,
             DepthArg::All => Depth::All,
         },
@@ -161,24 +169,19 @@ pub fn config(args: &Args) -> anyhow::Result<(Bootstrap, ClientConfig, CrawlConf
     if args.max_queries == Some(0) {
         anyhow::bail!("--max-queries (0) must be greater than 0");
     }
-    // The bundled delegated statistics: lanes start at every block (networks
-    // rarely straddle allocations) and shards balance by delegated space.
-    let delegations = ipcrawl::delegated::bundled();
-    let mut cuts: Vec<u32> = delegations.iter().map(|d| d.range.start).collect();
-    cuts.sort_unstable();
-    cuts.dedup();
-    let weight = IntervalSet::from_ranges(
-        delegations
-            .iter()
-            .filter(|d| d.status.is_delegated())
-            .map(|d| d.range),
-    );
+    let (cuts, delegated) = crawl::bundled_layout();
     let cfg = CrawlConfig {
         threads: args.threads as usize,
         policy,
         shard: args.shard,
         cuts: if args.no_cuts { Vec::new() } else { cuts },
-        shard_weight: Some(weight),
+        delegated: Some(delegated),
+        coarse: (args.coarse > 0).then_some(args.coarse),
+        strategy: if args.strategy_2016 {
+            crawl::Strategy::Seeds2016
+        } else {
+            crawl::Strategy::Sweep
+        },
         progress_every: Duration::from_millis(250),
         ..CrawlConfig::default()
     };

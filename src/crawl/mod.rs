@@ -42,8 +42,16 @@ pub struct CrawlConfig {
     pub shard: Option<Shard>,
     /// Lane cut points (e.g. delegated block starts), sorted.
     pub cuts: Vec<u32>,
-    /// What shards balance (e.g. the delegated space); `None`: plain addresses.
-    pub shard_weight: Option<IntervalSet>,
+    /// The space the registries list as delegated (allocated or assigned):
+    /// shards balance by it, and space outside it is probed coarsely.
+    /// `None`: plain addresses, every seed probed.
+    pub delegated: Option<IntervalSet>,
+    /// Prefix length of the coarse probing outside `delegated` (an empty
+    /// answer skips the rest of that block). `None`: probe every seed.
+    /// Defaults to 16.
+    pub coarse: Option<u8>,
+    /// Sweep lanes (default) or the 2016 strategy.
+    pub strategy: Strategy,
     /// How often the progress callback runs. Defaults to 1 s.
     pub progress_every: Duration,
     /// After a stop, how long to wait for queries in flight. Defaults to 1 s.
@@ -57,11 +65,23 @@ impl Default for CrawlConfig {
             policy: Policy::default(),
             shard: None,
             cuts: Vec::new(),
-            shard_weight: None,
+            delegated: None,
+            coarse: Some(16),
+            strategy: Strategy::Sweep,
             progress_every: Duration::from_secs(1),
             drain_timeout: Duration::from_secs(1),
         }
     }
+}
+
+/// How the crawl walks the space.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Strategy {
+    /// Lanes swept in address order (see [`sched`]). The default.
+    Sweep,
+    /// The 2016 system's: every seed asked in order by a pool of workers,
+    /// unless a known network covers it when its turn comes. For comparison.
+    Seeds2016,
 }
 
 /// A live view for progress displays.
@@ -148,6 +168,23 @@ impl From<store::Error> for Error {
     }
 }
 
+/// Lane cuts and delegated space from the bundled delegated statistics:
+/// lanes start at every block (networks rarely straddle allocations), shards
+/// balance by delegated space, and the rest is probed coarsely.
+pub fn bundled_layout() -> (Vec<u32>, IntervalSet) {
+    let delegations = crate::delegated::bundled();
+    let mut cuts: Vec<u32> = delegations.iter().map(|d| d.range.start).collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    let delegated = IntervalSet::from_ranges(
+        delegations
+            .iter()
+            .filter(|d| d.status.is_delegated())
+            .map(|d| d.range),
+    );
+    (cuts, delegated)
+}
+
 /// Runs a crawl over the store's seed plan.
 pub fn run(
     store: &Store,
@@ -161,13 +198,22 @@ pub fn run(
     let plan = store.load_plan()?.ok_or(Error::NoSeeds)?;
     let mut space = plan.space.clone();
     if let Some(sh) = cfg.shard {
-        let part = match &cfg.shard_weight {
+        let part = match &cfg.delegated {
             Some(w) => sh.part_weighted(&plan.space, w),
             None => sh.part(&plan.space),
         };
         space = space.intersect(&part);
     }
-    let lanes = sched::lanes(space.ranges(), routes.entries(), &cfg.cuts);
+    let lanes = match cfg.strategy {
+        Strategy::Sweep => sched::lanes(
+            space.ranges(),
+            routes.entries(),
+            &cfg.cuts,
+            cfg.delegated.as_ref(),
+            cfg.coarse,
+        ),
+        Strategy::Seeds2016 => sched::seed_lanes(space.ranges(), routes.entries(), &plan.seeds),
+    };
     let known = KnownSet::from_set(&store.load_known()?);
     let gaps = KnownSet::from_set(&IntervalSet::from_ranges(
         store.gaps()?.into_iter().map(|(r, _, _)| r),

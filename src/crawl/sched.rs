@@ -34,7 +34,7 @@ use crate::prefix::Range;
 use crate::rdap::{Network, Registry, Target};
 use crate::seeds::SeedSet;
 use crate::store::{Failure, GapKind, Record, Write};
-use crate::trie::KnownSet;
+use crate::trie::{IntervalSet, KnownSet};
 
 /// How deep a sweep goes.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -112,6 +112,10 @@ pub struct LaneSpec {
     pub registry: Registry,
     /// The addresses.
     pub range: Range,
+    /// For space the delegated statistics list as not delegated: after an
+    /// empty answer, step to the end of this prefix length's block instead
+    /// of to the next seed. `None`: step by seeds.
+    pub coarse: Option<u8>,
 }
 
 /// Why a job was made.
@@ -193,6 +197,7 @@ struct Pending {
 struct Lane {
     registry: Registry,
     range: Range,
+    coarse: Option<u8>,
     cursor: u64,
     cont: bool,
     busy: bool,
@@ -259,6 +264,7 @@ impl Scheduler {
                 Lane {
                     registry: l.registry,
                     range: l.range,
+                    coarse: l.coarse,
                     cursor: u64::from(l.range.start),
                     // A lane starts where a block starts: ask there even if
                     // the seed grid does not.
@@ -528,6 +534,9 @@ impl Scheduler {
     /// up to the next seed, within the lane.
     fn gap_end(&self, lane: usize, addr: u32) -> u32 {
         let end = self.lanes[lane].range.end;
+        if let Some(len) = self.lanes[lane].coarse {
+            return (addr | !crate::prefix::mask(len)).min(end);
+        }
         match addr
             .checked_add(1)
             .and_then(|a| self.seeds.next_at_or_after(a))
@@ -841,8 +850,31 @@ fn arin_handle_start(handle: &str) -> Option<u32> {
 }
 
 /// Splits `space` into lanes by bootstrap registry, then at `cuts` (sorted
-/// addresses where a new lane should start, e.g. allocation starts).
-pub fn lanes(space: &[Range], routes: &[(Range, Registry)], cuts: &[u32]) -> Vec<LaneSpec> {
+/// addresses where a new lane should start, e.g. allocation starts). With
+/// `delegated` (the space the registries list as held), lanes outside it get
+/// `coarse` probing; its edges are cut too, so a lane is wholly in or out.
+pub fn lanes(
+    space: &[Range],
+    routes: &[(Range, Registry)],
+    cuts: &[u32],
+    delegated: Option<&IntervalSet>,
+    coarse: Option<u8>,
+) -> Vec<LaneSpec> {
+    let mut cuts = cuts.to_vec();
+    if let Some(d) = delegated {
+        for r in d.ranges() {
+            cuts.push(r.start);
+            if let Some(after) = r.end.checked_add(1) {
+                cuts.push(after);
+            }
+        }
+    }
+    cuts.sort_unstable();
+    cuts.dedup();
+    let coarse_at = |start: u32| match delegated {
+        Some(d) if !d.contains(start) => coarse,
+        _ => None,
+    };
     let mut out = Vec::new();
     for s in space {
         let i = routes.partition_point(|(r, _)| r.end < s.start);
@@ -862,6 +894,7 @@ pub fn lanes(space: &[Range], routes: &[(Range, Registry)], cuts: &[u32]) -> Vec
                 out.push(LaneSpec {
                     registry: *reg,
                     range: Range { start, end: c - 1 },
+                    coarse: coarse_at(start),
                 });
                 start = c;
             }
@@ -871,7 +904,31 @@ pub fn lanes(space: &[Range], routes: &[(Range, Registry)], cuts: &[u32]) -> Vec
                     start,
                     end: piece.end,
                 },
+                coarse: coarse_at(start),
             });
+        }
+    }
+    out
+}
+
+/// One single-address lane per seed (the 2016 strategy: every seed asked
+/// unless a known network covers it when its turn comes; no sweep).
+pub fn seed_lanes(space: &[Range], routes: &[(Range, Registry)], seeds: &SeedSet) -> Vec<LaneSpec> {
+    let mut out = Vec::new();
+    for s in space {
+        let mut a = seeds.next_at_or_after(s.start);
+        while let Some(x) = a.filter(|&x| x <= s.end) {
+            let i = routes.partition_point(|(r, _)| r.end < x);
+            if let Some((r, reg)) = routes.get(i) {
+                if r.contains(x) {
+                    out.push(LaneSpec {
+                        registry: *reg,
+                        range: Range { start: x, end: x },
+                        coarse: None,
+                    });
+                }
+            }
+            a = x.checked_add(1).and_then(|n| seeds.next_at_or_after(n));
         }
     }
     out
@@ -910,6 +967,7 @@ mod tests {
         let lanes = vec![LaneSpec {
             registry: Registry::Ripe,
             range: c.range(),
+            coarse: None,
         }];
         let policy = Policy {
             depth,
@@ -1067,11 +1125,23 @@ mod tests {
             ),
         ];
         let space = [Range::new(a("1.128.0.0"), a("2.0.255.255")).unwrap()];
-        let l = lanes(&space, &routes, &[a("1.200.0.0")]);
+        let l = lanes(&space, &routes, &[a("1.200.0.0")], None, Some(16));
         assert_eq!(l.len(), 3);
         assert_eq!(l[0].range.end, a("1.199.255.255"));
         assert_eq!(l[1].range.start, a("1.200.0.0"));
         assert_eq!(l[2].registry, Registry::Ripe);
+        assert!(l.iter().all(|l| l.coarse.is_none()));
+        // Delegated space splits lanes too; the rest is probed coarsely.
+        let held =
+            IntervalSet::from_ranges([Range::new(a("1.128.0.0"), a("1.129.255.255")).unwrap()]);
+        let l = lanes(&space, &routes, &[], Some(&held), Some(16));
+        assert_eq!(
+            l[0].range,
+            Range::new(a("1.128.0.0"), a("1.129.255.255")).unwrap()
+        );
+        assert_eq!(l[0].coarse, None);
+        assert_eq!(l[1].range.start, a("1.130.0.0"));
+        assert_eq!(l[1].coarse, Some(16));
     }
 
     #[test]
