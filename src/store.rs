@@ -20,11 +20,9 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Read;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use flate2::read::GzDecoder;
-use flate2::write::GzEncoder;
 use redb::{
     Database, ReadOnlyDatabase, ReadTransaction, ReadableDatabase, ReadableTable,
     ReadableTableMetadata, TableDefinition, TableError,
@@ -663,14 +661,37 @@ fn split_by_eight(ranges: &[Range]) -> BTreeMap<u8, Vec<Range>> {
     out
 }
 
+/// Gzip (RFC 1952) with a compressor reused per thread: a fresh deflate
+/// state per answer cost more than the compression itself.
 fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut gz = GzEncoder::new(
-        Vec::with_capacity(bytes.len() / 4),
-        flate2::Compression::fast(),
-    );
-    // Writing into a Vec cannot fail.
-    let _ = gz.write_all(bytes);
-    gz.finish().unwrap_or_default()
+    use flate2::{Compress, Compression, Crc, FlushCompress, Status};
+    thread_local! {
+        static DEFLATE: std::cell::RefCell<Compress> =
+            std::cell::RefCell::new(Compress::new(Compression::fast(), false));
+    }
+    // Header: magic, deflate, no flags, no mtime, no extra flags, unknown OS.
+    let mut out = Vec::with_capacity(bytes.len() / 3 + 64);
+    out.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
+    DEFLATE.with(|d| {
+        let mut d = d.borrow_mut();
+        d.reset();
+        loop {
+            if out.len() == out.capacity() {
+                out.reserve(4096);
+            }
+            let done = usize::try_from(d.total_in()).unwrap_or(bytes.len()).min(bytes.len());
+            match d.compress_vec(&bytes[done..], &mut out, FlushCompress::Finish) {
+                Ok(Status::StreamEnd) | Err(_) => break,
+                Ok(Status::BufError) => out.reserve(4096),
+                Ok(Status::Ok) => {}
+            }
+        }
+    });
+    let mut crc = Crc::new();
+    crc.update(bytes);
+    out.extend_from_slice(&crc.sum().to_le_bytes());
+    out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+    out
 }
 
 #[cfg(test)]
@@ -742,6 +763,17 @@ mod tests {
         assert_eq!(s.counters().unwrap()["queries"], 7);
         assert_eq!(s.gaps().unwrap()[0].1, GapKind::NotFound);
         let _ = std::fs::remove_file(&p);
+    }
+
+    #[test]
+    fn gzip_round_trips_with_a_reused_compressor() {
+        let big: Vec<u8> = (0..200_000u32).flat_map(|i| (i % 251).to_le_bytes()).collect();
+        for body in [&b""[..], b"{}", &big, b"{\"again\":true}"] {
+            let gz = gzip(body);
+            let mut back = Vec::new();
+            GzDecoder::new(&gz[..]).read_to_end(&mut back).unwrap();
+            assert_eq!(back, body);
+        }
     }
 
     #[test]

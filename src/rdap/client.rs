@@ -76,8 +76,8 @@ impl Client {
             .max_redirects(0)
             .user_agent(cfg.user_agent())
             .accept("application/rdap+json, application/json;q=0.9")
-            .max_idle_connections(256)
-            .max_idle_connections_per_host(128)
+            .max_idle_connections(80)
+            .max_idle_connections_per_host(72)
             .build()
             .into();
         Client { agent, routes, cfg }
