@@ -679,7 +679,9 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
             if out.len() == out.capacity() {
                 out.reserve(4096);
             }
-            let done = usize::try_from(d.total_in()).unwrap_or(bytes.len()).min(bytes.len());
+            let done = usize::try_from(d.total_in())
+                .unwrap_or(bytes.len())
+                .min(bytes.len());
             match d.compress_vec(&bytes[done..], &mut out, FlushCompress::Finish) {
                 Ok(Status::StreamEnd) | Err(_) => break,
                 Ok(Status::BufError) => out.reserve(4096),
@@ -767,7 +769,9 @@ mod tests {
 
     #[test]
     fn gzip_round_trips_with_a_reused_compressor() {
-        let big: Vec<u8> = (0..200_000u32).flat_map(|i| (i % 251).to_le_bytes()).collect();
+        let big: Vec<u8> = (0..200_000u32)
+            .flat_map(|i| (i % 251).to_le_bytes())
+            .collect();
         for body in [&b""[..], b"{}", &big, b"{\"again\":true}"] {
             let gz = gzip(body);
             let mut back = Vec::new();

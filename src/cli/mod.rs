@@ -148,7 +148,7 @@ pub enum Output {
     /// A plain file.
     File(io::BufWriter<std::fs::File>),
     /// A gzip'd file.
-    Gz(flate2::write::GzEncoder<io::BufWriter<std::fs::File>>),
+    Gz(Box<flate2::write::GzEncoder<io::BufWriter<std::fs::File>>>),
 }
 
 impl io::Write for Output {
