@@ -197,10 +197,10 @@ pub fn output(path: Option<&std::path::Path>) -> anyhow::Result<Output> {
                 .with_context(|| format!("cannot create output file {}", p.display()))?;
             let w = io::BufWriter::with_capacity(1 << 16, f);
             if p.extension().is_some_and(|e| e == "gz") {
-                Output::Gz(flate2::write::GzEncoder::new(
+                Output::Gz(Box::new(flate2::write::GzEncoder::new(
                     w,
                     flate2::Compression::default(),
-                ))
+                )))
             } else {
                 Output::File(w)
             }
