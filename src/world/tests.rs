@@ -760,3 +760,78 @@ fn empty_scope_is_an_error() {
     .unwrap();
     assert!(e.to_string().contains("scope"), "{e}");
 }
+
+/// The world's answers go through the same parser as the real samples:
+/// every registry's networks parse to the model's range, handle, name,
+/// country, parent and registration date; uncovered space parses as a
+/// placeholder (RIPE, APNIC, AFRINIC) or is a 404 error body (ARIN, LACNIC).
+#[test]
+fn answers_parse_with_the_real_parser() {
+    use crate::rdap::parse::{parse_error_body, parse_network};
+    let w = shared_world();
+    let m = w.model();
+    let mut checked = [0usize; 5];
+    // A spread of networks of every depth and registry.
+    for (i, n) in m.nets.iter().enumerate().step_by(97).take(400) {
+        let x = n.range.start;
+        if m.deepest(x) != Some(i as u32) {
+            continue;
+        }
+        let g = get(&format!("{}ip/{}", w.base_url(n.registry), fmt_addr(x)));
+        assert_eq!(g.status, 200, "{}: {}", fmt_addr(x), g.body);
+        let q = Range::new(x, x).unwrap();
+        let p = parse_network(g.body.as_bytes(), q)
+            .unwrap_or_else(|e| panic!("{} ({}): {e}", fmt_addr(x), n.registry));
+        assert_eq!(p.range, n.range, "{}", n.handle);
+        assert_eq!(p.handle, n.handle);
+        assert!(!p.placeholder, "{}", n.handle);
+        assert_eq!(p.registration.as_deref().map(|d| &d[..10]), Some(n.registered.as_str()));
+        match n.registry {
+            Registry::Lacnic => assert_eq!(p.name, None),
+            _ => assert_eq!(p.name.as_deref(), Some(n.name.as_str())),
+        }
+        if matches!(n.registry, Registry::Arin | Registry::Lacnic) {
+            // Like the real servers: ARIN and LACNIC networks carry no country.
+            assert_eq!(p.country, None, "{}", n.handle);
+        } else {
+            assert_eq!(p.country, n.cc);
+        }
+        if let Some(pi) = n.parent {
+            let parent = &m.nets[pi as usize];
+            assert!(
+                p.parent_range == Some(parent.range)
+                    || p.parent_handle.as_deref() == Some(parent.handle.as_str()),
+                "{}: parent {:?} / {:?}, want {}",
+                n.handle,
+                p.parent_range,
+                p.parent_handle,
+                parent.handle
+            );
+        }
+        assert!(
+            p.entities.iter().any(|e| e.roles.iter().any(|r| r == "abuse") && e.email.is_some()),
+            "{}: no abuse e-mail",
+            n.handle
+        );
+        checked[n.registry.index()] += 1;
+    }
+    for reg in [Registry::Arin, Registry::Ripe, Registry::Apnic, Registry::Lacnic] {
+        assert!(checked[reg.index()] > 0, "no {reg} network checked: {checked:?}");
+    }
+    for (reg, within) in [
+        (Registry::Ripe, "185.0.0.0/13"),
+        (Registry::Afrinic, "41.0.0.0/10"),
+        (Registry::Apnic, "1.0.0.0/10"),
+    ] {
+        let u = uncovered(m, within).unwrap();
+        let g = get(&format!("{}ip/{}", w.base_url(reg), fmt_addr(u)));
+        let p = parse_network(g.body.as_bytes(), Range::new(u, u).unwrap()).unwrap();
+        assert!(p.placeholder, "{reg}: {:?} is not a placeholder", p.name);
+    }
+    for (reg, within) in [(Registry::Arin, "23.128.0.0/13"), (Registry::Lacnic, "200.0.0.0/12")] {
+        let u = uncovered(m, within).unwrap();
+        let g = get(&format!("{}ip/{}", w.base_url(reg), fmt_addr(u)));
+        assert_eq!(g.status, 404);
+        assert_eq!(parse_error_body(g.body.as_bytes()).and_then(|e| e.code), Some(404));
+    }
+}
