@@ -8,10 +8,14 @@
 //! only onto registry hosts), and a cap on the body size. Bodies of every
 //! answer are read to the end so the connection returns to the pool.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
+use ureq::http::Uri;
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 use ureq::Agent;
 
 use super::bootstrap::Bootstrap;
@@ -69,7 +73,7 @@ pub struct Client {
 impl Client {
     /// Builds the agent.
     pub fn new(routes: Bootstrap, cfg: ClientConfig) -> Client {
-        let agent: Agent = Agent::config_builder()
+        let config = Agent::config_builder()
             .timeout_connect(Some(cfg.connect_timeout))
             .timeout_global(Some(cfg.request_timeout))
             .http_status_as_error(false)
@@ -78,8 +82,12 @@ impl Client {
             .accept("application/rdap+json, application/json;q=0.9")
             .max_idle_connections(80)
             .max_idle_connections_per_host(72)
-            .build()
-            .into();
+            .build();
+        let agent = Agent::with_parts(
+            config,
+            DefaultConnector::default(),
+            CachingResolver::default(),
+        );
         Client { agent, routes, cfg }
     }
 
@@ -230,6 +238,42 @@ impl Client {
 impl Fetch for Client {
     fn fetch(&self, registry: Registry, target: &Target) -> Outcome {
         self.get(registry, target)
+    }
+}
+
+/// ureq resolves the host on every request, and with a timeout set it does
+/// so on a new thread: one thread per query. This resolver keeps answers for
+/// [`DNS_TTL`] (the registries' hosts change rarely; a failed connection
+/// drops the cached entry).
+#[derive(Debug, Default)]
+struct CachingResolver {
+    inner: DefaultResolver,
+    cache: Mutex<HashMap<String, (Instant, ResolvedSocketAddrs)>>,
+}
+
+/// How long a resolved address is reused.
+const DNS_TTL: Duration = Duration::from_secs(300);
+
+impl Resolver for CachingResolver {
+    fn resolve(
+        &self,
+        uri: &Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let key = format!("{:?}|{:?}", uri.scheme(), uri.authority());
+        if let Ok(cache) = self.cache.lock() {
+            if let Some((at, addrs)) = cache.get(&key) {
+                if at.elapsed() < DNS_TTL {
+                    return Ok(addrs.clone());
+                }
+            }
+        }
+        let addrs = self.inner.resolve(uri, config, timeout)?;
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.insert(key, (Instant::now(), addrs.clone()));
+        }
+        Ok(addrs)
     }
 }
 
