@@ -34,6 +34,9 @@ use crate::rdap::{Network, Registry};
 use crate::seeds::{PlanInfo, SeedPlan, SeedSet};
 use crate::trie::IntervalSet;
 
+/// redb's page cache (its default is 1 GiB, which a long crawl would fill).
+const CACHE_BYTES: usize = 128 << 20;
+
 /// Version of the layout above; checked on open.
 pub const SCHEMA_VERSION: u32 = 1;
 const MAGIC: &[u8] = b"ipcrawl";
@@ -220,9 +223,14 @@ impl Store {
     pub fn open_or_create(path: &Path) -> Result<Store> {
         let exists = path.exists();
         let db = if exists {
-            Database::open(path).map_err(|e| open_error(path, e))?
+            Database::builder()
+                .set_cache_size(CACHE_BYTES)
+                .open(path)
+                .map_err(|e| open_error(path, e))?
         } else {
-            Database::create(path)
+            Database::builder()
+                .set_cache_size(CACHE_BYTES)
+                .create(path)
                 .map_err(|e| Error::NotIpcrawl(path.to_path_buf(), e.to_string()))?
         };
         let store = Store {
@@ -249,7 +257,10 @@ impl Store {
         if !path.exists() {
             return Err(Error::Missing(path.to_path_buf()));
         }
-        let db = ReadOnlyDatabase::open(path).map_err(|e| open_error(path, e))?;
+        let db = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .open_read_only(path)
+            .map_err(|e| open_error(path, e))?;
         let store = Store {
             db: Db::Ro(db),
             path: path.to_path_buf(),

@@ -236,6 +236,7 @@ pub fn run(
         wake: Condvar::new(),
         tele: Arc::clone(&tele),
         live: AtomicUsize::new(threads),
+        main: std::thread::current(),
     });
     let (tx, rx) = crossbeam_channel::bounded::<pool::Msg>(4096);
     let write_failed = AtomicBool::new(false);
@@ -268,13 +269,9 @@ pub fn run(
         let mut last_progress = Instant::now();
         let mut stop_at: Option<Instant> = None;
         loop {
-            {
-                let g = shared.lock();
-                let _ = shared
-                    .wake
-                    .wait_timeout(g, Duration::from_millis(50))
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-            }
+            // Not on the workers' condvar: a wake-up meant for a worker
+            // must never land here.
+            std::thread::park_timeout(Duration::from_millis(50));
             if shared.live.load(Ordering::SeqCst) == 0 {
                 break;
             }

@@ -42,6 +42,8 @@ pub struct Shared {
     pub tele: Arc<Telemetry>,
     /// Workers still running.
     pub live: AtomicUsize,
+    /// The thread that watches the crawl (unparked when a worker ends).
+    pub main: std::thread::Thread,
 }
 
 impl Shared {
@@ -123,8 +125,9 @@ pub fn worker(shared: &Shared, fetch: &dyn Fetch, tx: &Sender<Msg>) {
             Outcome::Transient { reason, .. } => Reply::Transient(reason),
             Outcome::Permanent { reason, .. } => Reply::Permanent(reason),
         };
+        // No wake-up here: a completion readies at most its own lane, and
+        // this worker asks for the next job right away.
         let writes = shared.lock().complete(&job, reply, Instant::now());
-        shared.wake.notify_one();
         if !writes.is_empty() && tx.send(Msg::Writes(writes)).is_err() {
             // The writer is gone (a storage error): stop.
             shared.lock().stop();
@@ -132,6 +135,7 @@ pub fn worker(shared: &Shared, fetch: &dyn Fetch, tx: &Sender<Msg>) {
     }
     shared.live.fetch_sub(1, Ordering::SeqCst);
     shared.wake.notify_all();
+    shared.main.unpark();
 }
 
 /// Broken JSON (a truncated body) is worth asking again; an answer that

@@ -243,8 +243,7 @@ impl Fetch for Client {
 
 /// ureq resolves the host on every request, and with a timeout set it does
 /// so on a new thread: one thread per query. This resolver keeps answers for
-/// [`DNS_TTL`] (the registries' hosts change rarely; a failed connection
-/// drops the cached entry).
+/// [`DNS_TTL`] (the registries' hosts change rarely).
 #[derive(Debug, Default)]
 struct CachingResolver {
     inner: DefaultResolver,
