@@ -192,7 +192,7 @@ pub fn config(args: &Args) -> anyhow::Result<(Bootstrap, ClientConfig, CrawlConf
 pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     let (routes, client_cfg, cfg) = config(&args)?;
     secs("progress-every", args.progress_every)?;
-    let store = Store::open_or_create(&g.db)?;
+    let mut store = Store::open_or_create(&g.db)?;
     if store.load_plan()?.is_none() {
         let plan = seeds::grid(&[], 24)?;
         store.replace_seeds(&plan)?;
@@ -214,6 +214,11 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     let summary = crawl::run(&store, &routes, fetch, &cfg, &quit, &mut |p| view.show(p))
         .with_context(|| format!("crawling into {}", g.db.display()))?;
     view.finish();
+    if summary.stop == Stop::Finished {
+        store
+            .compact()
+            .with_context(|| format!("compacting {}", g.db.display()))?;
+    }
     let stop = match summary.stop {
         Stop::Finished => "finished",
         Stop::Interrupted => "interrupted",
