@@ -6,6 +6,7 @@
 //! | `seeds` | `u8` first octet | the /8's seed runs ([`crate::seeds::SeedSet::encode_chunk`]) |
 //! | `space` | `u8` first octet | the swept space inside the /8 ([`IntervalSet::to_bytes`]) |
 //! | `networks` | `(start, end, registry)` | a [`Record`] as JSON (parsed fields + provenance) |
+//! | `network_keys` | `(start, end, registry)` | `()`: the same keys, so reports scan no record |
 //! | `placeholders` | `(start, end, registry)` | a placeholder [`Record`] as JSON (never coverage) |
 //! | `raw` | `(start, end, registry)` | the answer's raw JSON, gzip'd |
 //! | `gaps` | `start` | `(end, kind, registry)`: space probed and found empty (404 or placeholder) |
@@ -47,6 +48,7 @@ const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const SEEDS: TableDefinition<u8, &[u8]> = TableDefinition::new("seeds");
 const SPACE: TableDefinition<u8, &[u8]> = TableDefinition::new("space");
 const NETWORKS: TableDefinition<NetKey, &[u8]> = TableDefinition::new("networks");
+const NETWORK_KEYS: TableDefinition<NetKey, ()> = TableDefinition::new("network_keys");
 const PLACEHOLDERS: TableDefinition<NetKey, &[u8]> = TableDefinition::new("placeholders");
 const RAW: TableDefinition<NetKey, &[u8]> = TableDefinition::new("raw");
 const GAPS: TableDefinition<u32, (u32, u8, u8)> = TableDefinition::new("gaps");
@@ -338,6 +340,7 @@ impl Store {
             txn.open_table(SEEDS).map_err(dbe!("seeds"))?;
             txn.open_table(SPACE).map_err(dbe!("space"))?;
             txn.open_table(NETWORKS).map_err(dbe!("networks"))?;
+            txn.open_table(NETWORK_KEYS).map_err(dbe!("network_keys"))?;
             txn.open_table(PLACEHOLDERS).map_err(dbe!("placeholders"))?;
             txn.open_table(RAW).map_err(dbe!("raw"))?;
             txn.open_table(GAPS).map_err(dbe!("gaps"))?;
@@ -413,12 +416,13 @@ impl Store {
         read_chunked_set(&txn, KNOWN, "known")
     }
 
-    /// Ranges and registries of every stored non-placeholder network, in address order.
+    /// Ranges and registries of every stored non-placeholder network, in
+    /// address order (from the key-only index: no record is read).
     pub fn network_keys(&self) -> Result<Vec<(Range, Registry)>> {
         let txn = self.read()?;
-        let t = txn.open_table(NETWORKS).map_err(dbe!("networks"))?;
-        let mut out = Vec::with_capacity(t.len().map_err(dbe!("networks"))? as usize);
-        for item in t.iter().map_err(dbe!("networks"))? {
+        let t = txn.open_table(NETWORK_KEYS).map_err(dbe!("network_keys"))?;
+        let mut out = Vec::with_capacity(t.len().map_err(dbe!("network_keys"))? as usize);
+        for item in t.iter().map_err(dbe!("network_keys"))? {
             let (k, _) = item.map_err(dbe!("networks"))?;
             let (s, e, r) = k.value();
             out.push(key_parts(s, e, r)?);
@@ -558,6 +562,7 @@ impl Store {
         let mut new_known: Vec<Range> = Vec::new();
         {
             let mut nets = txn.open_table(NETWORKS).map_err(dbe!("networks"))?;
+            let mut keys = txn.open_table(NETWORK_KEYS).map_err(dbe!("network_keys"))?;
             let mut phs = txn.open_table(PLACEHOLDERS).map_err(dbe!("placeholders"))?;
             let mut raw = txn.open_table(RAW).map_err(dbe!("raw"))?;
             let mut gaps = txn.open_table(GAPS).map_err(dbe!("gaps"))?;
@@ -574,6 +579,7 @@ impl Store {
                         } else {
                             nets.insert(key, json.as_slice())
                                 .map_err(dbe!("networks"))?;
+                            keys.insert(key, ()).map_err(dbe!("network_keys"))?;
                             new_known.push(rec.network.range);
                         }
                         raw.insert(key, gzip(body).as_slice())

@@ -785,7 +785,10 @@ fn answers_parse_with_the_real_parser() {
         assert_eq!(p.range, n.range, "{}", n.handle);
         assert_eq!(p.handle, n.handle);
         assert!(!p.placeholder, "{}", n.handle);
-        assert_eq!(p.registration.as_deref().map(|d| &d[..10]), Some(n.registered.as_str()));
+        assert_eq!(
+            p.registration.as_deref().map(|d| &d[..10]),
+            Some(n.registered.as_str())
+        );
         match n.registry {
             Registry::Lacnic => assert_eq!(p.name, None),
             _ => assert_eq!(p.name.as_deref(), Some(n.name.as_str())),
@@ -809,14 +812,24 @@ fn answers_parse_with_the_real_parser() {
             );
         }
         assert!(
-            p.entities.iter().any(|e| e.roles.iter().any(|r| r == "abuse") && e.email.is_some()),
+            p.entities
+                .iter()
+                .any(|e| e.roles.iter().any(|r| r == "abuse") && e.email.is_some()),
             "{}: no abuse e-mail",
             n.handle
         );
         checked[n.registry.index()] += 1;
     }
-    for reg in [Registry::Arin, Registry::Ripe, Registry::Apnic, Registry::Lacnic] {
-        assert!(checked[reg.index()] > 0, "no {reg} network checked: {checked:?}");
+    for reg in [
+        Registry::Arin,
+        Registry::Ripe,
+        Registry::Apnic,
+        Registry::Lacnic,
+    ] {
+        assert!(
+            checked[reg.index()] > 0,
+            "no {reg} network checked: {checked:?}"
+        );
     }
     for (reg, within) in [
         (Registry::Ripe, "185.0.0.0/13"),
@@ -828,10 +841,16 @@ fn answers_parse_with_the_real_parser() {
         let p = parse_network(g.body.as_bytes(), Range::new(u, u).unwrap()).unwrap();
         assert!(p.placeholder, "{reg}: {:?} is not a placeholder", p.name);
     }
-    for (reg, within) in [(Registry::Arin, "23.128.0.0/13"), (Registry::Lacnic, "200.0.0.0/12")] {
+    for (reg, within) in [
+        (Registry::Arin, "23.128.0.0/13"),
+        (Registry::Lacnic, "200.0.0.0/12"),
+    ] {
         let u = uncovered(m, within).unwrap();
         let g = get(&format!("{}ip/{}", w.base_url(reg), fmt_addr(u)));
         assert_eq!(g.status, 404);
-        assert_eq!(parse_error_body(g.body.as_bytes()).and_then(|e| e.code), Some(404));
+        assert_eq!(
+            parse_error_body(g.body.as_bytes()).and_then(|e| e.code),
+            Some(404)
+        );
     }
 }
