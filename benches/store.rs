@@ -121,7 +121,7 @@ fn main() -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let records = t.elapsed();
     assert_eq!(count, keys.len() as u64);
-    assert!(known.len() > 0);
+    assert!(!known.is_empty());
 
     println!(
         "networks written      {n} in {:.2} s ({:.0}/s, batches of 2000)",
