@@ -18,6 +18,7 @@ pub mod coverage;
 pub mod crawl;
 pub mod delegated;
 pub mod export;
+pub mod map;
 pub mod prefix;
 pub mod rdap;
 pub mod seeds;
