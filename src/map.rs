@@ -123,7 +123,7 @@ pub fn classify(
         );
     }
     classes.push(IntervalSet::from_ranges(
-        prefix::RESERVED.iter().map(|c| c.range()),
+        prefix::RESERVED.iter().map(prefix::Cidr::range),
     ));
     // One pass over the blocks with a cursor per class.
     let size = 1u64 << shift;
