@@ -133,7 +133,8 @@ pub fn config(args: &Args) -> anyhow::Result<(Bootstrap, ClientConfig, CrawlConf
     for (reg, url) in &args.registry {
         routes
             .set_base(*reg, url)
-            .with_context(|| format!("--registry {reg}={url}"))?;
+            // The error names the URL itself, redacted (no credentials echoed).
+            .with_context(|| format!("--registry {reg}"))?;
     }
     let mut rates = crawl::sched::default_rates();
     for (reg, rate) in &args.rate {

@@ -5,9 +5,11 @@
 //! - `server`: a scripted multi-registry RDAP server serving the real
 //!   fixtures in `tests/fixtures/rdap/` plus redirects, 404s, 5xx, 429s;
 //! - `pipeline`: gen-seeds → crawl → coverage → export → lookup → stats;
+//! - `hostile`: hostile answers (huge, endless, broken, redirect tricks);
 //! - `cli`: command-line errors and exit codes.
 
 mod cli;
+mod hostile;
 mod pipeline;
 mod server;
 mod util;
