@@ -47,27 +47,50 @@ pub enum BootstrapError {
 impl fmt::Display for BootstrapError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            BootstrapError::Json(m) => write!(f, "not an RDAP bootstrap file: {m}"),
+            BootstrapError::Json(m) => write!(f, "not an RDAP bootstrap file: {}", short(m)),
             BootstrapError::BadPrefix(p) => {
-                write!(f, "bootstrap prefix {p:?} is not an IPv4 CIDR (a.b.c.d/len)")
+                write!(
+                    f,
+                    "bootstrap prefix {:?} is not an IPv4 CIDR (a.b.c.d/len)",
+                    short(p)
+                )
             }
             BootstrapError::UnknownService(u) => write!(
                 f,
-                "bootstrap service {u} is not one of the five registries (arin, ripe, apnic, lacnic, afrinic)"
+                "bootstrap service {} is not one of the five registries (arin, ripe, apnic, lacnic, afrinic)",
+                short(u)
             ),
             BootstrapError::BadUrl(u) => write!(
                 f,
-                "registry URL {u:?} is not usable: expected http://host[:port]/path or https://..."
+                "registry URL {:?} is not usable: expected http://host[:port]/path or https://...",
+                short(u)
             ),
             BootstrapError::Secret(u) => write!(
                 f,
-                "registry URL {u:?} carries user info, a query or a fragment: not accepted, since every URL is stored in the database (source_url) and shown in failure reasons; expected http(s)://host[:port]/path"
+                "registry URL {:?} carries user info, a query or a fragment: not accepted, since every URL is stored in the database (source_url) and shown in failure reasons; expected http(s)://host[:port]/path",
+                short(u)
             ),
             BootstrapError::Insecure(u) => write!(
                 f,
-                "bootstrap service {u} is not https: registry URLs from a bootstrap file must be https (use --registry NAME=URL to point a registry at a plain-http mirror)"
+                "bootstrap service {} is not https: registry URLs from a bootstrap file must be https (use --registry NAME=URL to point a registry at a plain-http mirror)",
+                short(u)
             ),
         }
+    }
+}
+
+/// A value from the file, on one line and at most 100 characters (serde_json
+/// quotes whole values in its messages).
+fn short(s: &str) -> String {
+    let one: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if one.chars().count() > 100 {
+        let cut: String = one.chars().take(100).collect();
+        format!("{cut}…")
+    } else {
+        one
     }
 }
 
