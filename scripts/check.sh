@@ -22,6 +22,9 @@ else
   cargo test --locked
 fi
 
+echo "== fuzz, short run (15 s per parser, debug build; scripts/fuzz.sh SECONDS for long runs)"
+FUZZ_PROFILE=debug scripts/fuzz.sh 15
+
 echo "== benches build"
 cargo bench --no-run --locked --quiet
 

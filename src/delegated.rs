@@ -121,20 +121,43 @@ impl fmt::Display for LineError {
             ),
             LineError::UnknownRegistry(r) => write!(
                 f,
-                "unknown registry {r:?}, expected afrinic, apnic, arin, lacnic or ripencc"
+                "unknown registry {:?}, expected afrinic, apnic, arin, lacnic or ripencc",
+                short(r)
             ),
-            LineError::BadStart(s) => write!(f, "bad start address {s:?}, expected a.b.c.d"),
+            LineError::BadStart(s) => {
+                write!(f, "bad start address {:?}, expected a.b.c.d", short(s))
+            }
             LineError::BadCount(v) => {
-                write!(f, "bad address count {v:?}, expected a number from 1")
+                write!(
+                    f,
+                    "bad address count {:?}, expected a number from 1",
+                    short(v)
+                )
             }
             LineError::PastEnd { start, value } => {
-                write!(f, "{start} + {value} addresses passes 255.255.255.255")
+                write!(
+                    f,
+                    "{} + {} addresses passes 255.255.255.255",
+                    short(start),
+                    short(value)
+                )
             }
             LineError::BadStatus(s) => write!(
                 f,
-                "bad status {s:?}, expected allocated, assigned, reserved or available"
+                "bad status {:?}, expected allocated, assigned, reserved or available",
+                short(s)
             ),
         }
+    }
+}
+
+/// A field as quoted in a message: at most 40 characters.
+fn short(s: &str) -> String {
+    if s.chars().count() > 40 {
+        let cut: String = s.chars().take(40).collect();
+        format!("{cut}…")
+    } else {
+        s.to_string()
     }
 }
 

@@ -224,6 +224,12 @@ impl Store {
     /// Opens the database for writing, creating it if missing.
     pub fn open_or_create(path: &Path) -> Result<Store> {
         let exists = path.exists();
+        if exists {
+            // Check what the file is first, read-only: redb's writer rewrites
+            // the header even of a file that is then refused (a foreign file
+            // or another schema version must stay untouched).
+            drop(Store::open_read(path)?);
+        }
         let db = if exists {
             Database::builder()
                 .set_cache_size(CACHE_BYTES)
@@ -254,17 +260,42 @@ impl Store {
         Store::open_or_create(path)
     }
 
-    /// Opens an existing database read-only (reports; works in read-only directories).
+    /// Opens an existing database read-only (reports; works in read-only
+    /// directories). A file that was not closed cleanly is repaired first,
+    /// which needs write access.
     pub fn open_read(path: &Path) -> Result<Store> {
         if !path.exists() {
             return Err(Error::Missing(path.to_path_buf()));
         }
-        let db = Database::builder()
+        let db = match Database::builder()
             .set_cache_size(CACHE_BYTES)
             .open_read_only(path)
-            .map_err(|e| open_error(path, e))?;
+        {
+            Ok(db) => Db::Ro(db),
+            // Not closed cleanly (a crawl was killed, or the disk filled while
+            // it committed): redb repairs the file when it opens it for
+            // writing, back to the last committed transaction.
+            Err(redb::DatabaseError::RepairAborted) => Db::Rw(
+                Database::builder()
+                    .set_cache_size(CACHE_BYTES)
+                    .open(path)
+                    .map_err(|e| match e {
+                        redb::DatabaseError::DatabaseAlreadyOpen => {
+                            Error::InUse(path.to_path_buf())
+                        }
+                        e => Error::NotIpcrawl(
+                            path.to_path_buf(),
+                            format!(
+                                "it was not closed cleanly (a crawl killed, or a full disk) and \
+                             repairing it failed (repair needs write access to the file): {e}"
+                            ),
+                        ),
+                    })?,
+            ),
+            Err(e) => return Err(open_error(path, e)),
+        };
         let store = Store {
-            db: Db::Ro(db),
+            db,
             path: path.to_path_buf(),
         };
         store.check_meta()?;

@@ -140,7 +140,8 @@ pub fn config(args: &Args) -> anyhow::Result<(Bootstrap, ClientConfig, CrawlConf
     for (reg, url) in &args.registry {
         routes
             .set_base(*reg, url)
-            .with_context(|| format!("--registry {reg}={url}"))?;
+            // The error names the URL itself, redacted (no credentials echoed).
+            .with_context(|| format!("--registry {reg}"))?;
     }
     let mut rates = crawl::sched::default_rates();
     for (reg, rate) in &args.rate {
@@ -166,6 +167,15 @@ pub fn config(args: &Args) -> anyhow::Result<(Bootstrap, ClientConfig, CrawlConf
         max_queries: args.max_queries,
         ..Policy::default()
     };
+    if let Some(c) = &args.contact {
+        // Sent in the User-Agent header: no spaces or control characters
+        // (header injection), nothing outside printable ASCII.
+        if c.is_empty() || !c.chars().all(|ch| ch.is_ascii_graphic()) {
+            anyhow::bail!(
+                "--contact {c:?} is not usable: expected an e-mail address (printable ASCII, no spaces), sent in the User-Agent header"
+            );
+        }
+    }
     if args.max_queries == Some(0) {
         anyhow::bail!("--max-queries (0) must be greater than 0");
     }

@@ -69,8 +69,44 @@ pub struct Globals {
     pub db: PathBuf,
 }
 
+/// The `--db` path, for the panic hook's message.
+static DB_PATH: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// A panic (a bug, or redb meeting a damaged file) prints one line and exits
+/// 2, like every other fatal error: no backtrace, no half-written output.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(ToString::to_string)
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        let at = info
+            .location()
+            .map(|l| {
+                // `.../registry/src/index.crates.io-…/redb-4.6.0/src/x.rs` → `redb-4.6.0/src/x.rs`
+                let f = l.file();
+                let short = f.find("/redb-").map_or(f, |i| &f[i + 1..]);
+                format!(" at {short}:{}", l.line())
+            })
+            .unwrap_or_default();
+        let hint = if at.contains("redb-") {
+            let db = DB_PATH
+                .get()
+                .map_or_else(|| "the database".into(), |p| p.display().to_string());
+            format!("{db} is damaged (restore a copy, or crawl into a new --db)")
+        } else {
+            "internal error (a bug: please report it)".to_string()
+        };
+        eprintln!("ipcrawl: error: {hint}: {}{at}", one_line(&msg));
+        std::process::exit(2);
+    }));
+}
+
 /// Parses, runs, prints errors, returns the exit code.
 pub fn main() -> ExitCode {
+    install_panic_hook();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -92,6 +128,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let _ = DB_PATH.set(cli.db.clone());
     let g = Globals { db: cli.db };
     let result = match cli.command {
         Command::GenSeeds(a) => gen_seeds::run(a, &g),
@@ -122,12 +159,20 @@ pub fn parse_registry_rate(s: &str) -> Result<(Registry, Rate), String> {
     Ok((reg, rate))
 }
 
+/// The first paragraph of a clap error on one line (so a missing argument's
+/// name, which clap puts on the next line, is kept).
 fn first_line(s: &str) -> String {
-    s.lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("error")
-        .trim()
-        .to_string()
+    let para: Vec<&str> = s
+        .lines()
+        .skip_while(|l| l.trim().is_empty())
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    if para.is_empty() {
+        "error".to_string()
+    } else {
+        para.join(" ")
+    }
 }
 
 fn one_line(s: &str) -> String {

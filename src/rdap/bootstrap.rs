@@ -6,6 +6,16 @@
 //! everywhere: for routing and for redirects, which are rewritten from the
 //! registry's public host onto the override (so a mirror or the local world
 //! can stand in for a real registry).
+//!
+//! **Security rules.** Registry base URLs from a bootstrap file must be
+//! https: a service that lists only `http://` URLs is refused
+//! ([`BootstrapError::Insecure`]); plain http is allowed only for a base given
+//! explicitly with `--registry`. URLs sent by servers (redirects, `up` links)
+//! go through [`Bootstrap::resolve`], which accepts only URLs under an
+//! effective base or on a registry's public host, and rebuilds the latter on
+//! that registry's effective base: scheme, host and port always come from the
+//! bootstrap or `--registry`, never from the server, so a redirect can neither
+//! leave the registries nor downgrade https to http.
 
 use std::fmt;
 
@@ -28,24 +38,59 @@ pub enum BootstrapError {
     UnknownService(String),
     /// A `--registry` URL is not usable.
     BadUrl(String),
+    /// A bootstrap service offers no https URL (plain http only with `--registry`).
+    Insecure(String),
+    /// A `--registry` URL carries user info, a query or a fragment (shown redacted).
+    Secret(String),
 }
 
 impl fmt::Display for BootstrapError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            BootstrapError::Json(m) => write!(f, "not an RDAP bootstrap file: {m}"),
+            BootstrapError::Json(m) => write!(f, "not an RDAP bootstrap file: {}", short(m)),
             BootstrapError::BadPrefix(p) => {
-                write!(f, "bootstrap prefix {p:?} is not an IPv4 CIDR (a.b.c.d/len)")
+                write!(
+                    f,
+                    "bootstrap prefix {:?} is not an IPv4 CIDR (a.b.c.d/len)",
+                    short(p)
+                )
             }
             BootstrapError::UnknownService(u) => write!(
                 f,
-                "bootstrap service {u} is not one of the five registries (arin, ripe, apnic, lacnic, afrinic)"
+                "bootstrap service {} is not one of the five registries (arin, ripe, apnic, lacnic, afrinic)",
+                short(u)
             ),
             BootstrapError::BadUrl(u) => write!(
                 f,
-                "registry URL {u:?} is not usable: expected http://host[:port]/path or https://..."
+                "registry URL {:?} is not usable: expected http://host[:port]/path or https://...",
+                short(u)
+            ),
+            BootstrapError::Secret(u) => write!(
+                f,
+                "registry URL {:?} carries user info, a query or a fragment: not accepted, since every URL is stored in the database (source_url) and shown in failure reasons; expected http(s)://host[:port]/path",
+                short(u)
+            ),
+            BootstrapError::Insecure(u) => write!(
+                f,
+                "bootstrap service {} is not https: registry URLs from a bootstrap file must be https (use --registry NAME=URL to point a registry at a plain-http mirror)",
+                short(u)
             ),
         }
+    }
+}
+
+/// A value from the file, on one line and at most 100 characters (serde_json
+/// quotes whole values in its messages).
+fn short(s: &str) -> String {
+    let one: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if one.chars().count() > 100 {
+        let cut: String = one.chars().take(100).collect();
+        format!("{cut}…")
+    } else {
+        one
     }
 }
 
@@ -73,18 +118,21 @@ impl Bootstrap {
 
     /// Parses an RFC 9224 IPv4 bootstrap document. Service URLs are mapped to
     /// registries by host name (`rdap.db.ripe.net` → ripe); the https URL is
-    /// preferred when a service lists several.
+    /// taken when a service lists several, and a service without one is
+    /// refused ([`BootstrapError::Insecure`]).
     pub fn from_json(bytes: &[u8]) -> Result<Bootstrap, BootstrapError> {
         let file: File =
             serde_json::from_slice(bytes).map_err(|e| BootstrapError::Json(e.to_string()))?;
         let mut bases: [String; 5] = Registry::ALL.map(|r| r.official_base().to_string());
         let mut cidrs: Vec<(Cidr, Registry)> = Vec::new();
         for (prefixes, urls) in &file.services {
+            let first = urls
+                .first()
+                .ok_or_else(|| BootstrapError::UnknownService("(no URL)".into()))?;
             let url = urls
                 .iter()
                 .find(|u| u.starts_with("https://"))
-                .or_else(|| urls.first())
-                .ok_or_else(|| BootstrapError::UnknownService("(no URL)".into()))?;
+                .ok_or_else(|| BootstrapError::Insecure(first.clone()))?;
             let reg = host_of(url)
                 .and_then(Registry::from_host)
                 .ok_or_else(|| BootstrapError::UnknownService(url.clone()))?;
@@ -131,7 +179,13 @@ impl Bootstrap {
             && host_of(url).is_some_and(|h| !h.is_empty())
             && !url.contains(char::is_whitespace);
         if !ok {
-            return Err(BootstrapError::BadUrl(url.to_string()));
+            return Err(BootstrapError::BadUrl(redact(url)));
+        }
+        let authority = url
+            .split_once("://")
+            .map_or("", |(_, rest)| rest.split('/').next().unwrap_or(""));
+        if authority.contains('@') || url.contains(['?', '#']) {
+            return Err(BootstrapError::Secret(redact(url)));
         }
         self.bases[reg.index()] = with_slash(url);
         self.overridden[reg.index()] = true;
@@ -196,6 +250,25 @@ pub fn host_of(url: &str) -> Option<&str> {
         host.split(':').next()?
     };
     Some(host)
+}
+
+/// The URL with any user info and query replaced by `***`, for messages.
+fn redact(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let (authority, path) = rest.find('/').map_or((rest, ""), |i| rest.split_at(i));
+    let authority = match authority.rsplit_once('@') {
+        Some((_, host)) => format!("***@{host}"),
+        None => authority.to_string(),
+    };
+    let path = match path.find(['?', '#']) {
+        Some(i) => format!("{}?***", &path[..i]),
+        None => path.to_string(),
+    };
+    if scheme.is_empty() {
+        format!("{authority}{path}")
+    } else {
+        format!("{scheme}://{authority}{path}")
+    }
 }
 
 /// The RDAP query part of a URL: from the last `/ip/` on, without the slash.
@@ -265,10 +338,73 @@ mod tests {
     }
 
     #[test]
+    fn server_urls_never_leave_the_registries_nor_downgrade() {
+        let b = Bootstrap::bundled();
+        // http on a registry host is rebuilt on the registry's https base.
+        let (r, u) = b
+            .resolve("http://rdap.arin.net/registry/ip/1.2.3.4")
+            .unwrap();
+        assert_eq!(r, Registry::Arin);
+        assert_eq!(u, "https://rdap.arin.net/registry/ip/1.2.3.4");
+        let (_, u) = b
+            .resolve("http://rdap.db.ripe.net:8080/ip/2.0.0.1")
+            .unwrap();
+        assert_eq!(u, "https://rdap.db.ripe.net/ip/2.0.0.1");
+        // User info cannot smuggle in another host; lookalikes are foreign.
+        for foreign in [
+            "https://rdap.arin.net@evil.example/ip/1.2.3.4",
+            "http://127.0.0.1:1/ip/1.2.3.4",
+            "https://arin.net.example/ip/1.2.3.4",
+            "https://evil-arin.net/ip/1.2.3.4",
+            "ftp://rdap.arin.net/ip/1.2.3.4",
+            "rdap.arin.net/ip/1.2.3.4",
+        ] {
+            assert_eq!(b.resolve(foreign), None, "{foreign}");
+        }
+        // A URL on a registry host outside its base needs an RDAP ip/ path.
+        assert_eq!(b.resolve("https://www.arin.net/entity/X"), None);
+        // Every bundled base is https.
+        for reg in Registry::ALL {
+            assert!(b.base(reg).starts_with("https://"), "{reg}");
+            assert!(!b.is_overridden(reg));
+        }
+    }
+
+    #[test]
+    fn bootstrap_urls_must_be_https() {
+        let http_only = br#"{"services":[[["1.0.0.0/8"],["http://rdap.apnic.net/"]]]}"#;
+        let e = Bootstrap::from_json(http_only).unwrap_err();
+        assert_eq!(e, BootstrapError::Insecure("http://rdap.apnic.net/".into()));
+        assert!(e.to_string().contains("--registry"), "{e}");
+        // Both offered: the https one is used.
+        let both =
+            br#"{"services":[[["1.0.0.0/8"],["http://rdap.apnic.net/","https://rdap.apnic.net/"]]]}"#;
+        let b = Bootstrap::from_json(both).unwrap();
+        assert_eq!(b.base(Registry::Apnic), "https://rdap.apnic.net/");
+        // Only an explicit override may be plain http.
+        let mut b = b;
+        b.set_base(Registry::Apnic, "http://127.0.0.1:9/").unwrap();
+        assert!(b.is_overridden(Registry::Apnic));
+    }
+
+    #[test]
     fn bad_inputs_are_refused() {
         let mut b = Bootstrap::bundled();
         assert!(b.set_base(Registry::Arin, "ftp://x/").is_err());
         assert!(b.set_base(Registry::Arin, "http:///").is_err());
+        // Credentials would land in the DB (source_url) and in messages.
+        for secret in [
+            "https://user:hunter2@mirror.example/rdap/",
+            "https://mirror.example/rdap/?apikey=hunter2",
+            "https://mirror.example/rdap/#hunter2",
+        ] {
+            let e = b.set_base(Registry::Arin, secret).unwrap_err();
+            assert!(matches!(e, BootstrapError::Secret(_)), "{secret}: {e}");
+            assert!(!e.to_string().contains("hunter2"), "{e}");
+        }
+        assert!(b
+            .set_base(Registry::Arin, "https://mirror.example:8443/rdap")
+            .is_ok());
         assert!(Bootstrap::from_json(b"{}").is_err());
         assert!(Bootstrap::from_json(b"not json").is_err());
         let bad = br#"{"services":[[["1.0.0.0/33"],["https://rdap.apnic.net/"]]]}"#;

@@ -7,6 +7,13 @@
 //! here, at most [`ClientConfig::max_redirects`] hops, loops detected, and
 //! only onto registry hosts), and a cap on the body size. Bodies of every
 //! answer are read to the end so the connection returns to the pool.
+//!
+//! TLS certificates and host names are always verified (ureq's default,
+//! rustls with the webpki roots; nothing here can turn it off, and a unit test
+//! checks the built agent). Plain http is possible only towards a base URL
+//! given with `--registry` (see [`super::bootstrap`] for the redirect rules).
+//! The body cap applies to the decoded bytes, so a gzip bomb stops at the cap
+//! too; an oversized body is not read further.
 
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
@@ -340,6 +347,26 @@ mod tests {
             "http://h/rdap/ip/5.6.7.8"
         );
         assert_eq!(absolutize("http://h/x", "https://o/ip/1"), "https://o/ip/1");
+    }
+
+    #[test]
+    fn tls_verification_is_always_on() {
+        let c = Client::new(Bootstrap::bundled(), ClientConfig::default());
+        let cfg = c.agent.config();
+        assert!(!cfg.tls_config().disable_verification());
+        // http stays possible only because `--registry` may name an http mirror;
+        // the bootstrap and redirect rules keep public registries on https.
+        assert!(!cfg.https_only());
+        assert_eq!(cfg.max_redirects(), 0, "redirects are followed by hand");
+        assert_eq!(cfg.timeouts().global, Some(Duration::from_secs(30)));
+    }
+
+    #[test]
+    fn body_cap_stops_reading() {
+        // An endless body: only limit + 1 bytes are read.
+        let endless = std::io::repeat(b'x');
+        assert!(matches!(read_body(endless, 1024), Err(BodyError::TooLarge)));
+        assert_eq!(read_body(&b"abc"[..], 3).ok(), Some(b"abc".to_vec()));
     }
 
     #[test]

@@ -47,6 +47,16 @@
 //! the whole queried range, and LACNIC's 2015 bug that echoes the queried
 //! address as handle, start and end of a real organisation's network.
 //!
+//! **Too broad to trust**: a network that is not a placeholder must lie inside
+//! one /8 ([`ParseError::TooBroad`]). IANA hands the registries /8s, no real
+//! allocation or assignment crosses a /8 boundary, and the only answers wider
+//! than a /8 are the placeholders (`IANA-BLOCK`, `ORG-IANA1-AFRINIC`, ... over
+//! 0.0.0.0/0), which are recognised by name, handle or status. So a "real"
+//! network claiming 0.0.0.0/0, a /1 or two /8s is a broken or hostile answer:
+//! accepting it would mark a whole slice of the space as covered and stop the
+//! sweep from ever asking about it. Because the range must also contain the
+//! query, an accepted network never leaves the queried address's /8.
+//!
 //! Placeholders (objects that own nothing, see [`is_placeholder`]) parse
 //! normally and come back with `placeholder: true`.
 
@@ -126,6 +136,12 @@ pub enum ParseError {
         range: Range,
         /// What was asked for.
         queried: Range,
+    },
+    /// A network that is not a placeholder but spans more than one /8
+    /// (0.0.0.0/0, a /1, ...): never trusted as coverage.
+    TooBroad {
+        /// The answer's range.
+        range: Range,
     },
     /// LACNIC's 2015 bug: handle, start and end all equal the queried address
     /// while the name is a real organisation's.
@@ -208,6 +224,10 @@ impl fmt::Display for ParseError {
                 "answer range {range} does not contain the query {}",
                 show_range(*queried)
             ),
+            ParseError::TooBroad { range } => write!(
+                f,
+                "answer range {range} is not a placeholder yet spans more than one /8: refused as untrustworthy"
+            ),
             ParseError::EchoesQuery { addr, name } => write!(
                 f,
                 "answer echoes the query: handle, startAddress and endAddress are all {} (name {})",
@@ -267,9 +287,11 @@ pub fn is_rate_limit_notice(body: &[u8]) -> bool {
 /// Whether a network is a registry placeholder that owns nothing: a known
 /// placeholder name or handle (case-insensitive: `RIPE-NCC-MANAGED-ADDRESS-BLOCK`,
 /// `NON-RIPE-NCC-MANAGED-ADDRESS-BLOCK`, `IANA-BLOCK`, `IANA-BLK`, `APNIC-AP`,
-/// `ORG-IANA1-AFRINIC`, `ERX-NETBLOCK`, anything starting `STUB-`), the whole
-/// space 0.0.0.0/0, or an `administrative` status.
-pub fn is_placeholder(name: Option<&str>, handle: &str, range: Range, status: &[String]) -> bool {
+/// `ORG-IANA1-AFRINIC`, `ERX-NETBLOCK`, anything starting `STUB-`) or an
+/// `administrative` status. The range alone never makes a placeholder: an
+/// unnamed 0.0.0.0/0 is refused by [`parse_network`] as
+/// [`ParseError::TooBroad`] instead (`_range` is kept for callers).
+pub fn is_placeholder(name: Option<&str>, handle: &str, _range: Range, status: &[String]) -> bool {
     const NAMES: [&str; 7] = [
         "RIPE-NCC-MANAGED-ADDRESS-BLOCK",
         "NON-RIPE-NCC-MANAGED-ADDRESS-BLOCK",
@@ -286,7 +308,6 @@ pub fn is_placeholder(name: Option<&str>, handle: &str, range: Range, status: &[
     };
     name.is_some_and(known)
         || known(handle)
-        || range == Range::ALL
         || status
             .iter()
             .any(|s| s.trim().eq_ignore_ascii_case("administrative"))
@@ -368,6 +389,9 @@ fn parse_inner(body: &[u8], queried: Range) -> Result<Network, ParseError> {
         .filter(|p| p.contains_range(&range));
     let (registration, last_changed) = events(&root);
     let placeholder = is_placeholder(name.as_deref(), &handle, range, &status);
+    if !placeholder && range.start >> 24 != range.end >> 24 {
+        return Err(ParseError::TooBroad { range });
+    }
 
     Ok(Network {
         handle,
@@ -1501,7 +1525,8 @@ mod tests {
         assert!(is_placeholder(Some("ERX-NETBLOCK"), "NET-1", r, none));
         assert!(is_placeholder(Some("stub-193-0"), "x", r, none));
         assert!(is_placeholder(None, "STUB-NET-1", r, none));
-        assert!(is_placeholder(Some("REAL"), "NET-0", Range::ALL, none));
+        // The range alone does not make a placeholder (see `too_broad_is_refused`).
+        assert!(!is_placeholder(Some("REAL"), "NET-0", Range::ALL, none));
         assert!(is_placeholder(
             Some("REAL"),
             "NET-1",
@@ -1555,6 +1580,47 @@ mod tests {
             err(body, "13.64.0.0/10"),
             ParseError::Outside { .. }
         ));
+    }
+
+    #[test]
+    fn too_broad_is_refused() {
+        // Not a placeholder by name, handle or status, yet 0.0.0.0/0, a /1, two /8s.
+        for (start, end, query) in [
+            ("0.0.0.0", "255.255.255.255", "8.8.8.8"),
+            ("0.0.0.0", "127.255.255.255", "8.8.8.8"),
+            ("3.0.0.0", "4.255.255.255", "3.3.3.3"),
+            ("3.128.0.0", "4.127.255.255", "4.0.0.1"),
+        ] {
+            let body = net(&format!(
+                r#""handle":"EVIL-1","name":"EVIL","status":["active"],"startAddress":"{start}","endAddress":"{end}""#
+            ));
+            let e = err(&body, query);
+            assert_eq!(
+                e,
+                ParseError::TooBroad {
+                    range: Range::new(
+                        parse_addr_lenient(start).unwrap(),
+                        parse_addr_lenient(end).unwrap()
+                    )
+                    .unwrap()
+                },
+                "{start}-{end}"
+            );
+            assert!(e.to_string().contains("more than one /8"), "{e}");
+        }
+        // A whole /8 is fine; so are the named placeholders over 0.0.0.0/0.
+        let slash8 = net(
+            r#""handle":"NET-3-0-0-0-1","name":"BIG","startAddress":"3.0.0.0","endAddress":"3.255.255.255""#,
+        );
+        assert!(!ok(&slash8, "3.3.3.3").placeholder);
+        let iana = net(
+            r#""handle":"0.0.0.0 - 255.255.255.255","name":"IANA-BLOCK","startAddress":"0.0.0.0","endAddress":"255.255.255.255""#,
+        );
+        assert!(ok(&iana, "1.2.3.4").placeholder);
+        let admin = net(
+            r#""handle":"X","status":["administrative"],"startAddress":"0.0.0.0","endAddress":"255.255.255.255""#,
+        );
+        assert!(ok(&admin, "1.2.3.4").placeholder);
     }
 
     #[test]

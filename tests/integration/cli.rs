@@ -6,41 +6,145 @@ use crate::util::Workdir;
 #[test]
 fn bad_values_get_one_line_errors() {
     let wd = Workdir::new("cli");
+    // (arguments, a piece the one-line error must contain). Every flag of
+    // every command has at least one bad value here.
     let cases: &[(&[&str], &str)] = &[
+        // global
+        (&["--db"], "--db"),
+        (&["--bogus-flag", "coverage"], "--bogus-flag"),
+        (&["frobnicate"], "frobnicate"),
+        // gen-seeds
         (&["gen-seeds", "--within", "10.0.0.1/8"], "10.0.0.1/8"),
         (&["gen-seeds", "--within", "nonsense"], "nonsense"),
+        (&["gen-seeds", "--within", "1.2.3.0/33"], "1.2.3.0/33"),
+        (&["gen-seeds", "--within", "2001:db8::/32"], "2001:db8::/32"),
         (&["gen-seeds", "--granularity", "7"], "--granularity 7"),
         (&["gen-seeds", "--granularity", "40"], "40"),
+        (&["gen-seeds", "--granularity", "x"], "--granularity"),
         (&["gen-seeds", "--grid", "2015"], "2015"),
+        (
+            &["gen-seeds", "--grid", "2016", "--within", "1.0.0.0/8"],
+            "--grid",
+        ),
+        (
+            &["gen-seeds", "--delegated", "no/such/file.txt"],
+            "no/such/file.txt",
+        ),
+        // crawl
+        (&["crawl", "--threads", "0"], "0"),
+        (&["crawl", "--threads", "5000"], "5000"),
+        (&["crawl", "--threads", "many"], "many"),
+        (
+            &["crawl", "--bootstrap", "no/such/bootstrap.json"],
+            "no/such/bootstrap.json",
+        ),
         (&["crawl", "--shard", "4/4"], "4/4"),
         (&["crawl", "--shard", "x"], "\"x\""),
-        (&["crawl", "--threads", "0"], "0"),
+        (&["crawl", "--shard", "1/0"], "1/0"),
+        (&["crawl", "--shard", "-1/4"], "-1"),
         (&["crawl", "--rate", "arin=10/fortnight"], "10/fortnight"),
         (&["crawl", "--rate", "arin=0/s"], "0/s"),
         (&["crawl", "--rate", "foo=1/s"], "foo"),
+        (&["crawl", "--rate", "arin"], "NAME=RATE"),
         (
             &["crawl", "--registry", "bogus=http://127.0.0.1:1/"],
             "bogus",
         ),
         (&["crawl", "--registry", "ripe=ftp://x/"], "ftp://x/"),
+        (&["crawl", "--registry", "ripe"], "NAME=URL"),
+        (&["crawl", "--registry", "ripe=http:///"], "http:///"),
+        (
+            &["crawl", "--registry", "ripe=https://u:s3cret@127.0.0.1:1/"],
+            "user info",
+        ),
         (&["crawl", "--depth", "deep"], "deep"),
+        (&["crawl", "--contact", "noc @example.org"], "--contact"),
+        (&["crawl", "--contact", "a@b\r\nX-Evil: 1"], "--contact"),
         (&["crawl", "--max-queries", "0"], "--max-queries (0)"),
-        (&["lookup", "1.2.3"], "1.2.3"),
+        (&["crawl", "--max-queries", "-5"], "-5"),
+        (&["crawl", "--progress", "loud"], "loud"),
+        (&["crawl", "--progress-every", "0"], "--progress-every"),
+        (&["crawl", "--progress-every", "soon"], "soon"),
+        (&["crawl", "--attempts", "0"], "--attempts"),
+        (&["crawl", "--retry-base-ms", "x"], "--retry-base-ms"),
+        (&["crawl", "--rate-limit-pause-ms", "-1"], "-1"),
+        (&["crawl", "--breaker-pause-ms", "y"], "--breaker-pause-ms"),
+        (&["crawl", "--timeout", "0"], "--timeout (0)"),
+        (&["crawl", "--timeout", "NaN"], "--timeout"),
+        (&["crawl", "--connect-timeout", "-1"], "-1"),
+        (&["crawl", "--no-cuts=yes"], "--no-cuts"),
+        // coverage, export, lookup, stats
+        (&["coverage", "--json=yes"], "--json"),
+        (&["coverage", "--map-pixel", "20"], "\"20\" is not 16 or 24"),
+        (&["coverage", "--map"], "--map"),
         (&["export", "--format", "xml"], "xml"),
+        (&["export", "-o"], "--output"),
+        (&["export", "--placeholders=no"], "--placeholders"),
+        (&["lookup", "1.2.3"], "1.2.3"),
+        (&["lookup", "300.1.1.1"], "300.1.1.1"),
+        (&["lookup", "::1"], "::1"),
+        (&["lookup"], "<IP>"),
+        (&["stats", "--json=1"], "--json"),
+        // world (refused before it serves)
+        (&["world", "--scope", "1.2.3.4/40"], "1.2.3.4/40"),
+        (&["world", "--seed", "-1"], "-1"),
+        (&["world", "--density", "-2"], "-2"),
+        (&["world", "--density=-2"], "--density"),
+        (&["world", "--rate", "arin=fast"], "fast"),
+        (&["world", "--no-retry-after=1"], "--no-retry-after"),
+        (&["world", "--latency-ms", "soon"], "soon"),
+        (&["world", "--fault-5xx", "1.5"], "--fault-5xx"),
+        (&["world", "--fault-drop=-0.1"], "-0.1"),
+        (&["world", "--fault-slow", "2"], "--fault-slow"),
+        (&["world", "--fault-truncate", "x"], "--fault-truncate"),
+        (&["world", "--slow-ms", "-3"], "-3"),
+        (&["world", "--truth"], "--truth"),
+        (&["world", "--log"], "--log"),
+        (&["world", "--urls"], "--urls"),
     ];
+    std::fs::write(wd.path("not-json.txt"), "hello").unwrap();
+    std::fs::write(
+        wd.path("http-only.json"),
+        r#"{"services":[[["1.0.0.0/8"],["http://rdap.apnic.net/"]]]}"#,
+    )
+    .unwrap();
+    let mut wrong = Vec::new();
     for (args, needle) in cases {
-        let out = wd.run(args);
+        let out = run_bounded(&wd, args);
         let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
-        assert_eq!(
-            err.trim().lines().count(),
-            1,
-            "{args:?}: not one line: {err}"
-        );
-        assert!(err.contains(needle), "{args:?}: {err} lacks {needle}");
-        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        let ok = out.status.code() == Some(2)
+            && err.trim().lines().count() == 1
+            && err.contains(needle)
+            && !err.contains("panicked");
+        if !ok {
+            wrong.push(format!(
+                "{args:?} (want {needle:?}): exit {:?}: {err}",
+                out.status.code()
+            ));
+        }
     }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     assert!(!wd.db().exists() || std::fs::metadata(wd.db()).is_ok());
+}
+
+/// Runs with a deadline, so that a bad value that is wrongly accepted (a
+/// `world` that starts serving) fails the test instead of hanging it.
+fn run_bounded(wd: &Workdir, args: &[&str]) -> std::process::Output {
+    let mut child = wd
+        .cmd(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn ipcrawl");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{args:?} still running after 60 s: the bad value was accepted");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
 }
 
 #[test]

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -17,6 +18,21 @@ pub struct Reply {
     pub body: Vec<u8>,
     /// Close the connection without answering.
     pub drop: bool,
+    /// Send this endless or huge body instead of `body`.
+    pub stream: Option<Stream>,
+}
+
+/// A body written chunk by chunk: `chunk` repeated until `total` bytes were
+/// sent (or the client went away), sleeping `pause` between chunks. The
+/// bytes actually written are counted in `sent`.
+#[derive(Clone, Debug)]
+pub struct Stream {
+    /// `Content-Length` to announce (`None`: no length, the body ends at close).
+    pub content_length: Option<u64>,
+    pub chunk: Vec<u8>,
+    pub total: u64,
+    pub pause: Duration,
+    pub sent: Arc<AtomicU64>,
 }
 
 impl Reply {
@@ -26,6 +42,7 @@ impl Reply {
             headers: vec![("Content-Type".into(), "application/rdap+json".into())],
             body: body.into(),
             drop: false,
+            stream: None,
         }
     }
 
@@ -42,6 +59,7 @@ impl Reply {
             headers: vec![("Location".into(), location.into())],
             body: Vec::new(),
             drop: false,
+            stream: None,
         }
     }
 
@@ -52,6 +70,16 @@ impl Reply {
             headers: vec![],
             body: vec![],
             drop: true,
+            stream: None,
+        }
+    }
+
+    /// A 200 whose body is `stream` (headers as for JSON).
+    #[allow(dead_code)]
+    pub fn streamed(stream: Stream) -> Reply {
+        Reply {
+            stream: Some(stream),
+            ..Reply::json(200, Vec::new())
         }
     }
 }
@@ -159,20 +187,52 @@ fn serve(
         if reply.drop {
             return;
         }
-        let mut head = format!(
-            "HTTP/1.1 {} X\r\nContent-Length: {}\r\n",
-            reply.status,
-            reply.body.len()
-        );
+        let length = match &reply.stream {
+            None => Some(reply.body.len() as u64),
+            Some(st) => st.content_length,
+        };
+        let mut head = format!("HTTP/1.1 {} X\r\n", reply.status);
+        match length {
+            Some(n) => {
+                let _ = write!(head, "Content-Length: {n}\r\n");
+            }
+            None => head.push_str("Connection: close\r\n"),
+        }
         for (k, v) in &reply.headers {
             let _ = write!(head, "{k}: {v}\r\n");
         }
         head.push_str("\r\n");
-        if out.write_all(head.as_bytes()).is_err() || out.write_all(&reply.body).is_err() {
+        if out.write_all(head.as_bytes()).is_err() {
+            return;
+        }
+        if let Some(st) = &reply.stream {
+            write_stream(&mut out, st);
+            return;
+        }
+        if out.write_all(&reply.body).is_err() {
             return;
         }
         if close {
             return;
+        }
+    }
+}
+
+fn write_stream(out: &mut TcpStream, st: &Stream) {
+    let mut left = st.total;
+    while left > 0 {
+        let n = st
+            .chunk
+            .len()
+            .min(usize::try_from(left).unwrap_or(usize::MAX));
+        if n == 0 || out.write_all(&st.chunk[..n]).is_err() {
+            return;
+        }
+        st.sent.fetch_add(n as u64, Ordering::SeqCst);
+        left -= n as u64;
+        if !st.pause.is_zero() {
+            let _ = out.flush();
+            std::thread::sleep(st.pause);
         }
     }
 }
