@@ -162,7 +162,7 @@ pub fn run(
     let mut space = plan.space.clone();
     if let Some(sh) = cfg.shard {
         let part = match &cfg.shard_weight {
-            Some(w) => sh.part_weighted(&plan.space, w),
+            Some(w) => sh.part_weighted_at(&plan.space, w, &cfg.cuts),
             None => sh.part(&plan.space),
         };
         space = space.intersect(&part);

@@ -5,9 +5,18 @@
 //! - `server`: a scripted multi-registry RDAP server serving the real
 //!   fixtures in `tests/fixtures/rdap/` plus redirects, 404s, 5xx, 429s;
 //! - `pipeline`: gen-seeds → crawl → coverage → export → lookup → stats;
-//! - `cli`: command-line errors and exit codes.
+//! - `cli`: command-line errors and exit codes;
+//! - `localworld`: `ipcrawl world` as a subprocess, and crawls against it
+//!   that can be killed, interrupted and resumed;
+//! - `resume`: kill -9 and Ctrl-C at several points, then resume;
+//! - `shards`: `--shard K/N` crawls and their merge against one full crawl;
+//! - `merge`: `merge` refusals and guarantees.
 
 mod cli;
+mod localworld;
+mod merge;
 mod pipeline;
+mod resume;
 mod server;
+mod shards;
 mod util;
