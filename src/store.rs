@@ -1029,4 +1029,79 @@ mod tests {
         assert!(matches!(Store::open_read(&missing), Err(Error::Missing(_))));
         let _ = std::fs::remove_file(&p);
     }
+
+    #[test]
+    fn merge_keeps_the_newest_answer_and_unites_the_rest() {
+        let (pa, pb, po) = (tmp("ma"), tmp("mb"), tmp("mo"));
+        let a = Store::open_or_create(&pa).unwrap();
+        let b = Store::open_or_create(&pb).unwrap();
+        let old = rec("1.0.0.0", "1.0.0.255", Registry::Apnic, false);
+        let mut new = old.clone();
+        new.fetched_at = "2026-12-01T00:00:00Z".into();
+        new.network.name = Some("NEWER".into());
+        let other = rec("2.0.0.0", "2.0.0.255", Registry::Ripe, false);
+        let failure = |addr: u32| Failure {
+            addr,
+            end: addr,
+            registry: Registry::Ripe,
+            reason: "HTTP 503".into(),
+            attempts: 5,
+            at: "2026-11-27T00:00:00Z".into(),
+        };
+        a.apply(&[
+            Write::Network(Box::new(old.clone()), b"old".to_vec()),
+            Write::Gap(
+                Range::new(100, 109).unwrap(),
+                GapKind::NotFound,
+                Registry::Arin,
+            ),
+            Write::Failure(failure(other.network.range.start + 5)),
+            Write::Failure(failure(7 << 24)),
+            Write::Counters([("queries".to_string(), 3)].into()),
+        ])
+        .unwrap();
+        b.apply(&[
+            Write::Network(Box::new(new.clone()), b"new".to_vec()),
+            Write::Network(Box::new(other.clone()), b"{}".to_vec()),
+            Write::Gap(
+                Range::new(100, 199).unwrap(),
+                GapKind::NotFound,
+                Registry::Arin,
+            ),
+            Write::Counters([("queries".to_string(), 4)].into()),
+        ])
+        .unwrap();
+        drop((a, b));
+        let (a, b) = (
+            Store::open_read(&pa).unwrap(),
+            Store::open_read(&pb).unwrap(),
+        );
+        // Either order: the newer answer wins, with its raw body.
+        for order in [[&a, &b], [&b, &a]] {
+            let _ = std::fs::remove_file(&po);
+            let o = Store::open_or_create(&po).unwrap();
+            let mut dups = 0;
+            for s in order {
+                dups += o.merge_from(s).unwrap().duplicates;
+            }
+            assert_eq!(dups, 1);
+            assert_eq!(o.finish_merge(&["a".into(), "b".into()]).unwrap(), 1);
+            assert_eq!(o.records(false).unwrap(), vec![new.clone(), other.clone()]);
+            assert_eq!(
+                o.raw(new.network.range, Registry::Apnic).unwrap().unwrap(),
+                b"new"
+            );
+            assert_eq!(o.counters().unwrap()["queries"], 7);
+            assert_eq!(o.gaps().unwrap()[0].0, Range::new(100, 199).unwrap());
+            // The failure inside a merged network is dropped; the other stays.
+            let f = o.failures().unwrap();
+            assert_eq!(f.len(), 1);
+            assert_eq!(f[0].addr, 7 << 24);
+            let known = o.load_known().unwrap();
+            assert_eq!(known.ranges(), &[new.network.range, other.network.range]);
+        }
+        for p in [pa, pb, po] {
+            let _ = std::fs::remove_file(p);
+        }
+    }
 }
