@@ -191,7 +191,7 @@ pub fn run(
         tele: Arc::clone(&tele),
         live: AtomicUsize::new(threads),
     });
-    let (tx, rx) = crossbeam_channel::bounded::<pool::Msg>(4096);
+    let (tx, rx) = crossbeam_channel::bounded::<pool::Msg>(pool::QUEUE);
     let write_failed = AtomicBool::new(false);
 
     let progress = |shared: &pool::Shared| {

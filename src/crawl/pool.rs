@@ -27,6 +27,10 @@ pub const COMMIT_EVERY: Duration = Duration::from_millis(50);
 pub const COMMIT_IDLE: Duration = Duration::from_secs(1);
 /// Most writes in one commit.
 pub const COMMIT_MAX: usize = 2000;
+/// Answers waiting for the writer, at most: when the writer falls behind
+/// (a busy machine), workers wait instead of piling up answers a kill would
+/// lose.
+pub const QUEUE: usize = 64;
 
 /// What the writer receives.
 pub enum Msg {
