@@ -8,7 +8,7 @@
 //! - [`store`]: the only redb user — seeds, networks, gaps, failures, counters;
 //! - [`seeds`]: seed plans (the /24 grid, the 2016 grid, delegated blocks);
 //! - [`crawl`]: scheduler, worker pool, single writer thread, telemetry;
-//! - [`coverage`], [`export`]: reports over a store;
+//! - [`coverage`], [`export`]: reports over a store; [`merge`]: shard databases into one;
 //! - [`delegated`]: RIR delegated statistics (seeds, lanes, shard balance);
 //! - [`world`]: the local RDAP world for tests, rehearsals and benchmarks.
 //!
@@ -19,6 +19,7 @@ pub mod crawl;
 pub mod delegated;
 pub mod export;
 pub mod map;
+pub mod merge;
 pub mod prefix;
 pub mod rdap;
 pub mod seeds;

@@ -72,6 +72,8 @@ pub enum Error {
     },
     /// Another process holds the database.
     InUse(PathBuf),
+    /// Left by a killed process and in need of a repair, which needs write access.
+    NeedsRepair(PathBuf),
     /// redb or I/O failure while working on `table`.
     Db {
         /// The table (or step) involved.
@@ -107,6 +109,12 @@ impl fmt::Display for Error {
             Error::InUse(p) => write!(
                 f,
                 "{} is in use by another process (a running crawl?); wait for it or use another --db",
+                p.display()
+            ),
+            Error::NeedsRepair(p) => write!(
+                f,
+                "{} was not closed cleanly (a killed crawl?) and needs a repair, which needs write access to it: run `ipcrawl --db {} stats` where it is writable",
+                p.display(),
                 p.display()
             ),
             Error::Db { table, message } => write!(f, "database error in table {table}: {message}"),
@@ -211,6 +219,16 @@ enum Db {
 pub struct Store {
     db: Db,
     path: PathBuf,
+    /// A repaired private copy (see [`Store::open_input`]), removed on drop.
+    scratch: Option<PathBuf>,
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        if let Some(p) = self.scratch.take() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
 }
 
 fn open_error(path: &Path, e: redb::DatabaseError) -> Error {
@@ -244,6 +262,7 @@ impl Store {
         let store = Store {
             db: Db::Rw(db),
             path: path.to_path_buf(),
+            scratch: None,
         };
         if exists {
             store.check_meta()?;
@@ -261,45 +280,112 @@ impl Store {
     }
 
     /// Opens an existing database read-only (reports; works in read-only
-    /// directories). A file that was not closed cleanly is repaired first,
-    /// which needs write access.
+    /// directories). A file left by a killed crawl cannot be read before
+    /// redb repairs it; it is repaired in place first (as the next crawl
+    /// would do), which needs write access.
     pub fn open_read(path: &Path) -> Result<Store> {
-        if !path.exists() {
-            return Err(Error::Missing(path.to_path_buf()));
+        match Store::open_ro(path) {
+            Err(Error::NeedsRepair(_)) => {
+                Store::repair(path)?;
+                Store::open_ro(path)
+            }
+            other => other,
         }
-        let db = match Database::builder()
-            .set_cache_size(CACHE_BYTES)
-            .open_read_only(path)
-        {
-            Ok(db) => Db::Ro(db),
-            // Not closed cleanly (a crawl was killed, or the disk filled while
-            // it committed): redb repairs the file when it opens it for
-            // writing, back to the last committed transaction.
-            Err(redb::DatabaseError::RepairAborted) => Db::Rw(
-                Database::builder()
-                    .set_cache_size(CACHE_BYTES)
-                    .open(path)
-                    .map_err(|e| match e {
-                        redb::DatabaseError::DatabaseAlreadyOpen => {
-                            Error::InUse(path.to_path_buf())
-                        }
-                        e => Error::NotIpcrawl(
-                            path.to_path_buf(),
-                            format!(
-                                "it was not closed cleanly (a crawl killed, or a full disk) and \
-                             repairing it failed (repair needs write access to the file): {e}"
-                            ),
-                        ),
-                    })?,
-            ),
-            Err(e) => return Err(open_error(path, e)),
+    }
+
+    /// Opens an existing database without ever writing to it (merge
+    /// inputs): the file is copied into `scratch_dir` and the copy is
+    /// opened with redb's full integrity check (so a damaged file is refused
+    /// instead of read), repaired if a killed crawl left it, and removed
+    /// when the store is dropped. A file another process holds is refused.
+    pub fn open_input(path: &Path, scratch_dir: &Path) -> Result<Store> {
+        let name = path
+            .file_name()
+            .map_or_else(|| "input".to_string(), |n| n.to_string_lossy().into_owned());
+        static COPIES: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = COPIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let copy = scratch_dir.join(format!(".{name}.check-{}-{n}.tmp", std::process::id()));
+        // redb may panic on a damaged file where it does not detect the damage.
+        let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            Store::open_checked_copy(path, &copy)
+        }))
+        .unwrap_or_else(|_| {
+            Err(Error::NotIpcrawl(
+                path.to_path_buf(),
+                "damaged: redb could not read it".into(),
+            ))
+        });
+        match opened {
+            Ok(mut store) => {
+                store.scratch = Some(copy);
+                Ok(store)
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&copy);
+                Err(e)
+            }
+        }
+    }
+
+    fn open_checked_copy(path: &Path, copy: &Path) -> Result<Store> {
+        // Holding a read handle keeps a crawl from starting on it meanwhile.
+        let guard = match Store::open_ro(path) {
+            Ok(s) => Some(s),
+            Err(Error::NeedsRepair(_)) => None,
+            Err(e) => return Err(e),
         };
+        std::fs::copy(path, copy).map_err(|e| Error::Db {
+            table: "(input copy)",
+            message: format!("cannot copy {} to {}: {e}", path.display(), copy.display()),
+        })?;
+        drop(guard);
+        let db = redb::Builder::new()
+            .set_check_integrity_on_open(true)
+            .open(copy)
+            .map_err(|e| Error::NotIpcrawl(path.to_path_buf(), e.to_string()))?;
         let store = Store {
-            db,
+            db: Db::Rw(db),
             path: path.to_path_buf(),
+            scratch: None,
         };
         store.check_meta()?;
         Ok(store)
+    }
+
+    fn open_ro(path: &Path) -> Result<Store> {
+        if !path.exists() {
+            return Err(Error::Missing(path.to_path_buf()));
+        }
+        let db = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .open_read_only(path)
+            .map_err(|e| match e {
+                redb::DatabaseError::RepairAborted => Error::NeedsRepair(path.to_path_buf()),
+                e => open_error(path, e),
+            })?;
+        let store = Store {
+            db: Db::Ro(db),
+            path: path.to_path_buf(),
+            scratch: None,
+        };
+        store.check_meta()?;
+        Ok(store)
+    }
+
+    /// Repairs a file left by a killed process (opening it for writing does).
+    fn repair(path: &Path) -> Result<()> {
+        match Database::open(path) {
+            Ok(db) => {
+                drop(db);
+                Ok(())
+            }
+            Err(redb::DatabaseError::Storage(redb::StorageError::Io(e)))
+                if e.kind() == std::io::ErrorKind::PermissionDenied =>
+            {
+                Err(Error::NeedsRepair(path.to_path_buf()))
+            }
+            Err(e) => Err(open_error(path, e)),
+        }
     }
 
     /// The file.
@@ -553,12 +639,7 @@ impl Store {
         let mut out = Vec::new();
         for item in t.iter().map_err(dbe!("failures"))? {
             let (_, v) = item.map_err(dbe!("failures"))?;
-            out.push(
-                serde_json::from_slice(v.value()).map_err(|e| Error::Corrupt {
-                    table: "failures",
-                    message: e.to_string(),
-                })?,
-            );
+            out.push(decode_failure(v.value())?);
         }
         Ok(out)
     }
@@ -658,6 +739,157 @@ impl Store {
         }
         txn.commit().map_err(dbe!("(batch commit)"))
     }
+}
+
+/// What [`Store::merge_from`] did with one input.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MergeCounts {
+    /// Networks and placeholders read.
+    pub records: u64,
+    /// Records whose (start, end, registry) was already there (one kept).
+    pub duplicates: u64,
+    /// Of those, how many replaced the stored one with a newer answer.
+    pub newer: u64,
+    /// Gaps read.
+    pub gaps: u64,
+    /// Failures read.
+    pub failures: u64,
+}
+
+impl Store {
+    /// Adds every network, placeholder, raw answer, gap, failure and counter
+    /// of `other` into this store, in one transaction. Same (start, end,
+    /// registry): the newer `fetched_at` wins (on a tie, the one already
+    /// here). Same gap start: the longer gap. Same failure address: the
+    /// later one. Counters are summed. The seed plan and the known set are
+    /// left alone: see [`Store::finish_merge`].
+    pub fn merge_from(&self, other: &Store) -> Result<MergeCounts> {
+        let src = other.read()?;
+        let txn = self.rw()?.begin_write().map_err(dbe!("(merge)"))?;
+        let mut c = MergeCounts::default();
+        {
+            let src_raw = src.open_table(RAW).map_err(dbe!("raw"))?;
+            let mut raw = txn.open_table(RAW).map_err(dbe!("raw"))?;
+            let mut keys = txn.open_table(NETWORK_KEYS).map_err(dbe!("network_keys"))?;
+            for (def, name) in [(NETWORKS, "networks"), (PLACEHOLDERS, "placeholders")] {
+                let from = src.open_table(def).map_err(dbe!(name))?;
+                let mut to = txn.open_table(def).map_err(dbe!(name))?;
+                for item in from.iter().map_err(dbe!(name))? {
+                    let (k, v) = item.map_err(dbe!(name))?;
+                    let key = k.value();
+                    let incoming = decode_record(v.value(), name)?;
+                    c.records += 1;
+                    let old = to.get(key).map_err(dbe!(name))?.map(|o| o.value().to_vec());
+                    if let Some(old) = old {
+                        c.duplicates += 1;
+                        if decode_record(&old, name)?.fetched_at >= incoming.fetched_at {
+                            continue;
+                        }
+                        c.newer += 1;
+                    }
+                    to.insert(key, v.value()).map_err(dbe!(name))?;
+                    if name == "networks" {
+                        keys.insert(key, ()).map_err(dbe!("network_keys"))?;
+                    }
+                    match src_raw.get(key).map_err(dbe!("raw"))? {
+                        Some(body) => {
+                            raw.insert(key, body.value()).map_err(dbe!("raw"))?;
+                        }
+                        None => {
+                            raw.remove(key).map_err(dbe!("raw"))?;
+                        }
+                    }
+                }
+            }
+            let from = src.open_table(GAPS).map_err(dbe!("gaps"))?;
+            let mut to = txn.open_table(GAPS).map_err(dbe!("gaps"))?;
+            for item in from.iter().map_err(dbe!("gaps"))? {
+                let (k, v) = item.map_err(dbe!("gaps"))?;
+                let (start, (end, kind, reg)) = (k.value(), v.value());
+                key_parts(start, end, reg)?;
+                c.gaps += 1;
+                let old_end = to.get(start).map_err(dbe!("gaps"))?.map(|o| o.value().0);
+                if old_end.is_none_or(|e| e < end) {
+                    to.insert(start, (end, kind, reg)).map_err(dbe!("gaps"))?;
+                }
+            }
+            let from = src.open_table(FAILURES).map_err(dbe!("failures"))?;
+            let mut to = txn.open_table(FAILURES).map_err(dbe!("failures"))?;
+            for item in from.iter().map_err(dbe!("failures"))? {
+                let (k, v) = item.map_err(dbe!("failures"))?;
+                let incoming = decode_failure(v.value())?;
+                c.failures += 1;
+                let old = to
+                    .get(k.value())
+                    .map_err(dbe!("failures"))?
+                    .map(|o| o.value().to_vec());
+                if let Some(old) = old {
+                    if decode_failure(&old)?.at >= incoming.at {
+                        continue;
+                    }
+                }
+                to.insert(k.value(), v.value()).map_err(dbe!("failures"))?;
+            }
+            let from = src.open_table(COUNTERS).map_err(dbe!("counters"))?;
+            let mut to = txn.open_table(COUNTERS).map_err(dbe!("counters"))?;
+            for item in from.iter().map_err(dbe!("counters"))? {
+                let (k, v) = item.map_err(dbe!("counters"))?;
+                let old = to
+                    .get(k.value())
+                    .map_err(dbe!("counters"))?
+                    .map(|o| o.value());
+                let sum = old.unwrap_or(0).saturating_add(v.value());
+                to.insert(k.value(), sum).map_err(dbe!("counters"))?;
+            }
+        }
+        txn.commit().map_err(dbe!("(merge commit)"))?;
+        Ok(c)
+    }
+
+    /// Ends a merge: rebuilds the known-network set from the networks,
+    /// drops failures the sweep would never retry (inside a stored network
+    /// or a probed gap) and records the inputs in `meta` (`merged_from`).
+    /// Returns the number of failures dropped.
+    pub fn finish_merge(&self, inputs: &[String]) -> Result<u64> {
+        let ranges: Vec<Range> = self.network_keys()?.into_iter().map(|(r, _)| r).collect();
+        let known = IntervalSet::from_ranges(ranges);
+        let skipped = known.union(&IntervalSet::from_ranges(
+            self.gaps()?.into_iter().map(|(r, _, _)| r),
+        ));
+        let stale: Vec<u32> = self
+            .failures()?
+            .into_iter()
+            .filter(|f| skipped.contains(f.addr))
+            .map(|f| f.addr)
+            .collect();
+        let txn = self.rw()?.begin_write().map_err(dbe!("(merge)"))?;
+        {
+            let mut t = txn.open_table(KNOWN).map_err(dbe!("known"))?;
+            t.retain(|_, _| false).map_err(dbe!("known"))?;
+            for (chunk, rs) in split_by_eight(known.ranges()) {
+                let set = IntervalSet::from_ranges(rs);
+                t.insert(chunk, set.to_bytes().as_slice())
+                    .map_err(dbe!("known"))?;
+            }
+            let mut fails = txn.open_table(FAILURES).map_err(dbe!("failures"))?;
+            for a in &stale {
+                fails.remove(*a).map_err(dbe!("failures"))?;
+            }
+            let from = serde_json::to_vec(inputs).map_err(dbe!("meta"))?;
+            let mut meta = txn.open_table(META).map_err(dbe!("meta"))?;
+            meta.insert("merged_from", from.as_slice())
+                .map_err(dbe!("meta"))?;
+        }
+        txn.commit().map_err(dbe!("(merge commit)"))?;
+        Ok(stale.len() as u64)
+    }
+}
+
+fn decode_failure(bytes: &[u8]) -> Result<Failure> {
+    serde_json::from_slice(bytes).map_err(|e| Error::Corrupt {
+        table: "failures",
+        message: e.to_string(),
+    })
 }
 
 fn decode_record(bytes: &[u8], table: &'static str) -> Result<Record> {
@@ -868,5 +1100,80 @@ mod tests {
         let missing = tmp("missing");
         assert!(matches!(Store::open_read(&missing), Err(Error::Missing(_))));
         let _ = std::fs::remove_file(&p);
+    }
+
+    #[test]
+    fn merge_keeps_the_newest_answer_and_unites_the_rest() {
+        let (pa, pb, po) = (tmp("ma"), tmp("mb"), tmp("mo"));
+        let a = Store::open_or_create(&pa).unwrap();
+        let b = Store::open_or_create(&pb).unwrap();
+        let old = rec("1.0.0.0", "1.0.0.255", Registry::Apnic, false);
+        let mut new = old.clone();
+        new.fetched_at = "2026-12-01T00:00:00Z".into();
+        new.network.name = Some("NEWER".into());
+        let other = rec("2.0.0.0", "2.0.0.255", Registry::Ripe, false);
+        let failure = |addr: u32| Failure {
+            addr,
+            end: addr,
+            registry: Registry::Ripe,
+            reason: "HTTP 503".into(),
+            attempts: 5,
+            at: "2026-11-27T00:00:00Z".into(),
+        };
+        a.apply(&[
+            Write::Network(Box::new(old.clone()), b"old".to_vec()),
+            Write::Gap(
+                Range::new(100, 109).unwrap(),
+                GapKind::NotFound,
+                Registry::Arin,
+            ),
+            Write::Failure(failure(other.network.range.start + 5)),
+            Write::Failure(failure(7 << 24)),
+            Write::Counters([("queries".to_string(), 3)].into()),
+        ])
+        .unwrap();
+        b.apply(&[
+            Write::Network(Box::new(new.clone()), b"new".to_vec()),
+            Write::Network(Box::new(other.clone()), b"{}".to_vec()),
+            Write::Gap(
+                Range::new(100, 199).unwrap(),
+                GapKind::NotFound,
+                Registry::Arin,
+            ),
+            Write::Counters([("queries".to_string(), 4)].into()),
+        ])
+        .unwrap();
+        drop((a, b));
+        let (a, b) = (
+            Store::open_read(&pa).unwrap(),
+            Store::open_read(&pb).unwrap(),
+        );
+        // Either order: the newer answer wins, with its raw body.
+        for order in [[&a, &b], [&b, &a]] {
+            let _ = std::fs::remove_file(&po);
+            let o = Store::open_or_create(&po).unwrap();
+            let mut dups = 0;
+            for s in order {
+                dups += o.merge_from(s).unwrap().duplicates;
+            }
+            assert_eq!(dups, 1);
+            assert_eq!(o.finish_merge(&["a".into(), "b".into()]).unwrap(), 1);
+            assert_eq!(o.records(false).unwrap(), vec![new.clone(), other.clone()]);
+            assert_eq!(
+                o.raw(new.network.range, Registry::Apnic).unwrap().unwrap(),
+                b"new"
+            );
+            assert_eq!(o.counters().unwrap()["queries"], 7);
+            assert_eq!(o.gaps().unwrap()[0].0, Range::new(100, 199).unwrap());
+            // The failure inside a merged network is dropped; the other stays.
+            let f = o.failures().unwrap();
+            assert_eq!(f.len(), 1);
+            assert_eq!(f[0].addr, 7 << 24);
+            let known = o.load_known().unwrap();
+            assert_eq!(known.ranges(), &[new.network.range, other.network.range]);
+        }
+        for p in [pa, pb, po] {
+            let _ = std::fs::remove_file(p);
+        }
     }
 }

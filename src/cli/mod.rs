@@ -12,6 +12,7 @@ mod crawl;
 mod export;
 mod gen_seeds;
 mod lookup;
+mod merge;
 mod stats;
 mod world;
 
@@ -51,6 +52,8 @@ enum Command {
     GenSeeds(gen_seeds::Args),
     /// Look up every seed no known network covers yet (resumable).
     Crawl(crawl::Args),
+    /// Unite shard databases into one (dedupes networks, keeps the newest answer).
+    Merge(merge::Args),
     /// Distinct networks, CIDRs and covered addresses, overall and per registry.
     Coverage(coverage::Args),
     /// One record per stored network, as JSON Lines or CSV.
@@ -133,6 +136,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::GenSeeds(a) => gen_seeds::run(a, &g),
         Command::Crawl(a) => crawl::run(a, &g),
+        Command::Merge(a) => merge::run(a, &g),
         Command::Coverage(a) => coverage::run(a, &g),
         Command::Export(a) => export::run(a, &g),
         Command::Lookup(a) => lookup::run(a, &g),

@@ -199,7 +199,7 @@ pub fn run(
     let mut space = plan.space.clone();
     if let Some(sh) = cfg.shard {
         let part = match &cfg.delegated {
-            Some(w) => sh.part_weighted(&plan.space, w),
+            Some(w) => sh.part_weighted_at(&plan.space, w, &cfg.cuts),
             None => sh.part(&plan.space),
         };
         space = space.intersect(&part);
@@ -238,7 +238,7 @@ pub fn run(
         live: AtomicUsize::new(threads),
         main: std::thread::current(),
     });
-    let (tx, rx) = crossbeam_channel::bounded::<pool::Msg>(4096);
+    let (tx, rx) = crossbeam_channel::bounded::<pool::Msg>(pool::QUEUE);
     let write_failed = AtomicBool::new(false);
 
     let progress = |shared: &pool::Shared| {

@@ -3,9 +3,11 @@
 //! Workers ask the scheduler for a job, run the lookup, parse the answer
 //! (CPU work stays parallel), hand the result back to the scheduler and send
 //! the resulting [`Write`]s over a bounded channel. One writer thread owns
-//! every redb write transaction and commits a batch every
-//! [`COMMIT_EVERY`] or [`COMMIT_MAX`] writes, so a crash loses at most the
-//! work of one batch, which the next run redoes.
+//! every redb write transaction and commits what it has [`COMMIT_EVERY`]
+//! (or at [`COMMIT_MAX`] writes), so a crash loses at most the answers of
+//! the last 50 ms plus the queries in flight, which the next run redoes.
+//! With nothing new to store it commits only the counters, every
+//! [`COMMIT_IDLE`].
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -19,10 +21,16 @@ use crate::rdap::parse::{parse_network, ParseError};
 use crate::rdap::{Fetch, Outcome};
 use crate::store::{Store, Write};
 
-/// Longest time between commits.
-pub const COMMIT_EVERY: Duration = Duration::from_millis(250);
+/// Longest time an answer waits before it is committed.
+pub const COMMIT_EVERY: Duration = Duration::from_millis(50);
+/// Longest time between commits of the counters alone.
+pub const COMMIT_IDLE: Duration = Duration::from_secs(1);
 /// Most writes in one commit.
 pub const COMMIT_MAX: usize = 2000;
+/// Answers waiting for the writer, at most: when the writer falls behind
+/// (a busy machine), workers wait instead of piling up answers a kill would
+/// lose.
+pub const QUEUE: usize = 64;
 
 /// What the writer receives.
 pub enum Msg {
@@ -163,7 +171,12 @@ pub fn writer(
             Ok(Msg::Finish) | Err(RecvTimeoutError::Disconnected) => true,
             Err(RecvTimeoutError::Timeout) => false,
         };
-        if finish || batch.len() >= COMMIT_MAX || last.elapsed() >= COMMIT_EVERY {
+        let due = if batch.is_empty() {
+            COMMIT_IDLE
+        } else {
+            COMMIT_EVERY
+        };
+        if finish || batch.len() >= COMMIT_MAX || last.elapsed() >= due {
             batch.push(Write::Counters(tele.to_map()));
             store.apply(&batch)?;
             batch.clear();

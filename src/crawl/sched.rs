@@ -205,6 +205,8 @@ struct Lane {
     pending: Option<Pending>,
     attempts: u32,
     climb_depth: u32,
+    /// Writes of a climb in progress, released when it ends (see `complete`).
+    held: Vec<Write>,
 }
 
 #[derive(Debug)]
@@ -274,6 +276,7 @@ impl Scheduler {
                     pending: None,
                     attempts: 0,
                     climb_depth: 0,
+                    held: Vec::new(),
                 }
             })
             .collect();
@@ -433,7 +436,12 @@ impl Scheduler {
             return;
         }
         let reg = l.pending.as_ref().map_or(l.registry, |p| p.registry);
-        self.ready[reg.index()].push_back(lane);
+        // A climb goes first: it ends soon, and its writes are held until then.
+        if l.climb_depth > 0 {
+            self.ready[reg.index()].push_front(lane);
+        } else {
+            self.ready[reg.index()].push_back(lane);
+        }
     }
 
     fn available(&self, reg: Registry, now: Instant) -> Result<(), Instant> {
@@ -784,6 +792,15 @@ impl Scheduler {
                 }
             }
             Reply::Permanent(reason) => self.give_up(job, reason, &mut out),
+        }
+        // A nested answer is stored only with the climb it starts: a crash
+        // mid-climb then redoes the whole climb, exactly as an uninterrupted
+        // run does it, instead of resuming after the child and asking its
+        // siblings.
+        let l = &mut self.lanes[lane];
+        l.held.append(&mut out);
+        if l.climb_depth == 0 {
+            out = std::mem::take(&mut l.held);
         }
         match delay {
             Some(t) => self.delayed.push(Reverse((t, lane))),

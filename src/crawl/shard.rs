@@ -66,6 +66,38 @@ impl Shard {
     /// This shard's part of `space`, balancing the addresses of `weight`
     /// inside `space` (falls back to plain counts when `weight` misses `space`).
     pub fn part_weighted(&self, space: &IntervalSet, weight: &IntervalSet) -> IntervalSet {
+        self.part_from(space, &self.starts(space, weight))
+    }
+
+    /// Like [`Shard::part_weighted`], with every shard start moved down to
+    /// the nearest of `cuts` (sorted block starts, e.g. the delegated
+    /// allocations) above the previous shard's start. A shard then begins
+    /// where an allocation — and so a top-level network — begins, exactly
+    /// where a single crawl starts a lane: a start inside a network would
+    /// make that shard ask for the nested network at its first address,
+    /// which a single crawl skips (it climbs from the network's own start).
+    pub fn part_weighted_at(
+        &self,
+        space: &IntervalSet,
+        weight: &IntervalSet,
+        cuts: &[u32],
+    ) -> IntervalSet {
+        let mut starts = self.starts(space, weight);
+        let mut prev: Option<u32> = None;
+        for s in starts.iter_mut().flatten() {
+            let i = cuts.partition_point(|&c| c <= *s);
+            if let Some(&c) = i.checked_sub(1).and_then(|i| cuts.get(i)) {
+                if prev.is_none_or(|p| c > p) {
+                    *s = c;
+                }
+            }
+            prev = Some(*s);
+        }
+        self.part_from(space, &starts)
+    }
+
+    /// Each shard's first address (a /16 start), `None` for an empty shard.
+    fn starts(self, space: &IntervalSet, weight: &IntervalSet) -> Vec<Option<u32>> {
         let mut w = weight.intersect(space);
         if w.is_empty() {
             w = space.clone();
@@ -83,13 +115,13 @@ impl Shard {
             }
         }
         let total: u64 = per16.iter().sum();
+        let mut starts: Vec<Option<u32>> = vec![None; self.n as usize];
         if total == 0 {
-            return IntervalSet::new();
+            return starts;
         }
         // Each /16 with weight goes to the shard holding its weight midpoint;
         // owners grow with the address, so shards are contiguous.
         let n = u64::from(self.n);
-        let mut starts: Vec<Option<u32>> = vec![None; self.n as usize];
         let mut acc = 0u64;
         for (i, &wt) in per16.iter().enumerate() {
             if wt == 0 {
@@ -99,8 +131,13 @@ impl Shard {
             acc += wt;
             let owner = ((u128::from(mid2) * u128::from(n)) / (2 * u128::from(total))) as usize;
             let owner = owner.min(self.n as usize - 1);
-            starts[owner].get_or_insert(i as u32);
+            starts[owner].get_or_insert((i as u32) << 16);
         }
+        starts
+    }
+
+    /// This shard's part, from every shard's start.
+    fn part_from(self, space: &IntervalSet, starts: &[Option<u32>]) -> IntervalSet {
         let k = self.k as usize;
         let Some(own) = starts[k] else {
             return IntervalSet::new();
@@ -110,13 +147,13 @@ impl Shard {
         let start = if starts[..k].iter().all(Option::is_none) {
             0
         } else {
-            own << 16
+            own
         };
         let end = starts[k + 1..]
             .iter()
             .flatten()
             .next()
-            .map_or(u32::MAX, |&next| (next << 16) - 1);
+            .map_or(u32::MAX, |&next| next - 1);
         space.intersect(&IntervalSet::from_ranges([Range { start, end }]))
     }
 }
@@ -156,6 +193,27 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn starts_snap_to_block_starts_and_still_tile() {
+        let space = IntervalSet::from_ranges([Range::new(0, (4 << 24) - 1).unwrap()]);
+        // Two blocks: 0.0.0.0/7 and 2.0.0.0/7; the midpoint 2.0.0.0 is a block start.
+        let cuts = [0, 1 << 24, 2 << 24, (2 << 24) + 0x1234];
+        let parts: Vec<IntervalSet> = (0..3)
+            .map(|k| Shard { k, n: 3 }.part_weighted_at(&space, &space, &cuts))
+            .collect();
+        let total: u64 = parts.iter().map(IntervalSet::address_count).sum();
+        assert_eq!(total, space.address_count());
+        for p in &parts[1..] {
+            let s = p.ranges()[0].start;
+            assert!(cuts.contains(&s), "shard starts at {s:#x}, not at a cut");
+        }
+        assert!(parts[0].intersect(&parts[1]).is_empty());
+        assert!(parts[1].intersect(&parts[2]).is_empty());
+        // No cut between two starts: the start stays where it was.
+        let a = Shard { k: 1, n: 2 }.part_weighted_at(&space, &space, &[0]);
+        assert_eq!(a.ranges()[0].start, 2 << 24);
     }
 
     #[test]

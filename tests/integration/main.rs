@@ -8,11 +8,20 @@
 //! - `hostile`: hostile answers (huge, endless, broken, redirect tricks);
 //! - `files`: truncated, corrupt, foreign and other-version DBs, a read-only
 //!   directory, a disk that fills during a crawl;
-//! - `cli`: command-line errors and exit codes.
+//! - `cli`: command-line errors and exit codes;
+//! - `localworld`: `ipcrawl world` as a subprocess, and crawls against it
+//!   that can be killed, interrupted and resumed;
+//! - `resume`: kill -9 and Ctrl-C at several points, then resume;
+//! - `shards`: `--shard K/N` crawls and their merge against one full crawl;
+//! - `merge`: `merge` refusals and guarantees.
 
 mod cli;
 mod files;
 mod hostile;
+mod localworld;
+mod merge;
 mod pipeline;
+mod resume;
 mod server;
+mod shards;
 mod util;
