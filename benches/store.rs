@@ -12,30 +12,19 @@ use std::time::Instant;
 use ipcrawl::coverage;
 use ipcrawl::prefix::{Cidr, Range};
 use ipcrawl::rdap::{Entity, Network, Registry};
+use ipcrawl::rng::SplitMix64;
 use ipcrawl::store::{Record, Store, Write};
 use ipcrawl::trie::KnownSet;
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-}
-
-fn network(rng: &mut Rng, i: u64) -> (Range, Registry) {
+fn network(rng: &mut SplitMix64, i: u64) -> (Range, Registry) {
     // Mostly /24, many /16–/23, a few /8–/15 and some /25–/32.
-    let len = match rng.next() % 10_000 {
+    let len = match rng.next_u64() % 10_000 {
         0..=6_999 => 24,
-        7_000..=8_999 => 16 + (rng.next() % 8) as u8,
-        9_000..=9_004 => 8 + (rng.next() % 8) as u8,
-        _ => 25 + (rng.next() % 8) as u8,
+        7_000..=8_999 => 16 + (rng.next_u64() % 8) as u8,
+        9_000..=9_004 => 8 + (rng.next_u64() % 8) as u8,
+        _ => 25 + (rng.next_u64() % 8) as u8,
     };
-    let addr = (rng.next() as u32) % (223 << 24) + (1 << 24);
+    let addr = (rng.next_u64() as u32) % (223 << 24) + (1 << 24);
     let c = Cidr::new_masked(addr, len);
     (c.range(), Registry::ALL[(i % 5) as usize])
 }
@@ -81,7 +70,7 @@ fn main() -> anyhow::Result<()> {
     );
     let _ = std::fs::remove_file(&path);
     let store = Store::open_or_create(&path)?;
-    let mut rng = Rng(42);
+    let mut rng = SplitMix64::new(42);
     let raw = br#"{"objectClassName":"ip network","rdapConformance":["rdap_level_0"],"notices":[{"title":"Terms and Conditions","description":["This is the RIPE Database query service."]}],"port43":"whois.ripe.net"}"#;
     let t = Instant::now();
     let mut batch = Vec::with_capacity(2000);

@@ -37,6 +37,7 @@
 //! bytes_per_prefix_50k, union and build are bytes or time ratios (lower is
 //! better, targets ≤ 0.25, ≤ 1.0, ≤ 0.05, ≤ 0.5).
 
+use ipcrawl::rng::SplitMix64;
 use std::alloc::System;
 use std::hint::black_box;
 use std::net::Ipv4Addr;
@@ -83,15 +84,15 @@ const MIX_1M: [(u8, usize); 25] = [
     (32, 2_320),
 ];
 
-struct Rng(u64);
+struct Rng(SplitMix64);
+
+fn seeded(seed: u64) -> Rng {
+    Rng(SplitMix64::new(seed))
+}
 
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
     fn u32(&mut self) -> u32 {
         (self.next() >> 32) as u32
@@ -110,7 +111,7 @@ impl Rng {
 /// Exactly `total` distinct prefixes with [`MIX_1M`]'s length mix (scaled;
 /// the remainder goes to /24), nested, shuffled.
 fn gen_prefixes(seed: u64, total: usize) -> Vec<Cidr> {
-    let mut rng = Rng(seed);
+    let mut rng = seeded(seed);
     let mut counts: Vec<(u8, usize)> = MIX_1M
         .iter()
         .map(|&(len, n)| (len, (n * total / 1_000_000).max(1)))
@@ -153,7 +154,7 @@ fn gen_prefixes(seed: u64, total: usize) -> Vec<Cidr> {
 
 /// `LOOKUPS` addresses, half inside the set, shuffled.
 fn gen_addrs(seed: u64, prefixes: &[Cidr], set: &IntervalSet) -> Vec<u32> {
-    let mut rng = Rng(seed);
+    let mut rng = seeded(seed);
     let mut v = Vec::with_capacity(LOOKUPS);
     for i in 0..LOOKUPS {
         if i % 2 == 0 {
@@ -321,7 +322,7 @@ fn main() {
 
     // Crawl-like growth: 100k new /24s into the 1M base, batched rebuilds.
     let extra: Vec<Range> = {
-        let mut rng = Rng(0x1A5E);
+        let mut rng = seeded(0x1A5E);
         (0..100_000)
             .map(|_| Cidr::new_masked(rng.u32(), 24).range())
             .collect()

@@ -22,6 +22,7 @@ pub mod map;
 pub mod merge;
 pub mod prefix;
 pub mod rdap;
+pub mod rng;
 pub mod seeds;
 pub mod store;
 pub mod time;

@@ -8,6 +8,8 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
+use crate::rng::SplitMix64;
+
 /// A query rate: `N/s`, `N/min`, or unlimited.
 #[derive(Copy, Clone, Debug, PartialEq)]
 pub struct Rate {
@@ -121,28 +123,19 @@ impl Bucket {
     }
 }
 
-/// A small deterministic RNG for jitter (splitmix64).
+/// Deterministic jitter.
 #[derive(Debug, Clone)]
-pub struct Jitter(u64);
+pub struct Jitter(SplitMix64);
 
 impl Jitter {
     /// Seeded.
     pub fn new(seed: u64) -> Jitter {
-        Jitter(seed)
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        Jitter(SplitMix64::new(seed))
     }
 
     /// A factor in `[1 - spread, 1 + spread]`.
     pub fn factor(&mut self, spread: f64) -> f64 {
-        let u = (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-        1.0 - spread + 2.0 * spread * u
+        1.0 - spread + 2.0 * spread * self.0.unit()
     }
 }
 

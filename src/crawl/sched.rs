@@ -679,21 +679,7 @@ impl Scheduler {
                     ));
                 }
                 if placeholder {
-                    match job.kind {
-                        JobKind::Sweep => {
-                            let gap = self.after_empty(lane, job.addr);
-                            self.gaps.insert(gap);
-                            self.clear_failures(
-                                Range {
-                                    start: job.addr,
-                                    end: job.addr,
-                                },
-                                &mut out,
-                            );
-                            out.push(Write::Gap(gap, GapKind::Placeholder, registry));
-                        }
-                        JobKind::Parent => self.after_network(lane, job.addr, job.addr),
-                    }
+                    self.empty_answer(job, GapKind::Placeholder, registry, &mut out);
                 } else {
                     self.known.insert(range);
                     self.clear_failures(range, &mut out);
@@ -721,21 +707,7 @@ impl Scheduler {
             Reply::NotFound => {
                 self.success(job.registry);
                 inc(&tele.of(job.registry).not_found);
-                match job.kind {
-                    JobKind::Sweep => {
-                        let gap = self.after_empty(lane, job.addr);
-                        self.gaps.insert(gap);
-                        self.clear_failures(
-                            Range {
-                                start: job.addr,
-                                end: job.addr,
-                            },
-                            &mut out,
-                        );
-                        out.push(Write::Gap(gap, GapKind::NotFound, job.registry));
-                    }
-                    JobKind::Parent => self.after_network(lane, job.addr, job.addr),
-                }
+                self.empty_answer(job, GapKind::NotFound, job.registry, &mut out);
             }
             Reply::RateLimited {
                 registry,
@@ -808,6 +780,26 @@ impl Scheduler {
         }
         self.update_gauges();
         out
+    }
+
+    /// A 404 or a placeholder: for a sweep query, the space up to the next
+    /// seed (or coarse block) is a gap; for a parent lookup, the climb ends.
+    fn empty_answer(&mut self, job: &Job, kind: GapKind, registry: Registry, out: &mut Vec<Write>) {
+        match job.kind {
+            JobKind::Sweep => {
+                let gap = self.after_empty(job.lane, job.addr);
+                self.gaps.insert(gap);
+                self.clear_failures(
+                    Range {
+                        start: job.addr,
+                        end: job.addr,
+                    },
+                    out,
+                );
+                out.push(Write::Gap(gap, kind, registry));
+            }
+            JobKind::Parent => self.after_network(job.lane, job.addr, job.addr),
+        }
     }
 
     fn pending_of(job: &Job) -> Pending {

@@ -15,8 +15,8 @@ use crate::rdap::Registry;
 
 use super::model::{Model, Resolution};
 use super::render::{self, Bases};
-use super::rng::hash_bytes;
 use super::{Counts, Faults, RateLimit};
+use crate::rng::hash_bytes;
 
 const MAX_HEAD: u64 = 8192;
 const MAX_BODY_SKIP: u64 = 1 << 20;

@@ -20,7 +20,6 @@
 pub mod http;
 pub mod model;
 pub mod render;
-pub mod rng;
 pub mod truth;
 
 use std::fmt;

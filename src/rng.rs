@@ -1,5 +1,6 @@
 //! splitmix64: a tiny, fast, seedable generator (Steele, Lea, Flood 2014).
-//! Good enough for drawing a world; not for cryptography.
+//! Good enough for drawing the local world, jitter and test data; not for
+//! cryptography.
 
 /// The generator state.
 #[derive(Clone, Debug)]
