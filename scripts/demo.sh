@@ -2,7 +2,7 @@
 # The offline rehearsal: start the local RDAP world (five registries on
 # 127.0.0.1, networks built from the real delegated statistics), then
 # gen-seeds → crawl → coverage → export → lookup → stats against it, and stop
-# it. About 15 seconds on 2 cores after the build. Nothing leaves 127.0.0.1.
+# it. Under ten seconds on 2 cores after the build. Nothing leaves 127.0.0.1.
 #
 #   scripts/demo.sh [DIR]        # work in DIR (default: a new temp dir)
 #   SCOPE="41.0.0.0/8 196.0.0.0/8" scripts/demo.sh
