@@ -52,15 +52,9 @@ fn many() -> Registries {
 }
 
 fn crawl_args(w: &Registries, extra: &[&str]) -> Vec<String> {
-    let mut v: Vec<String> = ["crawl", "--threads", "4", "--progress", "none"]
-        .map(String::from)
-        .to_vec();
-    for r in crate::server::NAMES {
-        v.extend(["--rate".to_string(), format!("{r}=unlimited")]);
-    }
-    v.extend(extra.iter().map(ToString::to_string));
-    v.extend(w.args());
-    v
+    let mut v = vec!["--threads", "4"];
+    v.extend_from_slice(extra);
+    w.crawl_args(&v)
 }
 
 /// A DB with the networks of `within` (a prefix of 20.0.0.0/8) crawled.

@@ -62,30 +62,21 @@ fn is_target(path: &str) -> bool {
 }
 
 fn crawl_args(w: &Registries, extra: &[&str]) -> Vec<String> {
-    let mut v: Vec<String> = [
-        "crawl",
+    let mut v = vec![
         "--threads",
         "4",
-        "--progress",
-        "none",
         "--retry-base-ms",
         "10",
         "--attempts",
         "2",
         "--connect-timeout",
         "2",
-    ]
-    .map(String::from)
-    .to_vec();
-    for r in crate::server::NAMES {
-        v.extend(["--rate".to_string(), format!("{r}=unlimited")]);
-    }
+    ];
     if !extra.contains(&"--timeout") {
-        v.extend(["--timeout".to_string(), "5".to_string()]);
+        v.extend(["--timeout", "5"]);
     }
-    v.extend(extra.iter().map(ToString::to_string));
-    v.extend(w.args());
-    v
+    v.extend_from_slice(extra);
+    w.crawl_args(&v)
 }
 
 /// Seeds, crawl; returns the crawl's exit code and stderr.

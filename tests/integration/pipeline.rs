@@ -72,29 +72,7 @@ const WITHIN: [&str; 5] = [
 ];
 
 fn crawl_args(w: &Registries) -> Vec<String> {
-    let mut v: Vec<String> = [
-        "crawl",
-        "--threads",
-        "8",
-        "--progress",
-        "none",
-        "--retry-base-ms",
-        "10",
-        "--rate",
-        "arin=unlimited",
-        "--rate",
-        "ripe=unlimited",
-        "--rate",
-        "apnic=unlimited",
-        "--rate",
-        "lacnic=unlimited",
-        "--rate",
-        "afrinic=unlimited",
-    ]
-    .map(String::from)
-    .to_vec();
-    v.extend(w.args());
-    v
+    w.crawl_args(&["--threads", "8", "--retry-base-ms", "10"])
 }
 
 #[test]

@@ -135,6 +135,18 @@ impl Registries {
             .collect()
     }
 
+    /// `crawl` arguments against these servers: all five `--registry`
+    /// overrides, no rate limit, no progress display, then `extra`.
+    pub fn crawl_args(&self, extra: &[&str]) -> Vec<String> {
+        let mut v: Vec<String> = ["crawl", "--progress", "none"].map(String::from).to_vec();
+        for r in NAMES {
+            v.extend(["--rate".to_string(), format!("{r}=unlimited")]);
+        }
+        v.extend(extra.iter().map(ToString::to_string));
+        v.extend(self.args());
+        v
+    }
+
     /// Every request so far as (registry, path).
     pub fn requests(&self) -> Vec<(String, String)> {
         self.log.lock().map(|l| l.clone()).unwrap_or_default()
