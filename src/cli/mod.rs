@@ -72,8 +72,8 @@ pub struct Globals {
     pub db: PathBuf,
 }
 
-/// The `--db` path, for the panic hook's message.
-static DB_PATH: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+/// The database file(s) the command opens, for the panic hook's message.
+static DB_PATH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 /// A panic (a bug, or redb meeting a damaged file) prints one line and exits
 /// 2, like every other fatal error: no backtrace, no half-written output.
@@ -97,7 +97,7 @@ fn install_panic_hook() {
         let hint = if at.contains("redb-") {
             let db = DB_PATH
                 .get()
-                .map_or_else(|| "the database".into(), |p| p.display().to_string());
+                .map_or_else(|| "the database".into(), Clone::clone);
             format!("{db} is damaged (restore a copy, or crawl into a new --db)")
         } else {
             "internal error (a bug: please report it)".to_string()
@@ -131,7 +131,12 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let _ = DB_PATH.set(cli.db.clone());
+    let _ = DB_PATH.set(match &cli.command {
+        // The hook exits before `Store::open_input` can catch a redb panic:
+        // name the inputs, not `--db`.
+        Command::Merge(_) => "one of the merge inputs".to_string(),
+        _ => cli.db.display().to_string(),
+    });
     let g = Globals { db: cli.db };
     let result = match cli.command {
         Command::GenSeeds(a) => gen_seeds::run(a, &g),

@@ -416,22 +416,32 @@ enum ReadError {
     Io,
 }
 
+/// Reads one line of the request head into `line`, within what is left of
+/// the head's byte `budget`; returns the bytes read (0 at end of stream).
+fn head_line(
+    r: &mut BufReader<TcpStream>,
+    budget: &mut u64,
+    line: &mut Vec<u8>,
+) -> Result<usize, ReadError> {
+    line.clear();
+    let n = r
+        .by_ref()
+        .take(*budget)
+        .read_until(b'\n', line)
+        .map_err(|_| ReadError::Io)?;
+    *budget = budget.saturating_sub(n as u64);
+    Ok(n)
+}
+
 #[allow(clippy::many_single_char_names)]
 fn read_request(r: &mut BufReader<TcpStream>) -> Result<Request, ReadError> {
     let mut budget = MAX_HEAD;
     let mut line = Vec::new();
     // Request line (tolerate empty lines before it, RFC 9112 §2.2).
     let first = loop {
-        line.clear();
-        let n = r
-            .by_ref()
-            .take(budget)
-            .read_until(b'\n', &mut line)
-            .map_err(|_| ReadError::Io)?;
-        if n == 0 {
+        if head_line(r, &mut budget, &mut line)? == 0 {
             return Err(ReadError::Eof);
         }
-        budget = budget.saturating_sub(n as u64);
         if !line.ends_with(b"\n") {
             return Err(ReadError::Bad("request head too long or cut".into()));
         }
@@ -453,16 +463,10 @@ fn read_request(r: &mut BufReader<TcpStream>) -> Result<Request, ReadError> {
     let mut keep_alive = !http10;
     let mut content_length: u64 = 0;
     loop {
-        line.clear();
-        let n = r
-            .by_ref()
-            .take(budget)
-            .read_until(b'\n', &mut line)
-            .map_err(|_| ReadError::Io)?;
+        let n = head_line(r, &mut budget, &mut line)?;
         if n == 0 || !line.ends_with(b"\n") {
             return Err(ReadError::Bad("request head too long or cut".into()));
         }
-        budget = budget.saturating_sub(n as u64);
         let s = String::from_utf8_lossy(&line);
         let s = s.trim();
         if s.is_empty() {
