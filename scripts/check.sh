@@ -7,25 +7,25 @@ cd "$(dirname "$0")/.."
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 
-echo "== cargo clippy --all-targets -- -D warnings"
-cargo clippy --all-targets --locked -- -D warnings
+echo "== cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== cargo doc"
-RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --quiet
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 
 echo "== tests"
 if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --locked --no-fail-fast
+  cargo nextest run --workspace --locked --no-fail-fast
   # nextest does not run doctests.
-  cargo test --doc --locked --quiet
+  cargo test --workspace --doc --locked --quiet
 else
-  cargo test --locked
+  cargo test --workspace --locked
 fi
 
 echo "== fuzz, short run (15 s per parser, debug build; scripts/fuzz.sh SECONDS for long runs)"
 FUZZ_PROFILE=debug scripts/fuzz.sh 15
 
 echo "== benches build"
-cargo bench --no-run --locked --quiet
+cargo bench --workspace --no-run --locked --quiet
 
 echo "check.sh: all green"

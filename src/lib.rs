@@ -1,30 +1,15 @@
 //! ipcrawl collects the RDAP registration record of every network in the
 //! non-reserved IPv4 space into one redb file and reports the coverage.
 //!
-//! Architecture, bottom up:
-//! - [`prefix`]: addresses, ranges, CIDR maths, reserved space (pure);
-//! - [`trie`]: the known-network set and coverage maths (pure);
-//! - [`rdap`]: registry types, answer parsing (pure), bootstrap routing, the HTTP client;
-//! - [`store`]: the only redb user — seeds, networks, gaps, failures, counters;
-//! - [`seeds`]: seed plans (the /24 grid, the 2016 grid, delegated blocks);
-//! - [`crawl`]: scheduler, worker pool, single writer thread, telemetry;
-//! - [`coverage`], [`export`]: reports over a store; [`merge`]: shard databases into one;
-//! - [`delegated`]: RIR delegated statistics (seeds, lanes, shard balance);
-//! - [`world`]: the local RDAP world for tests, rehearsals and benchmarks.
+//! This crate is the facade the `ipcrawl` binary, the integration tests and
+//! the benchmarks build on. The work lives in two library crates:
+//! - [`ipcrawl_core`] (re-exported here module by module): addresses, the
+//!   known-network set, RDAP parsing and the HTTP client, storage, the crawl,
+//!   reports. It knows nothing of the local world.
+//! - [`ipcrawl_world`] (as [`world`]): the local RDAP world for tests,
+//!   rehearsals and benchmarks, built on the core's types.
 //!
-//! The `ipcrawl` binary (`src/cli/`) is the only code that prints or picks exit codes.
+//! The binary (`src/cli/`) is the only code that prints or picks exit codes.
 
-pub mod coverage;
-pub mod crawl;
-pub mod delegated;
-pub mod export;
-pub mod map;
-pub mod merge;
-pub mod prefix;
-pub mod rdap;
-pub mod rng;
-pub mod seeds;
-pub mod store;
-pub mod time;
-pub mod trie;
-pub mod world;
+pub use ipcrawl_core::*;
+pub use ipcrawl_world as world;

@@ -6,8 +6,8 @@
 
 use serde_json::{json, Value};
 
-use crate::prefix::{fmt_addr, Cidr, Range};
-use crate::rdap::Registry;
+use ipcrawl_core::prefix::{fmt_addr, Cidr, Range};
+use ipcrawl_core::rdap::Registry;
 
 use super::model::{Kind, Model, Net, Placeholder};
 

@@ -9,14 +9,14 @@
 
 use std::fmt;
 
-use crate::delegated::{Delegation, Status};
-use crate::prefix::{self, Cidr, Range};
-use crate::rdap::Registry;
+use ipcrawl_core::delegated::{Delegation, Status};
+use ipcrawl_core::prefix::{self, Cidr, Range};
+use ipcrawl_core::rdap::Registry;
 
-use crate::rng::SplitMix64;
+use ipcrawl_core::rng::SplitMix64;
 
 /// The IANA bootstrap bundled with the crate (`data/SOURCES.md`).
-pub const BUNDLED_BOOTSTRAP: &str = include_str!("../../data/iana-rdap-bootstrap-ipv4.json");
+pub const BUNDLED_BOOTSTRAP: &str = include_str!("../../../data/iana-rdap-bootstrap-ipv4.json");
 
 /// Why the world could not be built.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -321,7 +321,7 @@ impl Model {
             Registry::Ripe if inside => Resolution::Placeholder(Placeholder::RipeManaged(block)),
             Registry::Apnic => {
                 // APNIC answers IANA-BLOCK for about one /16 in eight, APNIC-AP elsewhere.
-                let k = crate::rng::mix(u64::from(r.start >> 16) ^ 0xA9_1C);
+                let k = ipcrawl_core::rng::mix(u64::from(r.start >> 16) ^ 0xA9_1C);
                 if !inside || k % 8 == 0 {
                     Resolution::Placeholder(Placeholder::ApnicIana)
                 } else {
@@ -403,7 +403,7 @@ impl Gen {
     fn top(&mut self, d: &Delegation, _b: &Bootstrap) {
         let mut rng = SplitMix64::keyed(self.seed, u64::from(d.range.start));
         let holder = d.holder.as_deref().map_or(u64::from(d.range.start), |h| {
-            crate::rng::hash_bytes(0, h.as_bytes())
+            ipcrawl_core::rng::hash_bytes(0, h.as_bytes())
         });
         let registered = match d.date.as_deref() {
             Some(s) if s.len() == 8 && s.is_ascii() => {

@@ -10,8 +10,8 @@
 //! - [`truth`]: the ground truth (networks, covered addresses, oracle queries).
 //!
 //! ```no_run
-//! use ipcrawl::world::{World, WorldConfig};
-//! use ipcrawl::rdap::Registry;
+//! use ipcrawl_world::{World, WorldConfig};
+//! use ipcrawl_core::rdap::Registry;
 //! let world = World::start(WorldConfig::default()).unwrap();
 //! println!("{}", world.base_url(Registry::Ripe)); // http://127.0.0.1:PORT/
 //! world.shutdown();
@@ -32,9 +32,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::delegated::Delegation;
-use crate::prefix::Cidr;
-use crate::rdap::Registry;
+use ipcrawl_core::delegated::Delegation;
+use ipcrawl_core::prefix::Cidr;
+use ipcrawl_core::rdap::Registry;
 
 pub use model::{Bootstrap, GenParams, Model, ModelError};
 pub use truth::Truth;
@@ -105,7 +105,7 @@ pub struct WorldConfig {
     pub faults: Faults,
     /// Request log file (one line per request). Defaults to none.
     pub log: Option<PathBuf>,
-    /// Delegations to build from; `None` (default) uses [`crate::delegated::bundled`].
+    /// Delegations to build from; `None` (default) uses [`ipcrawl_core::delegated::bundled`].
     pub delegations: Option<Vec<Delegation>>,
     /// IANA bootstrap JSON; `None` (default) uses the bundled copy.
     pub bootstrap_json: Option<String>,
@@ -211,7 +211,7 @@ impl World {
         let delegations: &[Delegation] = if let Some(d) = &cfg.delegations {
             d
         } else {
-            bundled = crate::delegated::bundled();
+            bundled = ipcrawl_core::delegated::bundled();
             &bundled
         };
         let model = Model::build(

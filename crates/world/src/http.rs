@@ -10,13 +10,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::prefix::{parse_range_lenient, Cidr, Range};
-use crate::rdap::Registry;
+use ipcrawl_core::prefix::{parse_range_lenient, Cidr, Range};
+use ipcrawl_core::rdap::Registry;
 
 use super::model::{Model, Resolution};
 use super::render::{self, Bases};
 use super::{Counts, Faults, RateLimit};
-use crate::rng::hash_bytes;
+use ipcrawl_core::rng::hash_bytes;
 
 const MAX_HEAD: u64 = 8192;
 const MAX_BODY_SKIP: u64 = 1 << 20;

@@ -25,8 +25,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::prefix::{fmt_addr, Range};
-use crate::rdap::Registry;
+use ipcrawl_core::prefix::{fmt_addr, Range};
+use ipcrawl_core::rdap::Registry;
 
 use super::model::Model;
 

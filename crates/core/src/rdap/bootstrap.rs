@@ -25,7 +25,7 @@ use super::Registry;
 use crate::prefix::{Cidr, Range};
 
 /// The bundled IANA bootstrap file.
-pub const BUNDLED: &str = include_str!("../../data/iana-rdap-bootstrap-ipv4.json");
+pub const BUNDLED: &str = include_str!("../../../../data/iana-rdap-bootstrap-ipv4.json");
 
 /// Why a bootstrap file or registry URL was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -24,7 +24,7 @@ use crate::prefix::Range;
 use crate::rdap::Registry;
 
 /// The bundled snapshot (gzip), built by `scripts/refresh-delegated.py`.
-const BUNDLED_GZ: &[u8] = include_bytes!("../data/delegated/delegated-ipv4-snapshot.txt.gz");
+const BUNDLED_GZ: &[u8] = include_bytes!("../../../data/delegated/delegated-ipv4-snapshot.txt.gz");
 
 /// How many line errors [`Parsed::errors`] keeps (all are counted in `junk`).
 const KEEP_ERRORS: usize = 20;

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::*;
-use crate::prefix::{fmt_addr, Range};
+use ipcrawl_core::prefix::{fmt_addr, Range};
 
 fn a(s: &str) -> u32 {
     u32::from(Ipv4Addr::from_str(s).unwrap())
@@ -201,7 +201,7 @@ fn same_seed_same_world_other_seed_other_world() {
         Model::build(
             Bootstrap::parse(model::BUNDLED_BOOTSTRAP).unwrap(),
             &cidrs(&["185.0.0.0/14", "1.178.0.0/16"]),
-            &crate::delegated::bundled(),
+            &ipcrawl_core::delegated::bundled(),
             seed,
             GenParams { density: 1.0 },
         )
@@ -228,7 +228,7 @@ fn same_seed_same_world_other_seed_other_world() {
     let flat = Model::build(
         Bootstrap::parse(model::BUNDLED_BOOTSTRAP).unwrap(),
         &cidrs(&["185.0.0.0/14"]),
-        &crate::delegated::bundled(),
+        &ipcrawl_core::delegated::bundled(),
         7,
         GenParams { density: 0.0 },
     )
@@ -767,7 +767,7 @@ fn empty_scope_is_an_error() {
 /// placeholder (RIPE, APNIC, AFRINIC) or is a 404 error body (ARIN, LACNIC).
 #[test]
 fn answers_parse_with_the_real_parser() {
-    use crate::rdap::parse::{parse_error_body, parse_network};
+    use ipcrawl_core::rdap::parse::{parse_error_body, parse_network};
     let w = shared_world();
     let m = w.model();
     let mut checked = [0usize; 5];

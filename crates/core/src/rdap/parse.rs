@@ -698,7 +698,7 @@ mod tests {
 
     macro_rules! fixture {
         ($path:literal) => {
-            include_bytes!(concat!("../../tests/fixtures/rdap/", $path)).as_slice()
+            include_bytes!(concat!("../../../../tests/fixtures/rdap/", $path)).as_slice()
         };
     }
 
@@ -1857,7 +1857,8 @@ mod tests {
     fn sources_md_lists_every_fixture_with_its_sha256() {
         use sha2::{Digest, Sha256};
         use std::fmt::Write as _;
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rdap");
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/rdap");
         let sources = std::fs::read_to_string(dir.join("SOURCES.md")).unwrap();
         let mut listed = Vec::new();
         for line in sources.lines().filter(|l| l.starts_with("| `")) {

@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ipcrawl::rdap::Registry;
-use ipcrawl::world::{World, WorldConfig};
+use ipcrawl_core::rdap::Registry;
+use ipcrawl_world::{World, WorldConfig};
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);

@@ -1,0 +1,30 @@
+//! ipcrawl collects the RDAP registration record of every network in the
+//! non-reserved IPv4 space into one redb file and reports the coverage.
+//!
+//! Architecture, bottom up:
+//! - [`prefix`]: addresses, ranges, CIDR maths, reserved space (pure);
+//! - [`trie`]: the known-network set and coverage maths (pure);
+//! - [`rdap`]: registry types, answer parsing (pure), bootstrap routing, the HTTP client;
+//! - [`store`]: the only redb user — seeds, networks, gaps, failures, counters;
+//! - [`seeds`]: seed plans (the /24 grid, the 2016 grid, delegated blocks);
+//! - [`crawl`]: scheduler, worker pool, single writer thread, telemetry;
+//! - [`coverage`], [`export`]: reports over a store; [`merge`]: shard databases into one;
+//! - [`delegated`]: RIR delegated statistics (seeds, lanes, shard balance);
+//!
+//! The local RDAP world is its own crate, `ipcrawl-world`, built on this one.
+//!
+//! The `ipcrawl` binary (`src/cli/`) is the only code that prints or picks exit codes.
+
+pub mod coverage;
+pub mod crawl;
+pub mod delegated;
+pub mod export;
+pub mod map;
+pub mod merge;
+pub mod prefix;
+pub mod rdap;
+pub mod rng;
+pub mod seeds;
+pub mod store;
+pub mod time;
+pub mod trie;
