@@ -287,7 +287,8 @@ pub fn is_rate_limit_notice(body: &[u8]) -> bool {
 /// Whether a network is a registry placeholder that owns nothing: a known
 /// placeholder name or handle (case-insensitive: `RIPE-NCC-MANAGED-ADDRESS-BLOCK`,
 /// `NON-RIPE-NCC-MANAGED-ADDRESS-BLOCK`, `IANA-BLOCK`, `IANA-BLK`, `APNIC-AP`,
-/// `ORG-IANA1-AFRINIC`, `ERX-NETBLOCK`, anything starting `STUB-`) or an
+/// `ORG-IANA1-AFRINIC`, `ERX-NETBLOCK`, anything starting `STUB-`, and APNIC's
+/// `IANA-NETBLOCK-*` as its bulk dump names them) or an
 /// `administrative` status. The range alone never makes a placeholder: an
 /// unnamed 0.0.0.0/0 is refused by [`parse_network`] as
 /// [`ParseError::TooBroad`] instead (`_range` is kept for callers).
@@ -305,6 +306,8 @@ pub fn is_placeholder(name: Option<&str>, handle: &str, _range: Range, status: &
         let s = s.trim();
         NAMES.iter().any(|n| s.eq_ignore_ascii_case(n))
             || s.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("STUB-"))
+            || s.get(..14)
+                .is_some_and(|p| p.eq_ignore_ascii_case("IANA-NETBLOCK-"))
     };
     name.is_some_and(known)
         || known(handle)
