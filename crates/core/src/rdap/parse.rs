@@ -1124,6 +1124,8 @@ mod tests {
         assert!(is_placeholder(Some("ERX-NETBLOCK"), "NET-1", r, none));
         assert!(is_placeholder(Some("stub-193-0"), "x", r, none));
         assert!(is_placeholder(None, "STUB-NET-1", r, none));
+        // APNIC's dump names its IANA blocks IANA-NETBLOCK-<n>.
+        assert!(is_placeholder(Some("iana-netblock-101"), "x", r, none));
         // The range alone does not make a placeholder (see `too_broad_is_refused`).
         assert!(!is_placeholder(Some("REAL"), "NET-0", Range::ALL, none));
         assert!(is_placeholder(
@@ -1135,6 +1137,7 @@ mod tests {
         assert!(no(Some("RIPE-NCC"), "193.0.0.0 - 193.0.7.255"));
         assert!(no(Some("STUB"), "STUBBORN-NET"));
         assert!(no(Some("APNIC-APX"), "x"));
+        assert!(no(Some("IANA-NETBLOCK"), "x"));
         assert!(no(None, "ERX-NETBLOCK-2"));
         assert!(no(Some("é"), "ü"));
         assert!(!is_placeholder(
