@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzz the three parsers that read untrusted bytes: runs each target of
+# Fuzz the four parsers that read untrusted bytes: runs each target of
 # tests/fuzz/main.rs for SECONDS (default 60) and prints its executions.
 #
 #   scripts/fuzz.sh [SECONDS]            # release build (about 10x the cases)
@@ -8,10 +8,12 @@
 #
 # Targets: rdap (rdap::parse::parse_network, arbitrary queried ranges),
 # bootstrap (Bootstrap::from_json, then registry_of/resolve), delegated
-# (delegated::parse). proptest mutates a corpus seeded with the real samples
-# (tests/fixtures/rdap/, the bundled bootstrap and delegated snapshot); each
-# case must not panic, must finish in 2 s and allocate at most 256 bytes per
-# input byte + 4 MiB. cargo-fuzz/libFuzzer would need a nightly compiler.
+# (delegated::parse), dump (dump::read_slices, both passes of the bulk-dump
+# reader). proptest mutates a corpus seeded with the real samples
+# (tests/fixtures/rdap/, the bundled bootstrap and delegated snapshot,
+# tests/fixtures/dumps/); each case must not panic, must finish in 2 s and
+# allocate at most 256 bytes per input byte + 4 MiB. cargo-fuzz/libFuzzer
+# would need a nightly compiler.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-60}"
@@ -26,7 +28,7 @@ cargo test "${flags[@]}" --no-run
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 status=0
-for target in rdap bootstrap delegated; do
+for target in rdap bootstrap delegated dump; do
   if cargo test "${flags[@]}" -- --exact "fuzz_${target}_parser" --nocapture >"$log" 2>&1; then
     grep -E '^fuzz ' "$log"
   else

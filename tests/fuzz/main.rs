@@ -7,6 +7,7 @@
 //! | `rdap` | [`parse_network`] (+ [`parse_error_body`], [`is_rate_limit_notice`]) with arbitrary queried ranges | every file in `tests/fixtures/rdap/` |
 //! | `bootstrap` | [`Bootstrap::from_json`], then `registry_of` / `resolve` on arbitrary addresses and URLs | the bundled IANA file + small documents; generated service lists |
 //! | `delegated` | [`delegated::parse`] | lines sampled from the bundled delegated snapshot + headers, summaries, asn/ipv6 lines |
+//! | `dump` | [`dump::read_slices`] (both passes of the bulk-dump reader) | every file in `tests/fixtures/dumps/`, gunzipped and as gzip; RPSL lines |
 //!
 //! Mutations: byte flips, truncation, deletion, insertion of JSON/UTF-8
 //! tokens, splicing from another sample, chunk repetition, and structured
@@ -32,6 +33,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use ipcrawl::delegated;
+use ipcrawl::dump;
 use ipcrawl::prefix::{parse_addr_lenient, Cidr, Range};
 use ipcrawl::rdap::bootstrap::{Bootstrap, BUNDLED};
 use ipcrawl::rdap::parse::{is_rate_limit_notice, parse_error_body, parse_network};
@@ -455,7 +457,7 @@ fn one_line(what: &str, msg: &str) -> Result<(), TestCaseError> {
 
 // ----------------------------------------------------------------- rdap
 
-/// Every sample under `tests/fixtures/rdap/`, with a query it answers.
+/// Every sample under `tests/fixtures/rdap/` (not the parser's expected files), with a query it answers.
 fn rdap_corpus() -> &'static (Vec<Vec<u8>>, Vec<Range>) {
     static C: OnceLock<(Vec<Vec<u8>>, Vec<Range>)> = OnceLock::new();
     C.get_or_init(|| {
@@ -467,7 +469,9 @@ fn rdap_corpus() -> &'static (Vec<Vec<u8>>, Vec<Range>) {
                 let p = e.path();
                 if p.is_dir() {
                     dirs.push(p);
-                } else if p.extension().is_some_and(|x| x == "json") {
+                } else if p.extension().is_some_and(|x| x == "json")
+                    && !p.to_string_lossy().ends_with(".expected.json")
+                {
                     files.push(p);
                 }
             }
@@ -793,6 +797,79 @@ fn fuzz_delegated_parser() {
             }
             for e in &parsed.errors {
                 one_line("delegated error", &e.to_string())?;
+            }
+            Ok(bytes.len())
+        },
+    );
+}
+
+// ------------------------------------------------------------ dump
+
+/// Every file under `tests/fixtures/dumps/`: gzip ones both gunzipped and as gzip.
+fn dump_corpus() -> &'static Vec<Vec<u8>> {
+    static C: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
+    C.get_or_init(|| {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dumps");
+        let mut docs = Vec::new();
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .expect("dump fixtures")
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| !p.to_string_lossy().ends_with(".md"))
+            .collect();
+        files.sort();
+        for f in files {
+            let bytes = std::fs::read(&f).expect("dump fixture");
+            if bytes.starts_with(&[0x1f, 0x8b]) {
+                let mut text = Vec::new();
+                std::io::Read::read_to_end(
+                    &mut flate2::read::MultiGzDecoder::new(&bytes[..]),
+                    &mut text,
+                )
+                .expect("gunzip fixture");
+                docs.push(text);
+            }
+            docs.push(bytes);
+        }
+        assert!(docs.len() >= 14, "{} dump documents", docs.len());
+        docs
+    })
+}
+
+#[test]
+fn fuzz_dump_parser() {
+    let corpus = dump_corpus();
+    let mutated = (any::<usize>(), prop::collection::vec(mutation(), 1..10))
+        .prop_map(move |(seed, muts)| mutate(corpus, seed, &muts));
+    let line = prop_oneof![
+        2 => r"(inetnum|netname|status|source|org|abuse-c|mnt-irt|country|changed|organisation|role|irt|nic-hdl|abuse-mailbox):[ ]{0,3}[ -~]{0,40}",
+        1 => r"inetnum: [0-9.: -]{0,40}",
+        1 => r"(source: (RIPE|APNIC|AFRINIC|ripe|X)|[ +\t#%][ -~]{0,20}|)",
+    ];
+    let objects = prop::collection::vec(line, 0..60).prop_map(|l| l.join("\n").into_bytes());
+    drive(
+        "dump",
+        prop_oneof![5 => mutated, 2 => objects, 1 => prop::collection::vec(any::<u8>(), 0..2048)],
+        |bytes| {
+            match dump::read_slices(&[("fuzz.db", bytes)]) {
+                Ok((networks, summaries)) => {
+                    let accepted: u64 =
+                        summaries.iter().map(dump::DumpSummary::network_count).sum();
+                    prop_assert_eq!(accepted, networks.len() as u64);
+                    for n in &networks {
+                        let r = n.network.range;
+                        prop_assert!(
+                            n.network.placeholder || r.start >> 24 == r.end >> 24,
+                            "{}",
+                            r
+                        );
+                        if let Some(p) = n.network.parent_range {
+                            prop_assert!(p.contains_range(&r) && p != r, "{} in {}", r, p);
+                        }
+                        prop_assert!(n.raw.len() <= dump::rpsl::MAX_RAW);
+                    }
+                }
+                Err(e) => one_line("dump error", &e.to_string())?,
             }
             Ok(bytes.len())
         },

@@ -38,6 +38,15 @@ fn bad_values_get_one_line_errors() {
             &["crawl", "--bootstrap", "no/such/bootstrap.json"],
             "no/such/bootstrap.json",
         ),
+        // Both files are written below, in the test's directory.
+        (
+            &["crawl", "--bootstrap", "not-json.txt"],
+            "--bootstrap not-json.txt: not an RDAP bootstrap file",
+        ),
+        (
+            &["crawl", "--bootstrap", "http-only.json"],
+            "bootstrap service http://rdap.apnic.net/ is not https",
+        ),
         (&["crawl", "--shard", "4/4"], "4/4"),
         (&["crawl", "--shard", "x"], "\"x\""),
         (&["crawl", "--shard", "1/0"], "1/0"),
@@ -124,7 +133,12 @@ fn bad_values_get_one_line_errors() {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-    assert!(!wd.db().exists() || std::fs::metadata(wd.db()).is_ok());
+    // Refused before anything is written: no case created the database.
+    assert!(
+        !wd.db().exists(),
+        "a refused command created {}",
+        wd.db().display()
+    );
 }
 
 /// Runs with a deadline, so that a bad value that is wrongly accepted (a

@@ -10,6 +10,7 @@
 //! - [`crawl`]: scheduler, worker pool, single writer thread, telemetry;
 //! - [`coverage`], [`export`]: reports over a store; [`merge`]: shard databases into one;
 //! - [`delegated`]: RIR delegated statistics (seeds, lanes, shard balance);
+//! - [`dump`]: registry bulk dumps (RPSL) → networks, as their RDAP servers describe them (pure);
 //!
 //! The local RDAP world is its own crate, `ipcrawl-world`, built on this one.
 //!
@@ -18,6 +19,7 @@
 pub mod coverage;
 pub mod crawl;
 pub mod delegated;
+pub mod dump;
 pub mod export;
 pub mod map;
 pub mod merge;
