@@ -90,25 +90,67 @@ impl fmt::Display for Relation {
     }
 }
 
+/// What a search is about: a CIDR (every registry), or a range (RIPE NCC
+/// also takes its range handles, `a.b.c.d - e.f.g.h`, percent-encoded).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Key {
+    /// An address (`/32`) or a prefix.
+    Cidr(Cidr),
+    /// Any range (only for registries that accept range keys).
+    Range(Range),
+}
+
+impl Key {
+    /// The addresses the key names.
+    pub fn range(self) -> Range {
+        match self {
+            Key::Cidr(c) => c.range(),
+            Key::Range(r) => r,
+        }
+    }
+
+    /// The key for `r`: its CIDR when it is one, else the range itself.
+    pub fn of(r: Range) -> Key {
+        r.as_cidr().map_or(Key::Range(r), Key::Cidr)
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Key::Cidr(c) if c.len() == 32 => f.write_str(&fmt_addr(c.addr())),
+            Key::Cidr(c) => write!(f, "{c}"),
+            Key::Range(r) => write!(f, "{} - {}", fmt_addr(r.start), fmt_addr(r.end)),
+        }
+    }
+}
+
 /// The request path of a search, relative to the registry's base URL:
-/// `ips/rirSearch1/rdap-bottom/185.0.0.0/8`, a bare address for a /32.
-/// Up and top ask `?status=active`, so administrative placeholders (ARIN's
-/// `/8` records) are skipped as RFC 9910 §3 describes.
-pub fn path(rel: Relation, key: Cidr) -> String {
-    let k = if key.len() == 32 {
-        fmt_addr(key.addr())
-    } else {
-        key.to_string()
-    };
+/// `ips/rirSearch1/rdap-bottom/185.0.0.0/8`, a bare address for a /32,
+/// `a.b.c.d%20-%20e.f.g.h` for a range. Up and top ask `?status=active`, so
+/// administrative placeholders (ARIN's `/8` records) are skipped as RFC 9910
+/// describes.
+pub fn path(rel: Relation, key: Key) -> String {
+    let k = key.to_string().replace(' ', "%20");
     let q = if rel.is_set() { "" } else { "?status=active" };
     format!("ips/rirSearch1/{}/{k}{q}", rel.segment())
+}
+
+/// One member of a result set: the parsed network and its own JSON, as sent
+/// (stored as the network's raw answer).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    /// The parsed network (placeholders flagged).
+    pub network: Network,
+    /// The member's JSON text, byte for byte.
+    pub raw: Vec<u8>,
 }
 
 /// A down/bottom result set.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SetAnswer {
-    /// The members, as sent (placeholders flagged).
-    pub networks: Vec<Network>,
+    /// The members, in the order sent.
+    pub members: Vec<Member>,
     /// The server cut the set (a truncation notice, paging, or more than
     /// [`MAX_SET_MEMBERS`] members): split the key and ask again.
     pub truncated: bool,
@@ -185,7 +227,7 @@ pub fn classify(rel: Relation, key: Range, status: u16, body: &[u8]) -> SearchRe
             Err(e) => SearchReply::Bad(SearchError::Body(e)),
         },
         404 if rel.is_set() => match parse_set(body, key) {
-            Ok(s) if s.networks.is_empty() && !s.truncated => SearchReply::Set(s),
+            Ok(s) if s.members.is_empty() && !s.truncated => SearchReply::Set(s),
             // A 404 that is no (empty) result set: RIPE refuses a key
             // spanning several holders' space this way.
             _ => SearchReply::Split(format!("HTTP 404{}", title_of(body))),
@@ -295,18 +337,28 @@ struct SetState {
 
 impl SetState {
     /// Takes one `ipSearchResults` member.
-    fn member(&mut self, index: usize, v: &Value) {
+    fn member(&mut self, index: usize, raw: &str) {
         if self.member_error.is_some() {
             return;
         }
-        if self.answer.networks.len() >= MAX_SET_MEMBERS {
+        if self.answer.members.len() >= MAX_SET_MEMBERS {
             self.answer.truncated = true;
             return;
         }
+        let v: Value = match serde_json::from_str(raw) {
+            Ok(v) => v,
+            Err(e) => {
+                self.member_error = Some(SearchError::Member {
+                    index,
+                    error: ParseError::Json(e.to_string()),
+                });
+                return;
+            }
+        };
         let Some(obj) = v.as_object() else {
             self.member_error = Some(SearchError::Member {
                 index,
-                error: ParseError::NotObject(kind_of(v)),
+                error: ParseError::NotObject(kind_of(&v)),
             });
             return;
         };
@@ -314,7 +366,10 @@ impl SetState {
         // Placement is checked after the object is read: placeholders may
         // lie anywhere (they are dropped outside the key), networks not.
         match network_from_object(obj, &|_, _, _| Ok(())) {
-            Ok(n) if key.contains_range(&n.range) => self.answer.networks.push(n),
+            Ok(network) if key.contains_range(&network.range) => self.answer.members.push(Member {
+                network,
+                raw: raw.as_bytes().to_vec(),
+            }),
             Ok(n) if n.placeholder => self.answer.dropped_placeholders += 1,
             Ok(n) => {
                 self.member_error = Some(SearchError::Member {
@@ -449,8 +504,8 @@ impl<'de> Visitor<'de> for Members<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let state = self.0;
         let mut index = 0;
-        while let Some(v) = seq.next_element::<Value>()? {
-            state.member(index, &v);
+        while let Some(raw) = seq.next_element::<&serde_json::value::RawValue>()? {
+            state.member(index, raw.get());
             index += 1;
         }
         Ok(())
@@ -527,7 +582,7 @@ mod tests {
 
     #[test]
     fn paths_use_cidr_keys_and_active_status_for_single_answers() {
-        let k: Cidr = "185.0.0.0/8".parse().unwrap();
+        let k = Key::Cidr("185.0.0.0/8".parse().unwrap());
         assert_eq!(
             path(Relation::Bottom, k),
             "ips/rirSearch1/rdap-bottom/185.0.0.0/8"
@@ -536,11 +591,18 @@ mod tests {
             path(Relation::Top, k),
             "ips/rirSearch1/rdap-top/185.0.0.0/8?status=active"
         );
-        let one = Cidr::new(a("1.2.3.4"), 32).unwrap();
+        let one = Key::Cidr(Cidr::new(a("1.2.3.4"), 32).unwrap());
         assert_eq!(
             path(Relation::Up, one),
             "ips/rirSearch1/rdap-up/1.2.3.4?status=active"
         );
+        let r = Range::new(a("88.208.0.0"), a("88.208.2.127")).unwrap();
+        assert_eq!(Key::of(r), Key::Range(r));
+        assert_eq!(
+            path(Relation::Up, Key::of(r)),
+            "ips/rirSearch1/rdap-up/88.208.0.0%20-%2088.208.2.127?status=active"
+        );
+        assert_eq!(Key::of(k.range()), k);
     }
 
     #[test]
@@ -550,21 +612,28 @@ mod tests {
             key("149.112.152.0/22"),
         )
         .unwrap();
-        let handles: Vec<&str> = b.networks.iter().map(|n| n.handle.as_str()).collect();
+        let handles: Vec<&str> = b
+            .members
+            .iter()
+            .map(|m| m.network.handle.as_str())
+            .collect();
         assert_eq!(handles, ["NET-149-112-154-0-1", "NET-149-112-152-0-1"]);
         assert!(!b.truncated);
         assert_eq!(
-            b.networks[0].parent_handle.as_deref(),
+            b.members[0].network.parent_handle.as_deref(),
             Some("NET-149-112-152-0-1")
         );
+        // Each member keeps its own JSON, which reads back as the same network.
+        let again = parse_one(&b.members[1].raw, key("149.112.152.0/22")).unwrap();
+        assert_eq!(again, b.members[1].network);
         let d = parse_set(
             &fixture("arin-rdap-down-149.112.152.0_21.json"),
             key("149.112.152.0/21"),
         )
         .unwrap();
-        assert_eq!(d.networks.len(), 1);
+        assert_eq!(d.members.len(), 1);
         assert_eq!(
-            d.networks[0].range,
+            d.members[0].network.range,
             Range::new(a("149.112.152.0"), a("149.112.155.255")).unwrap()
         );
     }
@@ -661,9 +730,9 @@ mod tests {
         );
         let s = parse_set(&body, key("10.0.0.0/8")).unwrap();
         assert_eq!(s.dropped_placeholders, 1);
-        assert_eq!(s.networks.len(), 2);
-        assert!(s.networks[0].placeholder);
-        assert!(!s.networks[1].placeholder);
+        assert_eq!(s.members.len(), 2);
+        assert!(s.members[0].network.placeholder);
+        assert!(!s.members[1].network.placeholder);
     }
 
     #[test]
@@ -691,7 +760,7 @@ mod tests {
         for (tail, cut) in cases {
             let s = parse_set(&set(&m, tail), key("10.0.0.0/8")).unwrap();
             assert_eq!(s.truncated, cut, "{tail}");
-            assert_eq!(s.networks.len(), 1);
+            assert_eq!(s.members.len(), 1);
         }
     }
 
@@ -706,7 +775,7 @@ mod tests {
             .collect();
         let s = parse_set(&set(&members, ""), key("10.0.0.0/8")).unwrap();
         assert!(s.truncated);
-        assert_eq!(s.networks.len(), MAX_SET_MEMBERS);
+        assert_eq!(s.members.len(), MAX_SET_MEMBERS);
     }
 
     #[test]
