@@ -13,6 +13,7 @@
 pub mod pool;
 pub mod ratelimit;
 pub mod sched;
+pub mod search;
 pub mod shard;
 pub mod telemetry;
 

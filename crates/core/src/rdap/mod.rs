@@ -8,6 +8,7 @@
 pub mod bootstrap;
 pub mod client;
 pub mod parse;
+pub mod search;
 
 use std::fmt;
 use std::str::FromStr;

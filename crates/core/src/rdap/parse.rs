@@ -335,7 +335,49 @@ pub fn parse_network(body: &[u8], queried: Range) -> Result<Network, ParseError>
 
 fn parse_inner(body: &[u8], queried: Range) -> Result<Network, ParseError> {
     let root = decode(body)?;
+    network_from_object(&root, &|range, handle, name| {
+        lookup_checks(range, handle, name, queried)
+    })
+}
 
+/// What a lookup answer must satisfy beyond being a network: not LACNIC's
+/// echo of the query, and its range contains the whole query.
+fn lookup_checks(
+    range: Range,
+    handle: &str,
+    name: Option<&str>,
+    queried: Range,
+) -> Result<(), ParseError> {
+    // LACNIC 2015: the query echoed as a one-address "network" of a real org.
+    if queried.start == queried.end && range == queried {
+        let handle_is_addr = !handle.contains(['/', '-'])
+            && parse_addr_lenient(handle).is_some_and(|a| a == queried.start);
+        if let Some(n) = name {
+            if handle_is_addr && parse_range_lenient(n).is_none() {
+                return Err(ParseError::EchoesQuery {
+                    addr: queried.start,
+                    name: n.to_string(),
+                });
+            }
+        }
+    }
+    if !range.contains_range(&queried) {
+        return Err(ParseError::Outside { range, queried });
+    }
+    Ok(())
+}
+
+/// Where a network may lie: `(range, handle, name)` → ok or the refusal.
+pub(crate) type Placement<'a> = dyn Fn(Range, &str, Option<&str>) -> Result<(), ParseError> + 'a;
+
+/// One `ip network` object (a lookup answer's top level, or one member of a
+/// search answer's `ipSearchResults`) → [`Network`]. `check(range, handle,
+/// name)` is the caller's rule on where the network may lie; it runs after
+/// the range is read and before the rest of the object.
+pub(crate) fn network_from_object(
+    root: &Map<String, Value>,
+    check: &Placement<'_>,
+) -> Result<Network, ParseError> {
     if let Some(code) = root.get("errorCode") {
         return Err(ParseError::ErrorBody {
             code: error_code(code),
@@ -355,8 +397,8 @@ fn parse_inner(body: &[u8], queried: Range) -> Result<Network, ParseError> {
             return Err(ParseError::NotIpv4(format!("ipVersion {v}")));
         }
     }
-    let start = address(&root, "startAddress")?;
-    let end = address(&root, "endAddress")?;
+    let start = address(root, "startAddress")?;
+    let end = address(root, "endAddress")?;
     let range = Range::new(start, end).ok_or(ParseError::Inverted { start, end })?;
 
     let name = root.get("name").and_then(text);
@@ -364,33 +406,17 @@ fn parse_inner(body: &[u8], queried: Range) -> Result<Network, ParseError> {
         .get("handle")
         .and_then(text)
         .unwrap_or_else(|| range.to_string());
-
-    // LACNIC 2015: the query echoed as a one-address "network" of a real org.
-    if queried.start == queried.end && range == queried {
-        let handle_is_addr = !handle.contains(['/', '-'])
-            && parse_addr_lenient(&handle).is_some_and(|a| a == queried.start);
-        if let Some(n) = &name {
-            if handle_is_addr && parse_range_lenient(n).is_none() {
-                return Err(ParseError::EchoesQuery {
-                    addr: queried.start,
-                    name: n.clone(),
-                });
-            }
-        }
-    }
-    if !range.contains_range(&queried) {
-        return Err(ParseError::Outside { range, queried });
-    }
+    check(range, &handle, name.as_deref())?;
 
     let status: Vec<String> = root.get("status").map(split_lower).unwrap_or_default();
     let parent_handle = root.get("parentHandle").and_then(text);
-    let up_link = up_link(&root);
+    let up_link = up_link(root);
     let parent_range = parent_handle
         .as_deref()
         .and_then(range_from_handle)
         .or_else(|| up_link.as_deref().and_then(range_from_href))
         .filter(|p| p.contains_range(&range));
-    let (registration, last_changed) = events(&root);
+    let (registration, last_changed) = events(root);
     let placeholder = is_placeholder(name.as_deref(), &handle, range, &status);
     if !placeholder && range.start >> 24 != range.end >> 24 {
         return Err(ParseError::TooBroad { range });
@@ -406,7 +432,7 @@ fn parse_inner(body: &[u8], queried: Range) -> Result<Network, ParseError> {
         parent_range,
         up_link,
         status,
-        entities: entities(&root),
+        entities: entities(root),
         registration,
         last_changed,
         placeholder,
@@ -414,7 +440,7 @@ fn parse_inner(body: &[u8], queried: Range) -> Result<Network, ParseError> {
 }
 
 /// Size, UTF-8, emptiness and depth checks, then JSON; the top level must be an object.
-fn decode(body: &[u8]) -> Result<Map<String, Value>, ParseError> {
+pub(crate) fn decode(body: &[u8]) -> Result<Map<String, Value>, ParseError> {
     if body.len() > MAX_BODY {
         return Err(ParseError::TooLarge { len: body.len() });
     }
@@ -439,7 +465,7 @@ fn decode(body: &[u8]) -> Result<Map<String, Value>, ParseError> {
 
 /// Refuses nesting deeper than `limit` with a flat scan (strings and escapes
 /// are skipped), so hostile depth never reaches a recursive parser.
-fn check_depth(bytes: &[u8], limit: usize) -> Result<(), ParseError> {
+pub(crate) fn check_depth(bytes: &[u8], limit: usize) -> Result<(), ParseError> {
     let mut depth = 0usize;
     let mut in_string = false;
     let mut escaped = false;
@@ -470,7 +496,7 @@ fn check_depth(bytes: &[u8], limit: usize) -> Result<(), ParseError> {
 }
 
 /// A string (trimmed) or a number as text; `None` for anything else or an empty string.
-fn text(v: &Value) -> Option<String> {
+pub(crate) fn text(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => {
             let t = s.trim();
@@ -490,7 +516,7 @@ fn raw_text(v: &Value) -> String {
 }
 
 /// Every text in a string or an array of strings (other elements skipped).
-fn texts(v: &Value) -> Vec<String> {
+pub(crate) fn texts(v: &Value) -> Vec<String> {
     match v {
         Value::Array(items) => items.iter().filter_map(text).collect(),
         other => text(other).into_iter().collect(),
@@ -512,7 +538,7 @@ fn split_lower(v: &Value) -> Vec<String> {
 }
 
 /// `errorCode` as a number, sent as a number or a string.
-fn error_code(v: &Value) -> Option<u16> {
+pub(crate) fn error_code(v: &Value) -> Option<u16> {
     match v {
         Value::Number(n) => n.as_u64().and_then(|c| u16::try_from(c).ok()),
         Value::String(s) => s.trim().parse().ok(),
