@@ -1,33 +1,54 @@
 //! The crawl: seeds → lanes → scheduler → workers → one writer.
 //!
-//! [`run`] loads the seed plan, the known networks, the probed gaps and the
-//! standing failures from the store, cuts the plan's space into lanes (one
-//! registry each, optionally one shard's part only), and runs the worker
-//! pool until every lane is swept, `--max-queries` is reached, or the quit
-//! flag is raised. It never prints: progress goes to a callback.
+//! [`ensure_plan`] gives the store's seed plan (writing the default one
+//! first into a DB without seeds). [`run`] loads the known networks, the
+//! probed gaps and the standing failures from the store, cuts the plan's
+//! space into lanes (one registry each, optionally one shard's part only),
+//! and runs the worker pool until every lane is swept, `--max-queries` is
+//! reached, or the quit flag is raised. It never prints: progress goes to a
+//! callback.
+//!
+//! Where each rule lives:
+//! - [`lanes`]: the sweep — where a lane's cursor goes next (known skip,
+//!   gaps, seeds, coarse steps, continuations, parent climbs, held writes)
+//!   and what an answer stores;
+//! - [`politeness`]: when a registry may be asked again — token buckets,
+//!   429 pauses and `Retry-After`, the circuit breaker, retry backoff and
+//!   attempts;
+//! - [`crate::rdap::classify`]: what an HTTP exchange means — network, gap,
+//!   rate limit, retryable or refused;
+//! - [`sched`]: which ready lane goes next across registries, `--max-queries`,
+//!   stop and drain;
+//! - [`pool`]: threads, the channel, the single writer and its commit
+//!   policy, the stop on Ctrl-C or a storage error;
+//! - [`shard`]: which part of the space a `--shard K/N` run takes;
+//! - [`telemetry`]: the counters.
 //!
 //! Resuming needs no extra state: whatever was committed (networks, gaps,
 //! failures) is skipped or retried exactly as the sweep would have, so a
 //! second run continues where the first one's last commit left it.
 
+pub mod lanes;
+pub mod politeness;
 pub mod pool;
-pub mod ratelimit;
 pub mod sched;
 pub mod shard;
 pub mod telemetry;
 
 use std::collections::BTreeSet;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::rdap::bootstrap::Bootstrap;
 use crate::rdap::{Fetch, Registry};
+use crate::seeds::{self, SeedPlan};
 use crate::store::{self, Store};
 use crate::trie::{IntervalSet, KnownSet};
 
-pub use sched::{Depth, Policy};
+pub use lanes::Depth;
+pub use sched::Policy;
 pub use shard::Shard;
 use telemetry::{Snapshot, Telemetry};
 
@@ -77,7 +98,7 @@ impl Default for CrawlConfig {
 /// How the crawl walks the space.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Strategy {
-    /// Lanes swept in address order (see [`sched`]). The default.
+    /// Lanes swept in address order (see [`lanes`]). The default.
     Sweep,
     /// The 2016 system's: every seed asked in order by a pool of workers,
     /// unless a known network covers it when its turn comes. For comparison.
@@ -143,8 +164,8 @@ pub struct Summary {
 /// A crawl that could not run or went wrong.
 #[derive(Debug)]
 pub enum Error {
-    /// The DB has no seed plan.
-    NoSeeds,
+    /// The default seed plan could not be made.
+    Seeds(seeds::PlanError),
     /// Storage failed.
     Store(store::Error),
 }
@@ -152,9 +173,7 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::NoSeeds => {
-                f.write_str("the database has no seeds: run `ipcrawl gen-seeds` first")
-            }
+            Error::Seeds(e) => write!(f, "{e}"),
             Error::Store(e) => write!(f, "{e}"),
         }
     }
@@ -185,9 +204,31 @@ pub fn bundled_layout() -> (Vec<u32>, IntervalSet) {
     (cuts, delegated)
 }
 
-/// Runs a crawl over the store's seed plan.
+/// Where the plan of a crawl came from.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum PlanOrigin {
+    /// The store had one (from `gen-seeds` or an earlier crawl).
+    Stored,
+    /// The store had none: the default plan (the first address of every /24
+    /// of the non-reserved space) was written into it.
+    Default,
+}
+
+/// The store's seed plan; a DB without one first gets the default plan
+/// (what a bare `ipcrawl crawl` crawls), written in.
+pub fn ensure_plan(store: &Store) -> Result<(SeedPlan, PlanOrigin), Error> {
+    if let Some(plan) = store.load_plan()? {
+        return Ok((plan, PlanOrigin::Stored));
+    }
+    let plan = seeds::grid(&[], 24).map_err(Error::Seeds)?;
+    store.replace_seeds(&plan)?;
+    Ok((plan, PlanOrigin::Default))
+}
+
+/// Runs a crawl of `plan` (the store's, see [`ensure_plan`]) into `store`.
 pub fn run(
     store: &Store,
+    plan: SeedPlan,
     routes: &Bootstrap,
     fetch: Arc<dyn Fetch>,
     cfg: &CrawlConfig,
@@ -195,25 +236,7 @@ pub fn run(
     on_progress: &mut dyn FnMut(&Progress),
 ) -> Result<Summary, Error> {
     let start = Instant::now();
-    let plan = store.load_plan()?.ok_or(Error::NoSeeds)?;
-    let mut space = plan.space.clone();
-    if let Some(sh) = cfg.shard {
-        let part = match &cfg.delegated {
-            Some(w) => sh.part_weighted_at(&plan.space, w, &cfg.cuts),
-            None => sh.part(&plan.space),
-        };
-        space = space.intersect(&part);
-    }
-    let lanes = match cfg.strategy {
-        Strategy::Sweep => sched::lanes(
-            space.ranges(),
-            routes.entries(),
-            &cfg.cuts,
-            cfg.delegated.as_ref(),
-            cfg.coarse,
-        ),
-        Strategy::Seeds2016 => sched::seed_lanes(space.ranges(), routes.entries(), &plan.seeds),
-    };
+    let specs = lane_specs(&plan, routes, cfg);
     let known = KnownSet::from_set(&store.load_known()?);
     let gaps = KnownSet::from_set(&IntervalSet::from_ranges(
         store.gaps()?.into_iter().map(|(r, _, _)| r),
@@ -222,7 +245,7 @@ pub fn run(
     let tele = Arc::new(Telemetry::from_map(&store.counters()?));
     let queries_before = tele.snapshot().queries;
     let scheduler = sched::Scheduler::new(
-        &lanes,
+        &specs,
         Arc::new(plan.seeds),
         known,
         gaps,
@@ -230,93 +253,60 @@ pub fn run(
         cfg.policy.clone(),
         Arc::clone(&tele),
     );
-    let threads = cfg.threads.max(1);
-    let shared = Arc::new(pool::Shared {
-        sched: Mutex::new(scheduler),
-        wake: Condvar::new(),
-        tele: Arc::clone(&tele),
-        live: AtomicUsize::new(threads),
-        main: std::thread::current(),
-    });
-    let (tx, rx) = crossbeam_channel::bounded::<pool::Msg>(pool::QUEUE);
-    let write_failed = AtomicBool::new(false);
-
-    let progress = |shared: &pool::Shared| {
-        let g = shared.lock();
-        let (swept, total) = g.progress();
+    let settings = pool::Settings {
+        threads: cfg.threads,
+        progress_every: cfg.progress_every,
+        drain_timeout: cfg.drain_timeout,
+    };
+    let mut on_tick = |t: pool::Tick| {
         let snapshot = tele.snapshot();
-        Progress {
+        on_progress(&Progress {
             run_queries: snapshot.queries - queries_before,
             snapshot,
-            swept,
-            total,
+            swept: t.swept,
+            total: t.total,
             elapsed: start.elapsed(),
-            paused: g.paused(Instant::now()),
-        }
+            paused: t.paused,
+        });
     };
-
-    let mut interrupted = false;
-    let writer_result = std::thread::scope(|sc| {
-        let writer = sc.spawn(|| pool::writer(store, &rx, &tele, &write_failed));
-        // Workers are detached: after a stop, queries still in flight past
-        // the drain timeout are abandoned (and redone by the next run).
-        for _ in 0..threads {
-            let shared = Arc::clone(&shared);
-            let fetch = Arc::clone(&fetch);
-            let tx = tx.clone();
-            std::thread::spawn(move || pool::worker(&shared, fetch.as_ref(), &tx));
-        }
-        let mut last_progress = Instant::now();
-        let mut stop_at: Option<Instant> = None;
-        loop {
-            // Not on the workers' condvar: a wake-up meant for a worker
-            // must never land here.
-            std::thread::park_timeout(Duration::from_millis(50));
-            if shared.live.load(Ordering::SeqCst) == 0 {
-                break;
-            }
-            if (quit.load(Ordering::SeqCst) || write_failed.load(Ordering::SeqCst))
-                && stop_at.is_none()
-            {
-                interrupted = quit.load(Ordering::SeqCst);
-                shared.lock().stop();
-                shared.wake.notify_all();
-                stop_at = Some(Instant::now());
-            }
-            if stop_at.is_some_and(|t| t.elapsed() >= cfg.drain_timeout) {
-                break;
-            }
-            if last_progress.elapsed() >= cfg.progress_every {
-                on_progress(&progress(&shared));
-                last_progress = Instant::now();
-            }
-        }
-        on_progress(&progress(&shared));
-        let _ = tx.send(pool::Msg::Finish);
-        writer.join().unwrap_or_else(|_| {
-            Err(store::Error::Db {
-                table: "(writer)",
-                message: "writer thread panicked".into(),
-            })
-        })
-    });
-    writer_result?;
-    let g = shared.lock();
-    let stop = if g.finished() {
-        Stop::Finished
-    } else if interrupted {
-        Stop::Interrupted
-    } else {
-        Stop::MaxQueries
-    };
-    drop(g);
+    let stop = pool::run(
+        store,
+        scheduler,
+        fetch,
+        &tele,
+        &settings,
+        quit,
+        &mut on_tick,
+    )?;
     let snapshot = tele.snapshot();
     Ok(Summary {
         stop,
         run_queries: snapshot.queries - queries_before,
         snapshot,
-        lanes: lanes.len(),
+        lanes: specs.len(),
         elapsed: start.elapsed(),
         failures: store.failures()?.len(),
     })
+}
+
+/// The lanes of `plan`'s space (one shard's part with `cfg.shard`).
+fn lane_specs(plan: &SeedPlan, routes: &Bootstrap, cfg: &CrawlConfig) -> Vec<lanes::LaneSpec> {
+    let mut space = plan.space.clone();
+    if let Some(sh) = cfg.shard {
+        let part = match &cfg.delegated {
+            Some(w) => sh.part_weighted_at(&plan.space, w, &cfg.cuts),
+            None => sh.part(&plan.space),
+        };
+        space = space.intersect(&part);
+    }
+    match cfg.strategy {
+        Strategy::Sweep => lanes::split(
+            space.ranges(),
+            routes.entries(),
+            &cfg.cuts,
+            cfg.delegated.as_ref(),
+            cfg.coarse,
+        ),
+        Strategy::Seeds2016 => lanes::per_seed(space.ranges(), routes.entries(), &plan.seeds),
+    }
 }
