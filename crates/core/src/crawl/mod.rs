@@ -310,3 +310,143 @@ fn lane_specs(plan: &SeedPlan, routes: &Bootstrap, cfg: &CrawlConfig) -> Vec<lan
         Strategy::Seeds2016 => lanes::per_seed(space.ranges(), routes.entries(), &plan.seeds),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prefix::Cidr;
+    use crate::rdap::{Exchange, Target};
+    use std::path::PathBuf;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::mpsc;
+
+    /// A registry that answers every lookup with a 404 at once, counting them.
+    #[derive(Default)]
+    struct Empty {
+        asked: AtomicU64,
+    }
+
+    impl Fetch for Empty {
+        fn fetch(&self, registry: Registry, target: &Target) -> Exchange {
+            self.asked.fetch_add(1, Ordering::SeqCst);
+            Exchange::Response {
+                registry,
+                url: format!("http://127.0.0.1:1/{target:?}"),
+                status: 404,
+                retry_after: None,
+                body: Vec::new(),
+                redirects: 0,
+            }
+        }
+    }
+
+    /// A fresh DB file holding a plan of every /24 in `within`.
+    fn db_with_plan(name: &str, within: &str) -> (PathBuf, SeedPlan) {
+        let path =
+            std::env::temp_dir().join(format!("ipcrawl-crawl-{name}-{}.redb", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let c: Cidr = within.parse().unwrap();
+        let plan = seeds::grid(&[c], 24).unwrap();
+        Store::open_or_create(&path)
+            .unwrap()
+            .replace_seeds(&plan)
+            .unwrap();
+        (path, plan)
+    }
+
+    fn cfg(threads: usize) -> CrawlConfig {
+        CrawlConfig {
+            threads,
+            policy: Policy {
+                rates: [politeness::Rate::UNLIMITED; 5],
+                ..Policy::default()
+            },
+            coarse: None,
+            ..CrawlConfig::default()
+        }
+    }
+
+    /// Runs the crawl on its own thread; `None` if it is still running
+    /// after a minute (a hang).
+    fn crawl_within_a_minute(
+        path: PathBuf,
+        plan: SeedPlan,
+        cfg: CrawlConfig,
+        read_only: bool,
+    ) -> Option<Result<Summary, Error>> {
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let store = if read_only {
+                Store::open_read(&path).unwrap()
+            } else {
+                Store::open_rw(&path).unwrap()
+            };
+            let quit = AtomicBool::new(false);
+            let fetch = Arc::new(Empty::default());
+            let r = run(
+                &store,
+                plan,
+                &Bootstrap::bundled(),
+                fetch,
+                &cfg,
+                &quit,
+                &mut |_| {},
+            );
+            drop(store);
+            let _ = tx.send(r);
+        });
+        rx.recv_timeout(Duration::from_secs(60)).ok()
+    }
+
+    #[test]
+    fn a_crawl_sweeps_every_seed_and_stores_what_it_found() {
+        let (path, plan) = db_with_plan("sweep", "11.0.0.0/20");
+        let s = crawl_within_a_minute(path.clone(), plan, cfg(4), false)
+            .expect("the crawl ended")
+            .unwrap();
+        assert_eq!(s.stop, Stop::Finished);
+        assert_eq!(s.run_queries, 16);
+        assert_eq!(s.snapshot.by_registry["arin"].not_found, 16);
+        let store = Store::open_read(&path).unwrap();
+        assert_eq!(store.gaps().unwrap().len(), 16);
+        assert_eq!(store.counters().unwrap()["arin.queries"], 16);
+        drop(store);
+        let _ = std::fs::remove_file(&path);
+    }
+
+    /// Issue 15.1: a writer that fails (a full disk; here a read-only
+    /// store, whose first commit fails) used to leave the workers and the
+    /// final `Finish` blocked on the full queue forever. Now the crawl ends
+    /// with the storage error.
+    #[test]
+    fn a_dead_writer_ends_the_crawl_with_its_error() {
+        // 65,536 seeds: far more answers than the queue holds.
+        let (path, plan) = db_with_plan("dead-writer", "11.0.0.0/8");
+        let r = crawl_within_a_minute(path.clone(), plan, cfg(16), true)
+            .expect("the crawl hung after the writer failed");
+        let e = r.expect_err("a read-only store cannot be written");
+        assert!(matches!(e, Error::Store(_)), "{e}");
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn ensure_plan_writes_the_default_only_into_a_db_without_one() {
+        let (path, plan) = db_with_plan("plan", "11.0.0.0/20");
+        let store = Store::open_rw(&path).unwrap();
+        let (got, origin) = ensure_plan(&store).unwrap();
+        assert_eq!(origin, PlanOrigin::Stored);
+        assert_eq!(got.seeds.len(), plan.seeds.len());
+        drop(store);
+        let _ = std::fs::remove_file(&path);
+        let store = Store::open_or_create(&path).unwrap();
+        let (got, origin) = ensure_plan(&store).unwrap();
+        assert_eq!(origin, PlanOrigin::Default);
+        let default = seeds::grid(&[], 24).unwrap();
+        assert_eq!(got.seeds.len(), default.seeds.len());
+        let (again, origin) = ensure_plan(&store).unwrap();
+        assert_eq!(origin, PlanOrigin::Stored, "written in");
+        assert_eq!(again.seeds.len(), default.seeds.len());
+        drop(store);
+        let _ = std::fs::remove_file(&path);
+    }
+}
