@@ -35,7 +35,7 @@ use std::sync::Arc;
 
 use super::telemetry::{add, inc, Telemetry};
 use crate::prefix::Range;
-use crate::rdap::{Network, Registry, Target};
+use crate::rdap::{Answered, Network, Registry, Target};
 use crate::seeds::SeedSet;
 use crate::store::{Failure, GapKind, Record, Write};
 use crate::time::Now;
@@ -99,19 +99,6 @@ pub struct Job {
     pub lane: usize,
     /// The lookup.
     pub lookup: Lookup,
-}
-
-/// A network (or placeholder) answer, parsed.
-#[derive(Clone, Debug)]
-pub struct Answered {
-    /// The network.
-    pub network: Box<Network>,
-    /// Registry that answered (after redirects).
-    pub registry: Registry,
-    /// URL that answered.
-    pub url: String,
-    /// Raw body.
-    pub raw: Vec<u8>,
 }
 
 #[derive(Debug)]

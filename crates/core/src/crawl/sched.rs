@@ -22,10 +22,10 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::lanes::{Answered, Depth, Job, LaneSpec, Lanes};
+use super::lanes::{Depth, Job, LaneSpec, Lanes};
 use super::politeness::{default_rates, Politeness, Rate};
 use super::telemetry::{inc, Telemetry};
-use crate::rdap::{Answer, Registry};
+use crate::rdap::{Answer, Answered, Registry};
 use crate::seeds::SeedSet;
 use crate::store::Write;
 use crate::time::Now;
@@ -173,11 +173,6 @@ impl Scheduler {
         self.lanes.finished()
     }
 
-    /// Number of lanes.
-    pub fn lanes(&self) -> usize {
-        self.lanes.len()
-    }
-
     /// (addresses swept, addresses in all lanes).
     pub fn progress(&self) -> (u64, u64) {
         self.lanes.progress()
@@ -228,48 +223,61 @@ impl Scheduler {
     pub fn complete(&mut self, job: &Job, answer: Answer, now: Now) -> Vec<Write> {
         self.inflight -= 1;
         self.lanes.returned(job.lane);
-        let asked = job.lookup.registry;
         let mut out = Vec::new();
         let again_at = match answer {
-            Answer::Network {
-                network,
-                registry,
-                url,
-                raw,
-            } => {
-                self.polite.answered(asked);
-                self.polite.answered(registry);
-                let a = Answered {
-                    network,
-                    registry,
-                    url,
-                    raw,
-                };
-                self.lanes.network(job, a, &now, &mut out);
-                None
-            }
-            Answer::NotFound => {
-                self.polite.answered(asked);
-                self.lanes.not_found(job, &mut out);
-                None
-            }
+            Answer::Network(a) => self.network(job, a, &now, &mut out),
+            Answer::NotFound => self.not_found(job, &mut out),
             Answer::RateLimited {
                 registry,
                 retry_after,
             } => Some(self.rate_limited(job, registry, retry_after, now.instant)),
             Answer::Retry(reason) => self.retry(job, reason, &now, &mut out),
-            Answer::Refused(reason) => {
-                self.lanes.give_up(job, reason, &now, &mut out);
-                None
-            }
+            Answer::Refused(reason) => self.refused(job, reason, &now, &mut out),
         };
         let out = self.lanes.release(job.lane, out);
-        match again_at {
-            Some(t) => self.delayed.push(Reverse((t, job.lane))),
-            None => self.enqueue(job.lane),
-        }
+        self.requeue(job.lane, again_at);
         self.update_gauges();
         out
+    }
+
+    /// A network answer: both the registry asked and the one that answered
+    /// (after redirects) are answering.
+    fn network(
+        &mut self,
+        job: &Job,
+        a: Answered,
+        now: &Now,
+        out: &mut Vec<Write>,
+    ) -> Option<Instant> {
+        self.polite.answered(job.lookup.registry);
+        self.polite.answered(a.registry);
+        self.lanes.network(job, a, now, out);
+        None
+    }
+
+    fn not_found(&mut self, job: &Job, out: &mut Vec<Write>) -> Option<Instant> {
+        self.polite.answered(job.lookup.registry);
+        self.lanes.not_found(job, out);
+        None
+    }
+
+    fn refused(
+        &mut self,
+        job: &Job,
+        reason: String,
+        now: &Now,
+        out: &mut Vec<Write>,
+    ) -> Option<Instant> {
+        self.lanes.give_up(job, reason, now, out);
+        None
+    }
+
+    /// Back in its registry's queue, or delayed until `again_at`.
+    fn requeue(&mut self, lane: usize, again_at: Option<Instant>) {
+        match again_at {
+            Some(t) => self.delayed.push(Reverse((t, lane))),
+            None => self.enqueue(lane),
+        }
     }
 
     /// A 429 from `registry`: the registry pauses, the lookup waits for it.
@@ -449,12 +457,12 @@ mod tests {
     }
 
     fn answer(n: Network) -> Answer {
-        Answer::Network {
+        Answer::Network(Answered {
             network: Box::new(n),
             registry: Registry::Ripe,
             url: "http://x/".into(),
             raw: b"{}".to_vec(),
-        }
+        })
     }
 
     fn transient() -> Answer {
@@ -732,12 +740,12 @@ mod tests {
         assert_eq!(j.lookup.registry, Registry::Lacnic);
         // LACNIC redirected to ARIN, which answered with a nested network.
         let child = net("11.0.0.0", "11.0.0.7", Some("11.0.0.0 - 11.0.63.255"));
-        let reply = Answer::Network {
+        let reply = Answer::Network(Answered {
             network: Box::new(child),
             registry: Registry::Arin,
             url: "http://arin/".into(),
             raw: b"{}".to_vec(),
-        };
+        });
         assert!(
             s.complete(&j, reply, at(now)).is_empty(),
             "held by the climb"

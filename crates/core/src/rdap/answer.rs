@@ -26,16 +26,7 @@ use crate::prefix::Range;
 #[derive(Clone, Debug)]
 pub enum Answer {
     /// A network (or placeholder) answer.
-    Network {
-        /// Parsed answer.
-        network: Box<Network>,
-        /// Registry that answered (after redirects).
-        registry: Registry,
-        /// URL that answered.
-        url: String,
-        /// Raw body.
-        raw: Vec<u8>,
-    },
+    Network(Answered),
     /// No network here (404): a gap.
     NotFound,
     /// Over the registry's limit (429 or a rate-limit notice).
@@ -51,6 +42,19 @@ pub enum Answer {
     /// A failure retrying will not fix (other statuses, answers refused by
     /// the parser, bad redirects); the reason, one line.
     Refused(String),
+}
+
+/// A network (or placeholder) answer, parsed.
+#[derive(Clone, Debug)]
+pub struct Answered {
+    /// The network.
+    pub network: Box<Network>,
+    /// Registry that answered (after redirects).
+    pub registry: Registry,
+    /// URL that answered.
+    pub url: String,
+    /// Raw body.
+    pub raw: Vec<u8>,
 }
 
 /// Decides what `exchange`, a lookup whose answer must contain `queried`,
@@ -94,12 +98,12 @@ fn network(
     queried: Range,
 ) -> Answer {
     match parse_network(&body, queried) {
-        Ok(n) => Answer::Network {
+        Ok(n) => Answer::Network(Answered {
             network: Box::new(n),
             registry,
             url,
             raw: body,
-        },
+        }),
         Err(ParseError::RateLimited) => Answer::RateLimited {
             registry,
             retry_after,
@@ -151,8 +155,8 @@ mod tests {
     /// A short name of an answer, for the table.
     fn kind(a: &Answer) -> String {
         match a {
-            Answer::Network { network, .. } if network.placeholder => "placeholder".into(),
-            Answer::Network { .. } => "network".into(),
+            Answer::Network(a) if a.network.placeholder => "placeholder".into(),
+            Answer::Network(_) => "network".into(),
             Answer::NotFound => "not_found".into(),
             Answer::RateLimited { retry_after, .. } => format!("rate_limited({retry_after:?})"),
             Answer::Retry(_) => "retry".into(),
@@ -245,12 +249,12 @@ mod tests {
         };
         assert_eq!(x.redirects(), 2);
         match classify(x, queried()) {
-            Answer::Network {
+            Answer::Network(Answered {
                 network,
                 registry,
                 url,
                 raw,
-            } => {
+            }) => {
                 assert_eq!(network.handle, "193.0.0.0 - 193.0.7.255");
                 assert_eq!(registry, Registry::Arin);
                 assert_eq!(url, "http://127.0.0.1:2/ip/193.0.6.139");

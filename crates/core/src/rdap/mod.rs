@@ -15,7 +15,7 @@ pub mod bootstrap;
 pub mod client;
 pub mod parse;
 
-pub use answer::{classify, Answer};
+pub use answer::{classify, Answer, Answered};
 
 use std::fmt;
 use std::str::FromStr;
