@@ -48,6 +48,7 @@ use crate::store::{self, Store};
 use crate::trie::{IntervalSet, KnownSet};
 
 pub use lanes::Depth;
+pub use pool::Stop;
 pub use sched::Policy;
 pub use shard::Shard;
 use telemetry::{Snapshot, Telemetry};
@@ -131,17 +132,6 @@ impl Progress {
         let f = self.swept as f64 / self.total as f64;
         Some(self.elapsed.mul_f64((1.0 - f) / f))
     }
-}
-
-/// Why a crawl stopped before sweeping everything.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Stop {
-    /// Swept every lane.
-    Finished,
-    /// The quit flag (Ctrl-C).
-    Interrupted,
-    /// `--max-queries` reached.
-    MaxQueries,
 }
 
 /// The outcome of [`run`].

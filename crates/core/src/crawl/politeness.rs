@@ -5,15 +5,18 @@
 //!   queries, no bursts) at [`default_rates`] unless `--rate` says otherwise;
 //! - **429 pauses**: a 429 or a rate-limit notice pauses the registry for
 //!   `Retry-After` seconds (capped at an hour) when sent, else for a jittered
-//!   doubling pause from [`Policy::rate_limit_base`] up to
-//!   [`Policy::rate_limit_cap`] (the streak ends with the next answer);
-//! - **circuit breaker**: [`Policy::breaker_threshold`] retryable failures in
+//!   doubling pause from [`Rules::rate_limit_base`] up to
+//!   [`Rules::rate_limit_cap`] (the streak ends with the next answer);
+//! - **circuit breaker**: [`Rules::breaker_threshold`] retryable failures in
 //!   a row open the registry's circuit for a jittered doubling pause from
-//!   [`Policy::breaker_base`] up to [`Policy::breaker_cap`]; its lanes wait,
+//!   [`Rules::breaker_base`] up to [`Rules::breaker_cap`]; its lanes wait,
 //!   the other registries carry on;
 //! - **retry backoff**: attempt `n` of a lookup that failed retryably is
 //!   asked again after `retry_base × 2^(n−1)` (±25 %, capped at
-//!   [`Policy::retry_cap`]), at most [`Policy::max_attempts`] attempts.
+//!   [`Rules::retry_cap`]), at most [`Rules::max_attempts`] attempts.
+//!
+//! The defaults of every tunable are documented on
+//! [`Policy`](super::sched::Policy), which the crawl is configured with.
 //!
 //! What counts as "rate-limited" or "retryable" is decided by
 //! [`crate::rdap::classify`]; what happens to the lane meanwhile is
@@ -24,7 +27,6 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use super::sched::Policy;
 use crate::rdap::Registry;
 use crate::rng::SplitMix64;
 
@@ -175,17 +177,30 @@ pub fn default_rates() -> [Rate; 5] {
 /// Longest pause a `Retry-After` can ask for.
 const RETRY_AFTER_CAP: Duration = Duration::from_secs(3600);
 
-/// The tunables of the rules above (copied from [`Policy`]).
+/// The tunables of the rules above (defaults: see
+/// [`Policy`](super::sched::Policy)).
 #[derive(Clone, Debug)]
-struct Rules {
-    max_attempts: u32,
-    retry_base: Duration,
-    retry_cap: Duration,
-    rate_limit_base: Duration,
-    rate_limit_cap: Duration,
-    breaker_threshold: u32,
-    breaker_base: Duration,
-    breaker_cap: Duration,
+pub struct Rules {
+    /// Per-registry rates, in [`Registry::ALL`] order.
+    pub rates: [Rate; 5],
+    /// Attempts per lookup before it is given up.
+    pub max_attempts: u32,
+    /// First retry delay (doubles, ±25 % jitter).
+    pub retry_base: Duration,
+    /// Longest retry delay.
+    pub retry_cap: Duration,
+    /// Pause after a 429 without Retry-After (doubles on repeats).
+    pub rate_limit_base: Duration,
+    /// Longest such pause.
+    pub rate_limit_cap: Duration,
+    /// Consecutive retryable failures that open a registry's circuit.
+    pub breaker_threshold: u32,
+    /// First circuit-open pause (doubles on repeats).
+    pub breaker_base: Duration,
+    /// Longest circuit-open pause.
+    pub breaker_cap: Duration,
+    /// Seed of the jitter.
+    pub seed: u64,
 }
 
 /// One registry's politeness state.
@@ -207,27 +222,18 @@ pub struct Politeness {
 }
 
 impl Politeness {
-    /// Fresh state for `policy`'s rates and rules.
-    pub fn new(policy: &Policy) -> Politeness {
+    /// Fresh state under `rules`.
+    pub fn new(rules: Rules) -> Politeness {
         Politeness {
             regs: Registry::ALL.map(|r| RegState {
-                bucket: Bucket::new(policy.rates[r.index()]),
+                bucket: Bucket::new(rules.rates[r.index()]),
                 paused_until: None,
                 streak_429: 0,
                 streak_fail: 0,
                 trips: 0,
             }),
-            rules: Rules {
-                max_attempts: policy.max_attempts,
-                retry_base: policy.retry_base,
-                retry_cap: policy.retry_cap,
-                rate_limit_base: policy.rate_limit_base,
-                rate_limit_cap: policy.rate_limit_cap,
-                breaker_threshold: policy.breaker_threshold,
-                breaker_base: policy.breaker_base,
-                breaker_cap: policy.breaker_cap,
-            },
-            jitter: Jitter::new(policy.seed),
+            jitter: Jitter::new(rules.seed),
+            rules,
         }
     }
 
@@ -325,6 +331,7 @@ impl Politeness {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crawl::sched::Policy;
 
     #[test]
     fn rates_parse() {
@@ -364,7 +371,7 @@ mod tests {
     }
 
     fn polite(policy: Policy) -> Politeness {
-        Politeness::new(&policy)
+        Politeness::new(policy.rules())
     }
 
     const S: Duration = Duration::from_secs(1);

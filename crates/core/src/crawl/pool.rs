@@ -25,7 +25,6 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use super::lanes::Job;
 use super::sched::{Next, Scheduler};
 use super::telemetry::{add, inc, Telemetry};
-use super::Stop;
 use crate::rdap::{classify, Fetch, Registry};
 use crate::store::{self, Store, Write};
 use crate::time::Now;
@@ -54,6 +53,17 @@ pub struct Settings {
     pub progress_every: Duration,
     /// After a stop, how long to wait for queries in flight.
     pub drain_timeout: Duration,
+}
+
+/// How a crawl ended.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// Swept every lane.
+    Finished,
+    /// The quit flag (Ctrl-C).
+    Interrupted,
+    /// `--max-queries` reached.
+    MaxQueries,
 }
 
 /// What the progress callback sees.

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::lanes::{Depth, Job, LaneSpec, Lanes};
-use super::politeness::{default_rates, Politeness, Rate};
+use super::politeness::{default_rates, Politeness, Rate, Rules};
 use super::telemetry::{inc, Telemetry};
 use crate::rdap::{Answer, Answered, Registry};
 use crate::seeds::SeedSet;
@@ -76,6 +76,24 @@ impl Default for Policy {
             breaker_cap: Duration::from_secs(10 * 60),
             max_queries: None,
             seed: 0x1bc0_ffee,
+        }
+    }
+}
+
+impl Policy {
+    /// The politeness part.
+    pub fn rules(&self) -> Rules {
+        Rules {
+            rates: self.rates,
+            max_attempts: self.max_attempts,
+            retry_base: self.retry_base,
+            retry_cap: self.retry_cap,
+            rate_limit_base: self.rate_limit_base,
+            rate_limit_cap: self.rate_limit_cap,
+            breaker_threshold: self.breaker_threshold,
+            breaker_base: self.breaker_base,
+            breaker_cap: self.breaker_cap,
+            seed: self.seed,
         }
     }
 }
@@ -141,7 +159,7 @@ impl Scheduler {
         );
         Scheduler {
             lanes: parts,
-            polite: Politeness::new(&policy),
+            polite: Politeness::new(policy.rules()),
             ready,
             delayed: BinaryHeap::new(),
             rr: 0,
