@@ -132,11 +132,11 @@ pub struct Scheduler {
 }
 
 impl Scheduler {
-    /// A scheduler over `lanes`, skipping `known` networks and `gaps` already
+    /// A scheduler over the lanes `specs`, skipping `known` networks and `gaps` already
     /// probed; `failed` are addresses whose earlier lookups failed (cleared
     /// when they resolve).
     pub fn new(
-        lanes: &[LaneSpec],
+        specs: &[LaneSpec],
         seeds: Arc<SeedSet>,
         known: KnownSet,
         gaps: KnownSet,
@@ -145,11 +145,11 @@ impl Scheduler {
         tele: Arc<Telemetry>,
     ) -> Scheduler {
         let mut ready: [VecDeque<usize>; 5] = Default::default();
-        for (i, l) in lanes.iter().enumerate() {
+        for (i, l) in specs.iter().enumerate() {
             ready[l.registry.index()].push_back(i);
         }
-        let parts = Lanes::new(
-            lanes,
+        let lanes = Lanes::new(
+            specs,
             seeds,
             known,
             gaps,
@@ -158,7 +158,7 @@ impl Scheduler {
             Arc::clone(&tele),
         );
         Scheduler {
-            lanes: parts,
+            lanes,
             polite: Politeness::new(policy.rules()),
             ready,
             delayed: BinaryHeap::new(),
