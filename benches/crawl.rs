@@ -28,7 +28,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ipcrawl::crawl::ratelimit::Rate;
+use ipcrawl::crawl::politeness::Rate;
 use ipcrawl::crawl::{self, CrawlConfig, Depth, Policy, Strategy};
 use ipcrawl::prefix::{Cidr, Range};
 use ipcrawl::rdap::bootstrap::Bootstrap;
@@ -99,7 +99,15 @@ fn run(
     let fetch = Arc::new(Client::new(routes.clone(), client));
     let quit = AtomicBool::new(false);
     let t0 = Instant::now();
-    let summary = crawl::run(&store, &routes, fetch, cfg, &quit, &mut |_| {})?;
+    let summary = crawl::run(
+        &store,
+        plan.clone(),
+        &routes,
+        fetch,
+        cfg,
+        &quit,
+        &mut |_| {},
+    )?;
     let wall = t0.elapsed();
     let snap = summary.snapshot;
     let queries = Registry::ALL.map(|r| snap.by_registry.get(r.name()).map_or(0, |s| s.queries));

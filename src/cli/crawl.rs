@@ -1,22 +1,22 @@
-//! `ipcrawl crawl`: arguments → [`CrawlConfig`], progress on stderr, a JSON
-//! summary on stdout.
+//! `ipcrawl crawl`: arguments → [`CrawlConfig`], the seed plan
+//! ([`crawl::ensure_plan`]), the crawl, progress on stderr
+//! ([`super::progress`]), a JSON summary on stdout.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
-use ipcrawl::crawl::ratelimit::Rate;
-use ipcrawl::crawl::{self, CrawlConfig, Depth, Policy, Progress, Shard, Stop};
+use ipcrawl::crawl::politeness::{default_rates, Rate};
+use ipcrawl::crawl::{self, CrawlConfig, Depth, PlanOrigin, Policy, Shard, Stop};
 use ipcrawl::rdap::bootstrap::Bootstrap;
 use ipcrawl::rdap::client::{Client, ClientConfig};
 use ipcrawl::rdap::Registry;
-use ipcrawl::seeds;
 use ipcrawl::store::Store;
 
+use super::progress::{ProgressArg, View};
 use super::Globals;
 
 /// How deep the sweep goes.
@@ -26,19 +26,6 @@ pub enum DepthArg {
     Coverage,
     /// Continue at end + 1 of every answer.
     All,
-}
-
-/// How progress is shown on stderr.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ProgressArg {
-    /// A live bar on a terminal, JSON lines otherwise.
-    Auto,
-    /// A live bar.
-    Bar,
-    /// One JSON line per interval.
-    Json,
-    /// Nothing.
-    None,
 }
 
 /// Crawl options.
@@ -143,7 +130,7 @@ pub fn config(args: &Args) -> anyhow::Result<(Bootstrap, ClientConfig, CrawlConf
             // The error names the URL itself, redacted (no credentials echoed).
             .with_context(|| format!("--registry {reg}"))?;
     }
-    let mut rates = crawl::sched::default_rates();
+    let mut rates = default_rates();
     for (reg, rate) in &args.rate {
         rates[reg.index()] = *rate;
     }
@@ -203,9 +190,8 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     let (routes, client_cfg, cfg) = config(&args)?;
     secs("progress-every", args.progress_every)?;
     let mut store = Store::open_or_create(&g.db)?;
-    if store.load_plan()?.is_none() {
-        let plan = seeds::grid(&[], 24)?;
-        store.replace_seeds(&plan)?;
+    let (plan, origin) = crawl::ensure_plan(&store)?;
+    if origin == PlanOrigin::Default {
         eprintln!(
             "ipcrawl: no seeds in {}: wrote the default {} (every /24 of the non-reserved space)",
             g.db.display(),
@@ -215,14 +201,14 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     let quit = Arc::new(AtomicBool::new(false));
     install_ctrlc(Arc::clone(&quit));
     let fetch = Arc::new(Client::new(routes.clone(), client_cfg));
-    let mode = match args.progress {
-        ProgressArg::Auto if std::io::stderr().is_terminal() => ProgressArg::Bar,
-        ProgressArg::Auto => ProgressArg::Json,
-        m => m,
-    };
-    let mut view = View::new(mode, Duration::from_secs_f64(args.progress_every));
-    let summary = crawl::run(&store, &routes, fetch, &cfg, &quit, &mut |p| view.show(p))
-        .with_context(|| format!("crawling into {}", g.db.display()))?;
+    let mut view = View::new(
+        args.progress.resolve(),
+        Duration::from_secs_f64(args.progress_every),
+    );
+    let summary = crawl::run(&store, plan, &routes, fetch, &cfg, &quit, &mut |p| {
+        view.show(p);
+    })
+    .with_context(|| format!("crawling into {}", g.db.display()))?;
     view.finish();
     if summary.stop == Stop::Finished {
         store
@@ -279,138 +265,4 @@ fn install_ctrlc(quit: Arc<AtomicBool>) {
             std::process::exit(130);
         }
     });
-}
-
-/// Renders progress: a bar on a terminal, JSON lines otherwise.
-struct View {
-    mode: ProgressArg,
-    every: Duration,
-    last: Option<Instant>,
-    prev: Option<(Instant, [u64; 5], u64)>,
-    bar: Option<indicatif::ProgressBar>,
-}
-
-impl View {
-    fn new(mode: ProgressArg, every: Duration) -> View {
-        let bar = (mode == ProgressArg::Bar).then(|| {
-            let b = indicatif::ProgressBar::new(1);
-            b.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{elapsed_precise} [{bar:30}] {percent:>3}% ETA {eta} {msg}",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-                .progress_chars("=> "),
-            );
-            b
-        });
-        View {
-            mode,
-            every,
-            last: None,
-            prev: None,
-            bar,
-        }
-    }
-
-    /// Per-registry and total query rates since the previous call.
-    fn rates(&mut self, p: &Progress) -> ([f64; 5], f64) {
-        let now = Instant::now();
-        let q: [u64; 5] = Registry::ALL.map(|r| {
-            p.snapshot
-                .by_registry
-                .get(r.name())
-                .map_or(0, |s| s.queries)
-        });
-        let mut per = [0.0; 5];
-        let mut total = 0.0;
-        if let Some((t, pq, pt)) = self.prev {
-            let dt = now.duration_since(t).as_secs_f64().max(1e-3);
-            for i in 0..5 {
-                per[i] = (q[i] - pq[i].min(q[i])) as f64 / dt;
-            }
-            total = (p.run_queries - pt.min(p.run_queries)) as f64 / dt;
-        }
-        self.prev = Some((now, q, p.run_queries));
-        (per, total)
-    }
-
-    fn show(&mut self, p: &Progress) {
-        match self.mode {
-            ProgressArg::None | ProgressArg::Auto => {}
-            ProgressArg::Bar => {
-                let (per, total) = self.rates(p);
-                if let Some(b) = &self.bar {
-                    b.set_length(p.total.max(1));
-                    b.set_position(p.swept);
-                    let regs: Vec<String> = Registry::ALL
-                        .iter()
-                        .zip(per)
-                        .filter(|(_, r)| *r > 0.0)
-                        .map(|(reg, r)| format!("{reg} {r:.0}/s"))
-                        .collect();
-                    let paused: Vec<String> = p
-                        .paused
-                        .iter()
-                        .map(|(r, d)| format!("{r} {}s", d.as_secs()))
-                        .collect();
-                    b.set_message(format!(
-                        "{} queries ({total:.0}/s) {} nets{}{}",
-                        p.run_queries,
-                        p.snapshot.got_whois,
-                        if regs.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" | {}", regs.join(" "))
-                        },
-                        if paused.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" | paused: {}", paused.join(" "))
-                        },
-                    ));
-                }
-            }
-            ProgressArg::Json => {
-                if self.last.is_some_and(|t| t.elapsed() < self.every) {
-                    return;
-                }
-                self.last = Some(Instant::now());
-                let (per, total) = self.rates(p);
-                let paused: serde_json::Map<String, serde_json::Value> = p
-                    .paused
-                    .iter()
-                    .map(|(r, d)| (r.name().to_string(), serde_json::json!(d.as_secs_f64())))
-                    .collect();
-                let rates: serde_json::Map<String, serde_json::Value> = Registry::ALL
-                    .iter()
-                    .zip(per)
-                    .map(|(r, q)| {
-                        (
-                            r.name().to_string(),
-                            serde_json::json!((q * 10.0).round() / 10.0),
-                        )
-                    })
-                    .collect();
-                let line = serde_json::json!({
-                    "elapsed_s": (p.elapsed.as_secs_f64() * 10.0).round() / 10.0,
-                    "swept": p.swept,
-                    "total": p.total,
-                    "percent": if p.total == 0 { 100.0 } else { (p.swept as f64 * 10000.0 / p.total as f64).round() / 100.0 },
-                    "eta_s": p.eta().map(|d| d.as_secs()),
-                    "run_queries": p.run_queries,
-                    "qps": (total * 10.0).round() / 10.0,
-                    "qps_by_registry": rates,
-                    "paused": paused,
-                    "counters": p.snapshot,
-                });
-                eprintln!("{line}");
-            }
-        }
-    }
-
-    fn finish(&mut self) {
-        if let Some(b) = self.bar.take() {
-            b.finish();
-        }
-    }
 }

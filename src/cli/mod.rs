@@ -13,6 +13,7 @@ mod export;
 mod gen_seeds;
 mod lookup;
 mod merge;
+mod progress;
 mod stats;
 mod world;
 
@@ -21,7 +22,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use ipcrawl::crawl::ratelimit::Rate;
+use ipcrawl::crawl::politeness::Rate;
 use ipcrawl::rdap::Registry;
 
 /// Collect the RDAP registration record of every network in the

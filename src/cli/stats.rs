@@ -1,12 +1,11 @@
-//! `ipcrawl stats`: the crawl's counters, seeds pending/done/failed, and the
-//! standing failures.
+//! `ipcrawl stats`: prints [`stats::report`] (the crawl's counters, seeds
+//! pending/done/failed, and the standing failures) as a table or JSON.
 
 use std::process::ExitCode;
 
-use ipcrawl::crawl::telemetry::snapshot_from_map;
-use ipcrawl::prefix::{fmt_addr, Range};
-use ipcrawl::store::{GapKind, Store};
-use ipcrawl::trie::IntervalSet;
+use ipcrawl::prefix::fmt_addr;
+use ipcrawl::stats::{self, SeedCounts, StatsReport};
+use ipcrawl::store::Store;
 
 use super::Globals;
 
@@ -21,33 +20,20 @@ pub struct Args {
 /// Runs the command.
 pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     let store = Store::open_read(&g.db)?;
-    let counters = snapshot_from_map(&store.counters()?);
-    let plan = store.load_plan()?;
-    let known = store.load_known()?;
-    let gaps = store.gaps()?;
-    let failures = store.failures()?;
-    let (networks, placeholders) = store.counts()?;
-    let resolved = known.union(&IntervalSet::from_ranges(gaps.iter().map(|(r, _, _)| *r)));
-    let failed_set = IntervalSet::from_ranges(
-        failures
-            .iter()
-            .filter_map(|f| Range::new(f.addr, f.end.max(f.addr))),
-    )
-    .subtract(&resolved);
-    let (total, done, failed) = match &plan {
-        Some(p) => {
-            let done: u64 = resolved.ranges().iter().map(|r| p.seeds.count_in(*r)).sum();
-            let failed: u64 = failed_set
-                .ranges()
-                .iter()
-                .map(|r| p.seeds.count_in(*r))
-                .sum();
-            (p.seeds.len(), done, failed)
-        }
-        None => (0, 0, 0),
-    };
-    let pending = total.saturating_sub(done + failed);
-    let gap_count = |k: GapKind| gaps.iter().filter(|(_, kind, _)| *kind == k).count();
+    let StatsReport {
+        counters,
+        seeds,
+        networks,
+        placeholders,
+        gaps,
+        failures,
+    } = stats::report(&store)?;
+    let SeedCounts {
+        total,
+        done,
+        failed,
+        pending,
+    } = seeds;
     if args.json {
         let fails: Vec<serde_json::Value> = failures
             .iter()
@@ -73,8 +59,8 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
             o.insert(
                 "gaps".into(),
                 serde_json::json!({
-                    "not_found": gap_count(GapKind::NotFound),
-                    "placeholder": gap_count(GapKind::Placeholder),
+                    "not_found": gaps.not_found,
+                    "placeholder": gaps.placeholder,
                 }),
             );
             o.insert("failures".into(), fails.into());
@@ -86,8 +72,7 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     println!("networks    {networks} stored, {placeholders} placeholders");
     println!(
         "gaps        {} not found (404), {} placeholder answers",
-        gap_count(GapKind::NotFound),
-        gap_count(GapKind::Placeholder)
+        gaps.not_found, gaps.placeholder
     );
     println!();
     println!("within_known_cidr    {}", counters.within_known_cidr);

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 
-use ipcrawl::crawl::ratelimit::Rate;
+use ipcrawl::crawl::politeness::Rate;
 use ipcrawl::prefix::Cidr;
 use ipcrawl::rdap::Registry;
 use ipcrawl::world::{Faults, RateLimit, World, WorldConfig, DEFAULT_SCOPE};

@@ -2,8 +2,10 @@
 //! fills during a crawl: each gives one clear line on stderr and exit 2 (no
 //! panic text), and what was committed before stays readable.
 
+use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use crate::server::{ip_of, Registries, Reply};
 use crate::util::{json, jsonl, Workdir};
@@ -52,7 +54,11 @@ fn many() -> Registries {
 }
 
 fn crawl_args(w: &Registries, extra: &[&str]) -> Vec<String> {
-    let mut v = vec!["--threads", "4"];
+    threads_args(w, "4", extra)
+}
+
+fn threads_args(w: &Registries, threads: &str, extra: &[&str]) -> Vec<String> {
+    let mut v = vec!["--threads", threads];
     v.extend_from_slice(extra);
     w.crawl_args(&v)
 }
@@ -286,12 +292,17 @@ fn read_only_directory() {
     set_mode(0o755);
 }
 
+/// Longest a crawl on a full disk may run before the test calls it a hang
+/// (it ends within seconds; issue 15.1 was a crawl that never ended).
+const HANG: Duration = Duration::from_secs(120);
+
 /// `sh -c 'trap "" XFSZ; ulimit -f BLOCKS; exec ipcrawl ...'`: a file-size
 /// limit stands in for a full disk (write fails with EFBIG, the signal is
 /// ignored as a daemon would). /bin/sh is dash here: blocks of 512 bytes.
+/// Killed, and the test failed, if it runs longer than [`HANG`].
 fn limited(wd: &Workdir, max_bytes: u64, args: &[String]) -> Output {
     let blocks = max_bytes / 512;
-    Command::new("sh")
+    let mut child = Command::new("sh")
         .arg("-c")
         .arg(format!(
             "trap '' XFSZ; ulimit -f {blocks} || exit 99; exec \"$0\" \"$@\""
@@ -302,8 +313,37 @@ fn limited(wd: &Workdir, max_bytes: u64, args: &[String]) -> Output {
         .args(args)
         .current_dir(&wd.dir)
         .env_remove("IPCRAWL_DB")
-        .output()
-        .unwrap()
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let read = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut v = Vec::new();
+            let _ = r.read_to_end(&mut v);
+            v
+        })
+    };
+    let out = read(Box::new(child.stdout.take().unwrap()));
+    let err = read(Box::new(child.stderr.take().unwrap()));
+    let started = Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if started.elapsed() > HANG {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the crawl on a full disk still ran after {HANG:?}: it hangs");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+    }
 }
 
 #[test]
@@ -318,8 +358,10 @@ fn disk_fills_during_a_crawl() {
     assert_eq!(first["networks"], 64);
     let size = std::fs::metadata(wd.db()).unwrap().len();
 
-    // Then the disk "fills": the file may grow by 1 MiB at most.
-    let args = crawl_args(&w, &[]);
+    // Then the disk "fills": the file may grow by 1 MiB at most. 64 threads
+    // answer faster than a dead writer's queue (64) holds: before the fix
+    // of issue 15.1 this run never ended.
+    let args = threads_args(&w, "64", &[]);
     let out = limited(&wd, size + (1 << 20), &args);
     assert_ne!(out.status.code(), Some(99), "ulimit -f failed");
     assert_fatal(&out, "crawl on a full disk", "ipcrawl: error:");

@@ -70,11 +70,22 @@ pub struct LocalWorld {
 impl LocalWorld {
     /// Starts `ipcrawl world --scope ... --latency-ms L` with its files in `dir`.
     pub fn start(dir: &Path, scope: &[&str], latency_ms: u64) -> LocalWorld {
+        LocalWorld::start_with(dir, scope, latency_ms, &[])
+    }
+
+    /// [`LocalWorld::start`] with more `ipcrawl world` arguments (`--log FILE`).
+    pub fn start_with(
+        dir: &Path,
+        scope: &[&str],
+        latency_ms: u64,
+        extra: &[&std::ffi::OsStr],
+    ) -> LocalWorld {
         let stderr = dir.join(format!("world-{}.err", unique()));
         let mut c = Command::new(env!("CARGO_BIN_EXE_ipcrawl"));
         c.arg("world")
             .arg("--latency-ms")
-            .arg(latency_ms.to_string());
+            .arg(latency_ms.to_string())
+            .args(extra);
         for s in scope {
             c.arg("--scope").arg(s);
         }

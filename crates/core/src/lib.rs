@@ -8,7 +8,7 @@
 //! - [`store`]: the only redb user — seeds, networks, gaps, failures, counters;
 //! - [`seeds`]: seed plans (the /24 grid, the 2016 grid, delegated blocks);
 //! - [`crawl`]: scheduler, worker pool, single writer thread, telemetry;
-//! - [`coverage`], [`export`]: reports over a store; [`merge`]: shard databases into one;
+//! - [`coverage`], [`stats`], [`export`]: reports over a store; [`merge`]: shard databases into one;
 //! - [`delegated`]: RIR delegated statistics (seeds, lanes, shard balance);
 //! - [`dump`]: registry bulk dumps (RPSL) → networks, as their RDAP servers describe them (pure);
 //!
@@ -27,6 +27,7 @@ pub mod prefix;
 pub mod rdap;
 pub mod rng;
 pub mod seeds;
+pub mod stats;
 pub mod store;
 pub mod time;
 pub mod trie;

@@ -1,13 +1,43 @@
-//! RFC 3339 timestamps without a date crate.
+//! RFC 3339 timestamps without a date crate, and [`Now`]: the one place
+//! that reads the wall clock.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// Both clocks, read once by a caller and handed to pure code (the crawl
+/// scheduler never reads a clock): the monotonic instant for scheduling, the
+/// wall clock for the timestamps it stores.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Now {
+    /// Monotonic time, for waits and pauses.
+    pub instant: Instant,
+    /// Wall-clock seconds since the Unix epoch, for stored timestamps.
+    pub unix_secs: u64,
+}
+
+impl Now {
+    /// Reads both clocks.
+    pub fn read() -> Now {
+        Now {
+            instant: Instant::now(),
+            unix_secs: unix_now(),
+        }
+    }
+
+    /// The wall-clock part as `YYYY-MM-DDTHH:MM:SSZ` (UTC).
+    pub fn rfc3339(&self) -> String {
+        rfc3339(self.unix_secs)
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
 
 /// Now, as `YYYY-MM-DDTHH:MM:SSZ` (UTC).
 pub fn now_rfc3339() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    rfc3339(secs)
+    rfc3339(unix_now())
 }
 
 /// Seconds since the Unix epoch as `YYYY-MM-DDTHH:MM:SSZ` (UTC).
@@ -47,5 +77,12 @@ mod tests {
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(1_795_786_690), "2026-11-27T13:38:10Z");
         assert!(now_rfc3339().starts_with("20"));
+        let n = Now::read();
+        assert!(n.rfc3339().starts_with("20"));
+        let fixed = Now {
+            unix_secs: 951_782_400,
+            ..n
+        };
+        assert_eq!(fixed.rfc3339(), "2000-02-29T00:00:00Z");
     }
 }

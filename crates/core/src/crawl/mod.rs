@@ -1,17 +1,36 @@
 //! The crawl: seeds → lanes → scheduler → workers → one writer.
 //!
-//! [`run`] loads the seed plan, the known networks, the probed gaps and the
-//! standing failures from the store, cuts the plan's space into lanes (one
-//! registry each, optionally one shard's part only), and runs the worker
-//! pool until every lane is swept, `--max-queries` is reached, or the quit
-//! flag is raised. It never prints: progress goes to a callback.
+//! [`ensure_plan`] gives the store's seed plan (writing the default one
+//! first into a DB without seeds). [`run`] loads the known networks, the
+//! probed gaps and the standing failures from the store, cuts the plan's
+//! space into lanes (one registry each, optionally one shard's part only),
+//! and runs the worker pool until every lane is swept, `--max-queries` is
+//! reached, or the quit flag is raised. It never prints: progress goes to a
+//! callback.
+//!
+//! Where each rule lives:
+//! - [`lanes`]: the sweep — where a lane's cursor goes next (known skip,
+//!   gaps, seeds, coarse steps, continuations, parent climbs, held writes)
+//!   and what an answer stores;
+//! - [`politeness`]: when a registry may be asked again — token buckets,
+//!   429 pauses and `Retry-After`, the circuit breaker, retry backoff and
+//!   attempts;
+//! - [`crate::rdap::classify`]: what an HTTP exchange means — network, gap,
+//!   rate limit, retryable or refused;
+//! - [`sched`]: which ready lane goes next across registries, `--max-queries`,
+//!   stop and drain;
+//! - [`pool`]: threads, the channel, the single writer and its commit
+//!   policy, the stop on Ctrl-C or a storage error;
+//! - [`shard`]: which part of the space a `--shard K/N` run takes;
+//! - [`telemetry`]: the counters.
 //!
 //! Resuming needs no extra state: whatever was committed (networks, gaps,
 //! failures) is skipped or retried exactly as the sweep would have, so a
 //! second run continues where the first one's last commit left it.
 
+pub mod lanes;
+pub mod politeness;
 pub mod pool;
-pub mod ratelimit;
 pub mod sched;
 pub mod search;
 pub mod shard;
@@ -19,16 +38,19 @@ pub mod telemetry;
 
 use std::collections::BTreeSet;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::rdap::bootstrap::Bootstrap;
 use crate::rdap::{Fetch, Registry};
+use crate::seeds::{self, SeedPlan};
 use crate::store::{self, Store};
 use crate::trie::{IntervalSet, KnownSet};
 
-pub use sched::{Depth, Policy};
+pub use lanes::Depth;
+pub use pool::Stop;
+pub use sched::Policy;
 pub use shard::Shard;
 use telemetry::{Snapshot, Telemetry};
 
@@ -78,7 +100,7 @@ impl Default for CrawlConfig {
 /// How the crawl walks the space.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Strategy {
-    /// Lanes swept in address order (see [`sched`]). The default.
+    /// Lanes swept in address order (see [`lanes`]). The default.
     Sweep,
     /// The 2016 system's: every seed asked in order by a pool of workers,
     /// unless a known network covers it when its turn comes. For comparison.
@@ -113,17 +135,6 @@ impl Progress {
     }
 }
 
-/// Why a crawl stopped before sweeping everything.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Stop {
-    /// Swept every lane.
-    Finished,
-    /// The quit flag (Ctrl-C).
-    Interrupted,
-    /// `--max-queries` reached.
-    MaxQueries,
-}
-
 /// The outcome of [`run`].
 #[derive(Clone, Debug)]
 pub struct Summary {
@@ -144,8 +155,8 @@ pub struct Summary {
 /// A crawl that could not run or went wrong.
 #[derive(Debug)]
 pub enum Error {
-    /// The DB has no seed plan.
-    NoSeeds,
+    /// The default seed plan could not be made.
+    Seeds(seeds::PlanError),
     /// Storage failed.
     Store(store::Error),
 }
@@ -153,9 +164,7 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::NoSeeds => {
-                f.write_str("the database has no seeds: run `ipcrawl gen-seeds` first")
-            }
+            Error::Seeds(e) => write!(f, "{e}"),
             Error::Store(e) => write!(f, "{e}"),
         }
     }
@@ -186,9 +195,31 @@ pub fn bundled_layout() -> (Vec<u32>, IntervalSet) {
     (cuts, delegated)
 }
 
-/// Runs a crawl over the store's seed plan.
+/// Where the plan of a crawl came from.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum PlanOrigin {
+    /// The store had one (from `gen-seeds` or an earlier crawl).
+    Stored,
+    /// The store had none: the default plan (the first address of every /24
+    /// of the non-reserved space) was written into it.
+    Default,
+}
+
+/// The store's seed plan; a DB without one first gets the default plan
+/// (what a bare `ipcrawl crawl` crawls), written in.
+pub fn ensure_plan(store: &Store) -> Result<(SeedPlan, PlanOrigin), Error> {
+    if let Some(plan) = store.load_plan()? {
+        return Ok((plan, PlanOrigin::Stored));
+    }
+    let plan = seeds::grid(&[], 24).map_err(Error::Seeds)?;
+    store.replace_seeds(&plan)?;
+    Ok((plan, PlanOrigin::Default))
+}
+
+/// Runs a crawl of `plan` (the store's, see [`ensure_plan`]) into `store`.
 pub fn run(
     store: &Store,
+    plan: SeedPlan,
     routes: &Bootstrap,
     fetch: Arc<dyn Fetch>,
     cfg: &CrawlConfig,
@@ -196,25 +227,7 @@ pub fn run(
     on_progress: &mut dyn FnMut(&Progress),
 ) -> Result<Summary, Error> {
     let start = Instant::now();
-    let plan = store.load_plan()?.ok_or(Error::NoSeeds)?;
-    let mut space = plan.space.clone();
-    if let Some(sh) = cfg.shard {
-        let part = match &cfg.delegated {
-            Some(w) => sh.part_weighted_at(&plan.space, w, &cfg.cuts),
-            None => sh.part(&plan.space),
-        };
-        space = space.intersect(&part);
-    }
-    let lanes = match cfg.strategy {
-        Strategy::Sweep => sched::lanes(
-            space.ranges(),
-            routes.entries(),
-            &cfg.cuts,
-            cfg.delegated.as_ref(),
-            cfg.coarse,
-        ),
-        Strategy::Seeds2016 => sched::seed_lanes(space.ranges(), routes.entries(), &plan.seeds),
-    };
+    let specs = lane_specs(&plan, routes, cfg);
     let known = KnownSet::from_set(&store.load_known()?);
     let gaps = KnownSet::from_set(&IntervalSet::from_ranges(
         store.gaps()?.into_iter().map(|(r, _, _)| r),
@@ -223,7 +236,7 @@ pub fn run(
     let tele = Arc::new(Telemetry::from_map(&store.counters()?));
     let queries_before = tele.snapshot().queries;
     let scheduler = sched::Scheduler::new(
-        &lanes,
+        &specs,
         Arc::new(plan.seeds),
         known,
         gaps,
@@ -231,93 +244,200 @@ pub fn run(
         cfg.policy.clone(),
         Arc::clone(&tele),
     );
-    let threads = cfg.threads.max(1);
-    let shared = Arc::new(pool::Shared {
-        sched: Mutex::new(scheduler),
-        wake: Condvar::new(),
-        tele: Arc::clone(&tele),
-        live: AtomicUsize::new(threads),
-        main: std::thread::current(),
-    });
-    let (tx, rx) = crossbeam_channel::bounded::<pool::Msg>(pool::QUEUE);
-    let write_failed = AtomicBool::new(false);
-
-    let progress = |shared: &pool::Shared| {
-        let g = shared.lock();
-        let (swept, total) = g.progress();
+    let settings = pool::Settings {
+        threads: cfg.threads,
+        progress_every: cfg.progress_every,
+        drain_timeout: cfg.drain_timeout,
+    };
+    let mut on_tick = |t: pool::Tick| {
         let snapshot = tele.snapshot();
-        Progress {
+        on_progress(&Progress {
             run_queries: snapshot.queries - queries_before,
             snapshot,
-            swept,
-            total,
+            swept: t.swept,
+            total: t.total,
             elapsed: start.elapsed(),
-            paused: g.paused(Instant::now()),
-        }
+            paused: t.paused,
+        });
     };
-
-    let mut interrupted = false;
-    let writer_result = std::thread::scope(|sc| {
-        let writer = sc.spawn(|| pool::writer(store, &rx, &tele, &write_failed));
-        // Workers are detached: after a stop, queries still in flight past
-        // the drain timeout are abandoned (and redone by the next run).
-        for _ in 0..threads {
-            let shared = Arc::clone(&shared);
-            let fetch = Arc::clone(&fetch);
-            let tx = tx.clone();
-            std::thread::spawn(move || pool::worker(&shared, fetch.as_ref(), &tx));
-        }
-        let mut last_progress = Instant::now();
-        let mut stop_at: Option<Instant> = None;
-        loop {
-            // Not on the workers' condvar: a wake-up meant for a worker
-            // must never land here.
-            std::thread::park_timeout(Duration::from_millis(50));
-            if shared.live.load(Ordering::SeqCst) == 0 {
-                break;
-            }
-            if (quit.load(Ordering::SeqCst) || write_failed.load(Ordering::SeqCst))
-                && stop_at.is_none()
-            {
-                interrupted = quit.load(Ordering::SeqCst);
-                shared.lock().stop();
-                shared.wake.notify_all();
-                stop_at = Some(Instant::now());
-            }
-            if stop_at.is_some_and(|t| t.elapsed() >= cfg.drain_timeout) {
-                break;
-            }
-            if last_progress.elapsed() >= cfg.progress_every {
-                on_progress(&progress(&shared));
-                last_progress = Instant::now();
-            }
-        }
-        on_progress(&progress(&shared));
-        let _ = tx.send(pool::Msg::Finish);
-        writer.join().unwrap_or_else(|_| {
-            Err(store::Error::Db {
-                table: "(writer)",
-                message: "writer thread panicked".into(),
-            })
-        })
-    });
-    writer_result?;
-    let g = shared.lock();
-    let stop = if g.finished() {
-        Stop::Finished
-    } else if interrupted {
-        Stop::Interrupted
-    } else {
-        Stop::MaxQueries
-    };
-    drop(g);
+    let stop = pool::run(
+        store,
+        scheduler,
+        fetch,
+        &tele,
+        &settings,
+        quit,
+        &mut on_tick,
+    )?;
     let snapshot = tele.snapshot();
     Ok(Summary {
         stop,
         run_queries: snapshot.queries - queries_before,
         snapshot,
-        lanes: lanes.len(),
+        lanes: specs.len(),
         elapsed: start.elapsed(),
         failures: store.failures()?.len(),
     })
+}
+
+/// The lanes of `plan`'s space (one shard's part with `cfg.shard`).
+fn lane_specs(plan: &SeedPlan, routes: &Bootstrap, cfg: &CrawlConfig) -> Vec<lanes::LaneSpec> {
+    let mut space = plan.space.clone();
+    if let Some(sh) = cfg.shard {
+        let part = match &cfg.delegated {
+            Some(w) => sh.part_weighted_at(&plan.space, w, &cfg.cuts),
+            None => sh.part(&plan.space),
+        };
+        space = space.intersect(&part);
+    }
+    match cfg.strategy {
+        Strategy::Sweep => lanes::split(
+            space.ranges(),
+            routes.entries(),
+            &cfg.cuts,
+            cfg.delegated.as_ref(),
+            cfg.coarse,
+        ),
+        Strategy::Seeds2016 => lanes::per_seed(space.ranges(), routes.entries(), &plan.seeds),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prefix::Cidr;
+    use crate::rdap::{Exchange, Target};
+    use std::path::PathBuf;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::mpsc;
+
+    /// A registry that answers every lookup with a 404 at once, counting them.
+    #[derive(Default)]
+    struct Empty {
+        asked: AtomicU64,
+    }
+
+    impl Fetch for Empty {
+        fn fetch(&self, registry: Registry, target: &Target) -> Exchange {
+            self.asked.fetch_add(1, Ordering::SeqCst);
+            Exchange::Response {
+                registry,
+                url: format!("http://127.0.0.1:1/{target:?}"),
+                status: 404,
+                retry_after: None,
+                body: Vec::new(),
+                redirects: 0,
+            }
+        }
+    }
+
+    /// A fresh DB file holding a plan of every /24 in `within`.
+    fn db_with_plan(name: &str, within: &str) -> (PathBuf, SeedPlan) {
+        let path =
+            std::env::temp_dir().join(format!("ipcrawl-crawl-{name}-{}.redb", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let c: Cidr = within.parse().unwrap();
+        let plan = seeds::grid(&[c], 24).unwrap();
+        Store::open_or_create(&path)
+            .unwrap()
+            .replace_seeds(&plan)
+            .unwrap();
+        (path, plan)
+    }
+
+    fn cfg(threads: usize) -> CrawlConfig {
+        CrawlConfig {
+            threads,
+            policy: Policy {
+                rates: [politeness::Rate::UNLIMITED; 5],
+                ..Policy::default()
+            },
+            coarse: None,
+            ..CrawlConfig::default()
+        }
+    }
+
+    /// Runs the crawl on its own thread; `None` if it is still running
+    /// after a minute (a hang).
+    fn crawl_within_a_minute(
+        path: PathBuf,
+        plan: SeedPlan,
+        cfg: CrawlConfig,
+        read_only: bool,
+    ) -> Option<Result<Summary, Error>> {
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let store = if read_only {
+                Store::open_read(&path).unwrap()
+            } else {
+                Store::open_rw(&path).unwrap()
+            };
+            let quit = AtomicBool::new(false);
+            let fetch = Arc::new(Empty::default());
+            let r = run(
+                &store,
+                plan,
+                &Bootstrap::bundled(),
+                fetch,
+                &cfg,
+                &quit,
+                &mut |_| {},
+            );
+            drop(store);
+            let _ = tx.send(r);
+        });
+        rx.recv_timeout(Duration::from_secs(60)).ok()
+    }
+
+    #[test]
+    fn a_crawl_sweeps_every_seed_and_stores_what_it_found() {
+        let (path, plan) = db_with_plan("sweep", "11.0.0.0/20");
+        let s = crawl_within_a_minute(path.clone(), plan, cfg(4), false)
+            .expect("the crawl ended")
+            .unwrap();
+        assert_eq!(s.stop, Stop::Finished);
+        assert_eq!(s.run_queries, 16);
+        assert_eq!(s.snapshot.by_registry["arin"].not_found, 16);
+        let store = Store::open_read(&path).unwrap();
+        assert_eq!(store.gaps().unwrap().len(), 16);
+        assert_eq!(store.counters().unwrap()["arin.queries"], 16);
+        drop(store);
+        let _ = std::fs::remove_file(&path);
+    }
+
+    /// Issue 15.1: a writer that fails (a full disk; here a read-only
+    /// store, whose first commit fails) used to leave the workers and the
+    /// final `Finish` blocked on the full queue forever. Now the crawl ends
+    /// with the storage error.
+    #[test]
+    fn a_dead_writer_ends_the_crawl_with_its_error() {
+        // 65,536 seeds: far more answers than the queue holds.
+        let (path, plan) = db_with_plan("dead-writer", "11.0.0.0/8");
+        let r = crawl_within_a_minute(path.clone(), plan, cfg(16), true)
+            .expect("the crawl hung after the writer failed");
+        let e = r.expect_err("a read-only store cannot be written");
+        assert!(matches!(e, Error::Store(_)), "{e}");
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn ensure_plan_writes_the_default_only_into_a_db_without_one() {
+        let (path, plan) = db_with_plan("plan", "11.0.0.0/20");
+        let store = Store::open_rw(&path).unwrap();
+        let (got, origin) = ensure_plan(&store).unwrap();
+        assert_eq!(origin, PlanOrigin::Stored);
+        assert_eq!(got.seeds.len(), plan.seeds.len());
+        drop(store);
+        let _ = std::fs::remove_file(&path);
+        let store = Store::open_or_create(&path).unwrap();
+        let (got, origin) = ensure_plan(&store).unwrap();
+        assert_eq!(origin, PlanOrigin::Default);
+        let default = seeds::grid(&[], 24).unwrap();
+        assert_eq!(got.seeds.len(), default.seeds.len());
+        let (again, origin) = ensure_plan(&store).unwrap();
+        assert_eq!(origin, PlanOrigin::Stored, "written in");
+        assert_eq!(again.seeds.len(), default.seeds.len());
+        drop(store);
+        let _ = std::fs::remove_file(&path);
+    }
 }

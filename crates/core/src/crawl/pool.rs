@@ -1,25 +1,33 @@
-//! Worker threads and the single writer thread.
+//! The worker pool: worker threads, the single writer thread, the bounded
+//! channel between them, and the stop-and-drain of a crawl ([`run`]).
 //!
-//! Workers ask the scheduler for a job, run the lookup, parse the answer
-//! (CPU work stays parallel), hand the result back to the scheduler and send
-//! the resulting [`Write`]s over a bounded channel. One writer thread owns
-//! every redb write transaction and commits what it has [`COMMIT_EVERY`]
-//! (or at [`COMMIT_MAX`] writes), so a crash loses at most the answers of
-//! the last 50 ms plus the queries in flight, which the next run redoes.
-//! With nothing new to store it commits only the counters, every
-//! [`COMMIT_IDLE`].
+//! Workers ask the scheduler for a job, run the lookup, classify the answer
+//! (the parse is CPU work and stays parallel), hand the result back to the
+//! scheduler and send the resulting [`Write`]s over a bounded channel. One
+//! writer thread owns every redb write transaction and commits what it has
+//! every [`COMMIT_EVERY`] (or at [`COMMIT_MAX`] writes), so a crash loses at
+//! most the answers of the last 50 ms plus the queries in flight, which the
+//! next run redoes. With nothing new to store it commits only the counters,
+//! every [`COMMIT_IDLE`].
+//!
+//! The writer owns the receiving end of the channel: when it ends with a
+//! storage error (a full disk), every send fails at once instead of waiting
+//! on a full queue, the crawl stops and [`run`] returns that error within
+//! the drain timeout.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::ScopedJoinHandle;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
-use super::sched::{Next, Reply, Scheduler};
+use super::lanes::Job;
+use super::sched::{Next, Scheduler};
 use super::telemetry::{add, inc, Telemetry};
-use crate::rdap::parse::{parse_network, ParseError};
-use crate::rdap::{Fetch, Outcome};
-use crate::store::{Store, Write};
+use crate::rdap::{classify, Fetch, Registry};
+use crate::store::{self, Store, Write};
+use crate::time::Now;
 
 /// Longest time an answer waits before it is committed.
 pub const COMMIT_EVERY: Duration = Duration::from_millis(50);
@@ -31,9 +39,46 @@ pub const COMMIT_MAX: usize = 2000;
 /// (a busy machine), workers wait instead of piling up answers a kill would
 /// lose.
 pub const QUEUE: usize = 64;
+/// How often the watching thread looks at the crawl.
+const WATCH_EVERY: Duration = Duration::from_millis(50);
+/// Longest a worker sleeps before asking the scheduler again.
+const WORKER_NAP: Duration = Duration::from_millis(200);
+
+/// How the pool runs.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Worker threads (queries in flight at most); at least 1.
+    pub threads: usize,
+    /// How often the progress callback runs.
+    pub progress_every: Duration,
+    /// After a stop, how long to wait for queries in flight.
+    pub drain_timeout: Duration,
+}
+
+/// How a crawl ended.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// Swept every lane.
+    Finished,
+    /// The quit flag (Ctrl-C).
+    Interrupted,
+    /// `--max-queries` reached.
+    MaxQueries,
+}
+
+/// What the progress callback sees.
+#[derive(Clone, Debug)]
+pub struct Tick {
+    /// Addresses of the lanes swept so far.
+    pub swept: u64,
+    /// Addresses in all lanes.
+    pub total: u64,
+    /// Registries paused (429 or circuit open), with time left.
+    pub paused: Vec<(Registry, Duration)>,
+}
 
 /// What the writer receives.
-pub enum Msg {
+enum Msg {
     /// Changes to store.
     Writes(Vec<Write>),
     /// Commit what is left and stop.
@@ -41,101 +86,173 @@ pub enum Msg {
 }
 
 /// The scheduler shared by the workers.
-pub struct Shared {
-    /// Scheduler state.
-    pub sched: Mutex<Scheduler>,
+struct Shared {
+    sched: Mutex<Scheduler>,
     /// Signalled when a lane becomes ready or the crawl ends.
-    pub wake: Condvar,
-    /// Counters.
-    pub tele: Arc<Telemetry>,
+    wake: Condvar,
+    tele: Arc<Telemetry>,
     /// Workers still running.
-    pub live: AtomicUsize,
-    /// The thread that watches the crawl (unparked when a worker ends).
-    pub main: std::thread::Thread,
+    live: AtomicUsize,
+    /// The thread that watches the crawl (unparked when a worker or the
+    /// writer ends).
+    main: std::thread::Thread,
 }
 
 impl Shared {
     /// Locks the scheduler (a poisoned lock is taken over: the state is
     /// plain data and every update is completed before unlocking).
-    pub fn lock(&self) -> MutexGuard<'_, Scheduler> {
-        self.sched
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    fn lock(&self) -> MutexGuard<'_, Scheduler> {
+        self.sched.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn tick(&self) -> Tick {
+        let g = self.lock();
+        let (swept, total) = g.progress();
+        Tick {
+            swept,
+            total,
+            paused: g.paused(Instant::now()),
+        }
+    }
+}
+
+/// Runs `sched` to its end with `settings.threads` workers asking `fetch`
+/// and one writer storing into `store`: until every lane is swept,
+/// `--max-queries` is reached, `quit` is raised (then in-flight queries get
+/// `drain_timeout`), or the writer fails (its error is returned).
+pub fn run(
+    store: &Store,
+    sched: Scheduler,
+    fetch: Arc<dyn Fetch>,
+    tele: &Arc<Telemetry>,
+    settings: &Settings,
+    quit: &AtomicBool,
+    on_tick: &mut dyn FnMut(Tick),
+) -> Result<Stop, store::Error> {
+    let threads = settings.threads.max(1);
+    let shared = Arc::new(Shared {
+        sched: Mutex::new(sched),
+        wake: Condvar::new(),
+        tele: Arc::clone(tele),
+        live: AtomicUsize::new(threads),
+        main: std::thread::current(),
+    });
+    let (tx, rx) = crossbeam_channel::bounded::<Msg>(QUEUE);
+    std::thread::scope(|sc| {
+        let writer = {
+            let tele = Arc::clone(tele);
+            let main = std::thread::current();
+            sc.spawn(move || {
+                let r = writer(store, rx, &tele);
+                main.unpark();
+                r
+            })
+        };
+        // Workers are detached: after a stop, queries still in flight past
+        // the drain timeout are abandoned (and redone by the next run).
+        for _ in 0..threads {
+            let shared = Arc::clone(&shared);
+            let fetch = Arc::clone(&fetch);
+            let tx = tx.clone();
+            std::thread::spawn(move || worker(&shared, fetch.as_ref(), &tx));
+        }
+        let interrupted = watch(&shared, &writer, settings, quit, on_tick);
+        // Fails at once if the writer is gone; never waits on a dead one.
+        let _ = tx.send(Msg::Finish);
+        drop(tx);
+        writer.join().unwrap_or_else(|_| {
+            Err(store::Error::Db {
+                table: "(writer)",
+                message: "writer thread panicked".into(),
+            })
+        })?;
+        let g = shared.lock();
+        Ok(if g.finished() {
+            Stop::Finished
+        } else if interrupted {
+            Stop::Interrupted
+        } else {
+            Stop::MaxQueries
+        })
+    })
+}
+
+/// Watches the crawl until the workers are done or the drain after a stop
+/// times out; stops it on `quit` or when the writer ends early. Returns
+/// whether `quit` stopped it.
+fn watch(
+    shared: &Shared,
+    writer: &ScopedJoinHandle<'_, Result<(), store::Error>>,
+    settings: &Settings,
+    quit: &AtomicBool,
+    on_tick: &mut dyn FnMut(Tick),
+) -> bool {
+    let mut last_tick = Instant::now();
+    let mut stop_at: Option<Instant> = None;
+    let mut interrupted = false;
+    loop {
+        // Not on the workers' condvar: a wake-up meant for a worker must
+        // never land here.
+        std::thread::park_timeout(WATCH_EVERY);
+        if shared.live.load(Ordering::SeqCst) == 0 {
+            break;
+        }
+        if stop_at.is_none() {
+            let quit_now = quit.load(Ordering::SeqCst);
+            if quit_now || writer.is_finished() {
+                interrupted = quit_now;
+                shared.lock().stop();
+                shared.wake.notify_all();
+                stop_at = Some(Instant::now());
+            }
+        }
+        if stop_at.is_some_and(|t| t.elapsed() >= settings.drain_timeout) {
+            break;
+        }
+        if last_tick.elapsed() >= settings.progress_every {
+            on_tick(shared.tick());
+            last_tick = Instant::now();
+        }
+    }
+    on_tick(shared.tick());
+    interrupted
+}
+
+/// The next job, waiting for one as long as the scheduler says; `None` when
+/// the crawl is over.
+fn next_job(shared: &Shared) -> Option<Job> {
+    let mut g = shared.lock();
+    loop {
+        let now = Instant::now();
+        match g.next(now) {
+            Next::Job(j) => return Some(j),
+            Next::Done => {
+                shared.wake.notify_all();
+                return None;
+            }
+            Next::Wait(t) => {
+                let d = t.saturating_duration_since(now).min(WORKER_NAP);
+                g = shared
+                    .wake
+                    .wait_timeout(g, d.max(Duration::from_millis(1)))
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
+            }
+        }
     }
 }
 
 /// Runs one worker until the scheduler says `Done`.
-pub fn worker(shared: &Shared, fetch: &dyn Fetch, tx: &Sender<Msg>) {
-    loop {
-        let job = {
-            let mut g = shared.lock();
-            loop {
-                let now = Instant::now();
-                match g.next(now) {
-                    Next::Job(j) => break Some(j),
-                    Next::Done => {
-                        shared.wake.notify_all();
-                        break None;
-                    }
-                    Next::Wait(t) => {
-                        let d = t
-                            .saturating_duration_since(now)
-                            .min(Duration::from_millis(200));
-                        g = shared
-                            .wake
-                            .wait_timeout(g, d.max(Duration::from_millis(1)))
-                            .unwrap_or_else(std::sync::PoisonError::into_inner)
-                            .0;
-                    }
-                }
-            }
-        };
-        let Some(job) = job else { break };
-        let tele = &shared.tele;
-        inc(&tele.of(job.registry).queries);
-        let reply = match fetch.fetch(job.registry, &job.target) {
-            Outcome::Answer {
-                registry,
-                url,
-                body,
-                redirects,
-            } => {
-                add(&tele.of(job.registry).redirects, u64::from(redirects));
-                match parse_network(&body, job.must_contain) {
-                    Ok(n) => Reply::Network {
-                        network: Box::new(n),
-                        registry,
-                        url,
-                        raw: body,
-                    },
-                    Err(ParseError::RateLimited) => Reply::RateLimited {
-                        registry,
-                        retry_after: None,
-                    },
-                    Err(e) if is_retryable(&e) => Reply::Transient(format!("{url}: {e}")),
-                    Err(e) => Reply::Permanent(format!("{url}: {e}")),
-                }
-            }
-            Outcome::NotFound {
-                registry: _,
-                redirects,
-            } => {
-                add(&tele.of(job.registry).redirects, u64::from(redirects));
-                Reply::NotFound
-            }
-            Outcome::RateLimited {
-                registry,
-                retry_after,
-            } => Reply::RateLimited {
-                registry,
-                retry_after,
-            },
-            Outcome::Transient { reason, .. } => Reply::Transient(reason),
-            Outcome::Permanent { reason, .. } => Reply::Permanent(reason),
-        };
+fn worker(shared: &Shared, fetch: &dyn Fetch, tx: &Sender<Msg>) {
+    while let Some(job) = next_job(shared) {
+        let reg = &shared.tele.of(job.lookup.registry);
+        inc(&reg.queries);
+        let exchange = fetch.fetch(job.lookup.registry, &job.lookup.target);
+        add(&reg.redirects, u64::from(exchange.redirects()));
+        let answer = classify(exchange, job.lookup.must_contain);
         // No wake-up here: a completion readies at most its own lane, and
         // this worker asks for the next job right away.
-        let writes = shared.lock().complete(&job, reply, Instant::now());
+        let writes = shared.lock().complete(&job, answer, Now::read());
         if !writes.is_empty() && tx.send(Msg::Writes(writes)).is_err() {
             // The writer is gone (a storage error): stop.
             shared.lock().stop();
@@ -146,23 +263,13 @@ pub fn worker(shared: &Shared, fetch: &dyn Fetch, tx: &Sender<Msg>) {
     shared.main.unpark();
 }
 
-/// Broken JSON (a truncated body) is worth asking again; an answer that
-/// parsed but was refused is not.
-fn is_retryable(e: &ParseError) -> bool {
-    matches!(e, ParseError::Json(_) | ParseError::Empty)
-}
-
-/// Runs the writer until `Finish` (or every sender is gone). On a storage
-/// error, raises `failed` and returns the error.
-pub fn writer(
-    store: &Store,
-    rx: &Receiver<Msg>,
-    tele: &Telemetry,
-    failed: &AtomicBool,
-) -> Result<(), crate::store::Error> {
+/// Runs the writer until `Finish` (or every sender is gone), committing as
+/// the module docs say. On a storage error, returns it; `rx` is dropped
+/// either way, so no sender ever waits on a writer that is gone.
+fn writer(store: &Store, rx: Receiver<Msg>, tele: &Telemetry) -> Result<(), store::Error> {
     let mut batch: Vec<Write> = Vec::new();
     let mut last = Instant::now();
-    let result = (|| loop {
+    loop {
         let finish = match rx.recv_timeout(COMMIT_EVERY) {
             Ok(Msg::Writes(w)) => {
                 batch.extend(w);
@@ -185,9 +292,5 @@ pub fn writer(
         if finish {
             return Ok(());
         }
-    })();
-    if result.is_err() {
-        failed.store(true, Ordering::SeqCst);
     }
-    result
 }

@@ -229,16 +229,73 @@ pub fn snapshot_from_map(m: &BTreeMap<String, u64>) -> Snapshot {
 mod tests {
     use super::*;
 
+    /// Every stored counter of `t`, with a distinct value each.
+    fn set_every_counter(t: &Telemetry) -> u64 {
+        let top = [
+            &t.within_known_cidr,
+            &t.found_registry,
+            &t.got_whois,
+            &t.failed_lookup_whois,
+            &t.parent_queries,
+        ];
+        let mut n = 0;
+        for c in top {
+            n += 1;
+            add(c, n);
+        }
+        let mut queries = 0;
+        for r in Registry::ALL {
+            let c = t.of(r);
+            for x in [
+                &c.queries,
+                &c.answers,
+                &c.not_found,
+                &c.placeholders,
+                &c.redirects,
+                &c.rate_limited,
+                &c.retries,
+                &c.failures,
+            ] {
+                n += 1;
+                add(x, n * 100);
+            }
+            queries += get(&c.queries);
+        }
+        queries
+    }
+
     #[test]
     fn map_round_trip() {
         let t = Telemetry::default();
-        add(&t.within_known_cidr, 5);
-        inc(&t.of(Registry::Lacnic).rate_limited);
-        add(&t.of(Registry::Arin).queries, 3);
+        let queries = set_every_counter(&t);
         let m = t.to_map();
+        // 5 crawl-wide counters + 8 for each of the 5 registries, all distinct.
+        assert_eq!(m.len(), 5 + 8 * 5);
+        let distinct: std::collections::BTreeSet<u64> = m.values().copied().collect();
+        assert_eq!(distinct.len(), m.len(), "{m:?}");
         let back = Telemetry::from_map(&m);
         assert_eq!(back.snapshot(), t.snapshot());
-        assert_eq!(back.snapshot().queries, 3);
-        assert_eq!(back.snapshot().by_registry["lacnic"].rate_limited, 1);
+        assert_eq!(back.to_map(), m);
+        assert_eq!(back.snapshot().queries, queries);
+        assert_eq!(back.snapshot().within_known_cidr, 1);
+        assert_eq!(back.snapshot().parent_queries, 5);
+        let lacnic = &back.snapshot().by_registry["lacnic"];
+        assert_eq!(
+            lacnic.rate_limited,
+            get(&t.of(Registry::Lacnic).rate_limited)
+        );
+        assert_eq!(m["lacnic.rate_limited"], lacnic.rate_limited);
+        assert_eq!(m["afrinic.failures"], (5 + 8 * 5) * 100);
+    }
+
+    #[test]
+    fn live_gauges_are_not_stored() {
+        let t = Telemetry::default();
+        add(&t.looking_up_whois, 7);
+        add(&t.awaiting_registry, 9);
+        let back = Telemetry::from_map(&t.to_map());
+        assert_eq!(back.snapshot().looking_up_whois, 0);
+        assert_eq!(back.snapshot().awaiting_registry, 0);
+        assert_eq!(t.snapshot().looking_up_whois, 7);
     }
 }

@@ -8,6 +8,10 @@
 //! only onto registry hosts), and a cap on the body size. Bodies of every
 //! answer are read to the end so the connection returns to the pool.
 //!
+//! It reports facts (an [`Exchange`]: status, `Retry-After`, body, or how the
+//! exchange broke) and decides nothing about them: what a status or body
+//! means for the crawl is [`super::classify`]'s job.
+//!
 //! TLS certificates and host names are always verified (ureq's default,
 //! rustls with the webpki roots; nothing here can turn it off, and a unit test
 //! checks the built agent). Plain http is possible only towards a base URL
@@ -26,8 +30,7 @@ use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 use ureq::Agent;
 
 use super::bootstrap::Bootstrap;
-use super::parse::is_rate_limit_notice;
-use super::{Fetch, Outcome, Registry, Target};
+use super::{Broken, Exchange, Fetch, Registry, Target};
 
 /// How the client behaves; every field has a documented default.
 #[derive(Clone, Debug)]
@@ -113,11 +116,18 @@ impl Client {
         }
     }
 
-    /// One GET, with redirects followed by hand.
-    fn get(&self, registry: Registry, target: &Target) -> Outcome {
+    /// One GET, with redirects followed by hand. Reports what happened;
+    /// [`super::classify`] decides what it means.
+    fn get(&self, registry: Registry, target: &Target) -> Exchange {
+        let broken = |registry, cause, reason, redirects| Exchange::Broken {
+            registry,
+            cause,
+            reason,
+            redirects,
+        };
         let (mut reg, mut url) = match self.url_for(registry, target) {
             Ok(x) => x,
-            Err(reason) => return Outcome::Permanent { registry, reason },
+            Err(reason) => return broken(registry, Broken::Route, reason, 0),
         };
         let mut seen: HashSet<String> = HashSet::new();
         let mut redirects = 0u32;
@@ -125,9 +135,7 @@ impl Client {
             seen.insert(url.clone());
             let mut resp = match self.agent.get(&url).call() {
                 Ok(r) => r,
-                Err(e) => {
-                    return classify_error(reg, &url, &e);
-                }
+                Err(e) => return broken(reg, cause_of(&e), format!("{url}: {e}"), redirects),
             };
             let status = resp.status().as_u16();
             let header = |name: &str| {
@@ -146,104 +154,68 @@ impl Client {
             let body = match read_body(resp.body_mut().as_reader(), limit) {
                 Ok(b) => b,
                 Err(BodyError::TooLarge) if status == 200 => {
-                    return Outcome::Permanent {
-                        registry: reg,
-                        reason: format!("body over {} bytes from {url}", self.cfg.body_limit),
-                    }
+                    let reason = format!("body over {} bytes from {url}", self.cfg.body_limit);
+                    return broken(reg, Broken::TooLarge, reason, redirects);
                 }
                 Err(BodyError::TooLarge) => Vec::new(),
                 Err(BodyError::Io(e)) => {
-                    return Outcome::Transient {
-                        registry: reg,
-                        reason: format!("reading body of {url}: {e}"),
-                    }
+                    let reason = format!("reading body of {url}: {e}");
+                    return broken(reg, Broken::Transport, reason, redirects);
                 }
             };
-            match status {
-                200 => {
-                    if is_rate_limit_notice(&body) {
-                        return Outcome::RateLimited {
-                            registry: reg,
-                            retry_after,
-                        };
-                    }
-                    return Outcome::Answer {
-                        registry: reg,
-                        url,
-                        body,
-                        redirects,
-                    };
-                }
-                404 => {
-                    return Outcome::NotFound {
-                        registry: reg,
-                        redirects,
-                    }
-                }
-                429 => {
-                    return Outcome::RateLimited {
-                        registry: reg,
-                        retry_after,
-                    }
-                }
-                301 | 302 | 303 | 307 | 308 => {
-                    let Some(loc) = location else {
-                        return Outcome::Permanent {
-                            registry: reg,
-                            reason: format!("HTTP {status} without Location from {url}"),
-                        };
-                    };
-                    let loc = absolutize(&url, &loc);
-                    let Some((next_reg, next_url)) = self.routes.resolve(&loc) else {
-                        return Outcome::Permanent {
-                            registry: reg,
-                            reason: format!("redirect to a host that is not a registry: {loc}"),
-                        };
-                    };
-                    if seen.contains(&next_url) {
-                        return Outcome::Permanent {
-                            registry: reg,
-                            reason: format!("redirect loop at {next_url}"),
-                        };
-                    }
+            if !matches!(status, 301 | 302 | 303 | 307 | 308) {
+                return Exchange::Response {
+                    registry: reg,
+                    url,
+                    status,
+                    retry_after,
+                    body,
+                    redirects,
+                };
+            }
+            match self.follow(&url, status, location, &seen, redirects) {
+                Ok((next_reg, next_url)) => {
                     redirects += 1;
-                    if redirects > self.cfg.max_redirects {
-                        return Outcome::Permanent {
-                            registry: reg,
-                            reason: format!(
-                                "more than {} redirects (last {next_url})",
-                                self.cfg.max_redirects
-                            ),
-                        };
-                    }
                     reg = next_reg;
                     url = next_url;
                 }
-                403 if is_rate_limit_notice(&body) => {
-                    return Outcome::RateLimited {
-                        registry: reg,
-                        retry_after,
-                    }
-                }
-                500..=599 => {
-                    return Outcome::Transient {
-                        registry: reg,
-                        reason: format!("HTTP {status} from {url}"),
-                    }
-                }
-                _ => {
-                    return Outcome::Permanent {
-                        registry: reg,
-                        reason: format!("HTTP {status} from {url}"),
-                    }
-                }
+                Err(reason) => return broken(reg, Broken::Route, reason, redirects),
             }
         }
+    }
+
+    /// Where a redirect from `url` leads, or why it must not be followed
+    /// (`done` hops so far).
+    fn follow(
+        &self,
+        url: &str,
+        status: u16,
+        location: Option<String>,
+        seen: &HashSet<String>,
+        done: u32,
+    ) -> Result<(Registry, String), String> {
+        let Some(loc) = location else {
+            return Err(format!("HTTP {status} without Location from {url}"));
+        };
+        let loc = absolutize(url, &loc);
+        let Some((next_reg, next_url)) = self.routes.resolve(&loc) else {
+            return Err(format!("redirect to a host that is not a registry: {loc}"));
+        };
+        if seen.contains(&next_url) {
+            return Err(format!("redirect loop at {next_url}"));
+        }
+        if done + 1 > self.cfg.max_redirects {
+            return Err(format!(
+                "more than {} redirects (last {next_url})",
+                self.cfg.max_redirects
+            ));
+        }
+        Ok((next_reg, next_url))
     }
 }
 
 impl Fetch for Client {
-    fn fetch(&self, registry: Registry, target: &Target) -> Outcome {
+    fn fetch(&self, registry: Registry, target: &Target) -> Exchange {
         self.get(registry, target)
     }
 }
@@ -321,14 +293,15 @@ fn absolutize(base: &str, loc: &str) -> String {
     }
 }
 
-fn classify_error(registry: Registry, url: &str, e: &ureq::Error) -> Outcome {
+/// What kind of breakage a ureq error is: the request could not be made as
+/// configured (bad URI, TLS, https required), or the network failed.
+fn cause_of(e: &ureq::Error) -> Broken {
     use ureq::Error as E;
-    let reason = format!("{url}: {e}");
     match e {
         E::BadUri(_) | E::RequireHttpsOnly(_) | E::Tls(_) | E::Rustls(_) | E::Pem(_) => {
-            Outcome::Permanent { registry, reason }
+            Broken::Setup
         }
-        _ => Outcome::Transient { registry, reason },
+        _ => Broken::Transport,
     }
 }
 

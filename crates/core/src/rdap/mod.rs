@@ -3,12 +3,20 @@
 //!
 //! - [`parse`] turns answer bytes into a [`Network`] (pure, never does I/O);
 //! - [`bootstrap`] maps addresses to registries (IANA RDAP bootstrap, RFC 9224);
-//! - [`client`] is the only HTTP user (ureq) and implements [`Fetch`].
+//! - [`client`] is the only HTTP user (ureq) and implements [`Fetch`]: it
+//!   reports what happened as an [`Exchange`] (status, headers, body), never
+//!   what it means;
+//! - [`answer`] holds [`classify`], the one function deciding what an
+//!   exchange means for the crawl (an [`Answer`]): which statuses and bodies
+//!   are networks, gaps, rate limits, worth a retry, or refused.
 
+pub mod answer;
 pub mod bootstrap;
 pub mod client;
 pub mod parse;
 pub mod search;
+
+pub use answer::{classify, Answer, Answered};
 
 use std::fmt;
 use std::str::FromStr;
@@ -177,55 +185,70 @@ pub struct Network {
     pub placeholder: bool,
 }
 
-/// What one HTTP exchange (plus redirects) with a registry produced.
+/// What one lookup (a GET plus the redirects followed) produced, as plain
+/// facts: no verdict. [`classify`] is the one place that decides what it
+/// means (network, gap, rate limit, retry or refusal).
 #[derive(Clone, Debug)]
-pub enum Outcome {
-    /// A 200 answer with a body; `registry` is the one that gave it.
-    Answer {
+pub enum Exchange {
+    /// A server answered with a status other than a followed redirect.
+    Response {
         /// Registry whose server answered (after redirects).
         registry: Registry,
         /// The URL that answered.
         url: String,
-        /// Body bytes (capped).
-        body: Vec<u8>,
-        /// Redirects followed.
-        redirects: u32,
-    },
-    /// 404: no network here.
-    NotFound {
-        /// Registry whose server answered.
-        registry: Registry,
-        /// Redirects followed.
-        redirects: u32,
-    },
-    /// 429 or a rate-limit notice.
-    RateLimited {
-        /// Registry that limited us.
-        registry: Registry,
-        /// Seconds from `Retry-After`, when given.
+        /// HTTP status.
+        status: u16,
+        /// Seconds from `Retry-After`, when given as a number.
         retry_after: Option<u64>,
+        /// Body bytes: of a 200 at most the client's body limit, of any
+        /// other status at most 64 KiB (empty when longer).
+        body: Vec<u8>,
+        /// Redirect hops followed before this answer.
+        redirects: u32,
     },
-    /// A failure worth retrying (5xx, timeout, reset, truncated body).
-    Transient {
-        /// Registry involved.
+    /// No answer to judge.
+    Broken {
+        /// Registry involved (the last one asked).
         registry: Registry,
-        /// What went wrong, one line.
+        /// What kind of breakage.
+        cause: Broken,
+        /// What went wrong, one line naming the URL.
         reason: String,
+        /// Redirect hops followed before it broke.
+        redirects: u32,
     },
-    /// A failure that retrying will not fix (other 4xx, redirect loop, foreign host).
-    Permanent {
-        /// Registry involved.
-        registry: Registry,
-        /// What went wrong, one line.
-        reason: String,
-    },
+}
+
+impl Exchange {
+    /// Redirect hops followed.
+    pub fn redirects(&self) -> u32 {
+        match self {
+            Exchange::Response { redirects, .. } | Exchange::Broken { redirects, .. } => *redirects,
+        }
+    }
+}
+
+/// Why an [`Exchange`] has no answer.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Broken {
+    /// The connection failed, timed out or was reset, or the body could not
+    /// be read to its end.
+    Transport,
+    /// The request cannot be made as configured: a bad URI, a TLS failure,
+    /// https required.
+    Setup,
+    /// A 200 body over the client's body limit (not read further).
+    TooLarge,
+    /// A redirect or link that must not be followed: no `Location`, a loop,
+    /// too many hops, a host that is not a registry.
+    Route,
 }
 
 /// What the crawl needs from the network: one lookup, with redirects followed.
 pub trait Fetch: Send + Sync {
     /// Asks `registry` for `path` (relative to its base URL, e.g. `ip/1.2.3.4`),
     /// or for an absolute `https://…` URL (an `up` link).
-    fn fetch(&self, registry: Registry, target: &Target) -> Outcome;
+    fn fetch(&self, registry: Registry, target: &Target) -> Exchange;
 }
 
 /// What to ask for.

@@ -1,0 +1,181 @@
+//! The crawl's standing, as `ipcrawl stats` shows it: counters, seed
+//! accounting (done, failed, pending), stored networks, gaps and failures.
+//!
+//! Seed accounting is interval algebra over what the store holds: a seed is
+//! *done* when a stored network or a probed gap covers it, *failed* when a
+//! standing failure's stretch covers it and nothing resolved it since, and
+//! *pending* otherwise.
+
+use serde::Serialize;
+
+use crate::crawl::telemetry::{snapshot_from_map, Snapshot};
+use crate::prefix::Range;
+use crate::rdap::Registry;
+use crate::seeds::SeedPlan;
+use crate::store::{self, Failure, GapKind, Store};
+use crate::trie::IntervalSet;
+
+/// Seeds by state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SeedCounts {
+    /// Seeds in the plan.
+    pub total: u64,
+    /// Covered by a stored network or a probed gap.
+    pub done: u64,
+    /// Covered by a standing failure only.
+    pub failed: u64,
+    /// Neither: still to be asked.
+    pub pending: u64,
+}
+
+/// Gaps by kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct GapCounts {
+    /// Stretches a 404 answered.
+    pub not_found: u64,
+    /// Stretches a placeholder answered.
+    pub placeholder: u64,
+}
+
+/// Everything `ipcrawl stats` reports.
+#[derive(Clone, Debug)]
+pub struct StatsReport {
+    /// The stored counters.
+    pub counters: Snapshot,
+    /// Seeds by state.
+    pub seeds: SeedCounts,
+    /// Stored non-placeholder networks.
+    pub networks: u64,
+    /// Stored placeholders.
+    pub placeholders: u64,
+    /// Gaps by kind.
+    pub gaps: GapCounts,
+    /// The standing failures (retried by the next crawl).
+    pub failures: Vec<Failure>,
+}
+
+/// Reads the report from the store.
+pub fn report(store: &Store) -> Result<StatsReport, store::Error> {
+    let counters = snapshot_from_map(&store.counters()?);
+    let plan = store.load_plan()?;
+    let known = store.load_known()?;
+    let gaps = store.gaps()?;
+    let failures = store.failures()?;
+    let (networks, placeholders) = store.counts()?;
+    Ok(StatsReport {
+        counters,
+        seeds: seed_counts(plan.as_ref(), &known, &gaps, &failures),
+        networks,
+        placeholders,
+        gaps: gap_counts(&gaps),
+        failures,
+    })
+}
+
+/// The seed accounting behind [`report`] (pure): `known` networks, `gaps`
+/// and `failures` against `plan`'s seeds (all zero without a plan).
+pub fn seed_counts(
+    plan: Option<&SeedPlan>,
+    known: &IntervalSet,
+    gaps: &[(Range, GapKind, Registry)],
+    failures: &[Failure],
+) -> SeedCounts {
+    let Some(p) = plan else {
+        return SeedCounts::default();
+    };
+    let resolved = known.union(&IntervalSet::from_ranges(gaps.iter().map(|(r, _, _)| *r)));
+    let failed_set = IntervalSet::from_ranges(
+        failures
+            .iter()
+            .filter_map(|f| Range::new(f.addr, f.end.max(f.addr))),
+    )
+    .subtract(&resolved);
+    let count =
+        |set: &IntervalSet| -> u64 { set.ranges().iter().map(|r| p.seeds.count_in(*r)).sum() };
+    let total = p.seeds.len();
+    let done = count(&resolved);
+    let failed = count(&failed_set);
+    SeedCounts {
+        total,
+        done,
+        failed,
+        pending: total.saturating_sub(done + failed),
+    }
+}
+
+/// Gaps by kind.
+pub fn gap_counts(gaps: &[(Range, GapKind, Registry)]) -> GapCounts {
+    let of = |k: GapKind| gaps.iter().filter(|(_, kind, _)| *kind == k).count() as u64;
+    GapCounts {
+        not_found: of(GapKind::NotFound),
+        placeholder: of(GapKind::Placeholder),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prefix::parse_range_lenient;
+
+    fn r(s: &str) -> Range {
+        parse_range_lenient(s).unwrap()
+    }
+
+    fn failure(range: &str) -> Failure {
+        let r = r(range);
+        Failure {
+            addr: r.start,
+            end: r.end,
+            registry: Registry::Ripe,
+            reason: "HTTP 503".into(),
+            attempts: 5,
+            at: "2026-11-27T13:38:10Z".into(),
+        }
+    }
+
+    #[test]
+    fn seeds_are_done_failed_or_pending() {
+        // 16 seeds: 11.0.0.0 ... 11.0.15.0.
+        let plan = crate::seeds::grid(&["11.0.0.0/20".parse().unwrap()], 24).unwrap();
+        let known = IntervalSet::from_ranges([r("11.0.0.0/22")]);
+        let gaps = [
+            (r("11.0.4.0/24"), GapKind::NotFound, Registry::Ripe),
+            (r("11.0.5.0/24"), GapKind::Placeholder, Registry::Ripe),
+        ];
+        // A failure over 11.0.6-7, and one the known network resolved since.
+        let failures = [failure("11.0.6.0 - 11.0.7.255"), failure("11.0.1.0/24")];
+        let c = seed_counts(Some(&plan), &known, &gaps, &failures);
+        assert_eq!(
+            c,
+            SeedCounts {
+                total: 16,
+                done: 6,
+                failed: 2,
+                pending: 8
+            }
+        );
+        assert_eq!(
+            gap_counts(&gaps),
+            GapCounts {
+                not_found: 1,
+                placeholder: 1
+            }
+        );
+    }
+
+    #[test]
+    fn no_plan_counts_nothing() {
+        let known = IntervalSet::from_ranges([r("11.0.0.0/22")]);
+        let c = seed_counts(None, &known, &[], &[failure("11.0.6.0/24")]);
+        assert_eq!(c, SeedCounts::default());
+    }
+
+    #[test]
+    fn a_failure_with_its_end_before_its_address_counts_its_address() {
+        let plan = crate::seeds::grid(&["11.0.0.0/22".parse().unwrap()], 24).unwrap();
+        let mut f = failure("11.0.2.0/24");
+        f.end = 0;
+        let c = seed_counts(Some(&plan), &IntervalSet::new(), &[], &[f]);
+        assert_eq!((c.failed, c.pending), (1, 3));
+    }
+}
