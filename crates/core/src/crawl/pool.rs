@@ -153,7 +153,9 @@ fn is_retryable(e: &ParseError) -> bool {
 }
 
 /// Runs the writer until `Finish` (or every sender is gone). On a storage
-/// error, raises `failed` and returns the error.
+/// error, raises `failed`, keeps draining the queue until `Finish` (so that
+/// neither the workers nor the final `Finish` block on a full queue) and
+/// returns the error.
 pub fn writer(
     store: &Store,
     rx: &Receiver<Msg>,
@@ -188,6 +190,11 @@ pub fn writer(
     })();
     if result.is_err() {
         failed.store(true, Ordering::SeqCst);
+        while let Ok(m) = rx.recv() {
+            if matches!(m, Msg::Finish) {
+                break;
+            }
+        }
     }
     result
 }
