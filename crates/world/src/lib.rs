@@ -10,6 +10,8 @@
 //!   request heads, replies whole, paced, cut or dropped, shutdown);
 //! - [`service`]: the world's answers on that core: routing to the model, rate
 //!   limits, faults, counters, the request log;
+//! - [`search`]: RFC 9910 RIR search (up, top, down, bottom) over the model,
+//!   and its answers;
 //! - [`scripted`]: the scripted mode: the same servers answering from a
 //!   caller's function (for tests needing exact or hostile answers);
 //! - [`truth`]: the ground truth (networks, covered addresses, oracle queries).
@@ -26,6 +28,7 @@ pub mod http;
 pub mod model;
 pub mod render;
 pub mod scripted;
+pub mod search;
 pub mod service;
 pub mod truth;
 
@@ -42,6 +45,7 @@ use ipcrawl_core::rdap::Registry;
 
 pub use model::{Bootstrap, GenParams, Model, ModelError};
 pub use scripted::Scripted;
+pub use search::{OverLimit, SearchConfig, SearchLimit};
 pub use truth::Truth;
 
 /// The default scope: five /8s of five registries, with transfers in 1.0.0.0/8
@@ -114,6 +118,14 @@ pub struct WorldConfig {
     pub delegations: Option<Vec<Delegation>>,
     /// IANA bootstrap JSON; `None` (default) uses the bundled copy.
     pub bootstrap_json: Option<String>,
+    /// By [`Registry::index`]: which registries serve RFC 9910 RIR search
+    /// (`ips/rirSearch1/...`, listed in their `help`). Defaults to ARIN and
+    /// RIPE NCC, the two that serve it as far as public sources show.
+    pub search: [bool; 5],
+    /// By [`Registry::index`]: each search server's result-set limit.
+    /// Defaults to [`SearchLimit::default_for`] (10,000; ARIN truncates, the
+    /// others refuse with "Too Many Rows").
+    pub search_limits: [SearchLimit; 5],
 }
 
 impl Default for WorldConfig {
@@ -131,6 +143,8 @@ impl Default for WorldConfig {
             log: None,
             delegations: None,
             bootstrap_json: None,
+            search: SearchConfig::default().enabled,
+            search_limits: SearchConfig::default().limits,
         }
     }
 }
@@ -198,6 +212,14 @@ pub struct Counts {
     pub fault_slow: u64,
     /// Injected truncations.
     pub fault_truncate: u64,
+    /// Requests on `ips/rirSearch1/...` (any answer).
+    pub searches: u64,
+    /// Network objects in search answers.
+    pub search_results: u64,
+    /// Search result sets refused ("Too Many Rows") or truncated for their size.
+    pub search_cut: u64,
+    /// `help` requests.
+    pub help: u64,
 }
 
 /// The world builder.
@@ -251,12 +273,17 @@ impl World {
                 latency: cfg.latency,
                 faults: cfg.faults,
                 log,
+                search: SearchConfig {
+                    enabled: cfg.search,
+                    limits: cfg.search_limits,
+                },
             },
         );
         Ok(WorldHandle {
             servers: listeners.serve(Arc::new(service))?,
             seed: cfg.seed,
             density: cfg.density,
+            search: cfg.search,
             truth: OnceLock::new(),
         })
     }
@@ -275,6 +302,7 @@ pub struct WorldHandle {
     servers: http::Servers<service::WorldService>,
     seed: u64,
     density: f64,
+    search: [bool; 5],
     truth: OnceLock<Truth>,
 }
 
@@ -310,7 +338,7 @@ impl WorldHandle {
     /// The ground truth (computed once).
     pub fn truth(&self) -> &Truth {
         self.truth
-            .get_or_init(|| Truth::compute(self.model(), self.seed, self.density))
+            .get_or_init(|| Truth::compute(self.model(), self.seed, self.density, self.search))
     }
 
     /// Writes the ground truth as JSON.

@@ -15,9 +15,10 @@ use ipcrawl_core::prefix::{parse_range_lenient, Cidr, Range};
 use ipcrawl_core::rdap::Registry;
 use ipcrawl_core::rng::hash_bytes;
 
-use crate::http::{reason, Ending, Handler, Reply, Request, Sent};
+use crate::http::{percent_decode, reason, Ending, Handler, Reply, Request, Sent};
 use crate::model::{Model, Resolution};
 use crate::render::{self, Bases};
+use crate::search::{answer, SearchConfig};
 use crate::{Counts, Faults, RateLimit};
 
 /// Per-registry counters.
@@ -34,6 +35,10 @@ pub struct RegCounters {
     fault_drop: AtomicU64,
     fault_slow: AtomicU64,
     fault_truncate: AtomicU64,
+    searches: AtomicU64,
+    search_results: AtomicU64,
+    search_cut: AtomicU64,
+    help: AtomicU64,
 }
 
 impl RegCounters {
@@ -52,6 +57,10 @@ impl RegCounters {
             fault_drop: g(&self.fault_drop),
             fault_slow: g(&self.fault_slow),
             fault_truncate: g(&self.fault_truncate),
+            searches: g(&self.searches),
+            search_results: g(&self.search_results),
+            search_cut: g(&self.search_cut),
+            help: g(&self.help),
         }
     }
 }
@@ -78,6 +87,8 @@ pub struct Behaviour {
     pub faults: Faults,
     /// Request log (one line per request).
     pub log: Option<std::fs::File>,
+    /// Which registries serve RIR search, and their limits.
+    pub search: SearchConfig,
 }
 
 /// The world's [`Handler`]: model, rate limits, faults, counters, log.
@@ -94,6 +105,7 @@ pub struct WorldService {
     buckets: [Mutex<Bucket>; 5],
     attempts: [Mutex<HashMap<String, u32>>; 5],
     log: Option<Mutex<std::fs::File>>,
+    search: SearchConfig,
     t0: Instant,
 }
 
@@ -116,8 +128,12 @@ pub enum ReplyKind {
     Redirect,
     /// 404.
     NotFound,
-    /// Anything else (400, 405, 429, 5xx).
+    /// Anything else (400, 405, 429, 5xx, 501).
     Other,
+    /// A 200 search answer (counted in `searches`, `search_results`).
+    Search,
+    /// A `help` answer.
+    Help,
 }
 
 impl WorldService {
@@ -140,6 +156,7 @@ impl WorldService {
             counters: Default::default(),
             attempts: Default::default(),
             log: b.log.map(Mutex::new),
+            search: b.search,
             t0: now,
         }
     }
@@ -237,14 +254,24 @@ impl WorldService {
     fn routed(&self, reg: Registry, req: &Request) -> Reply {
         let c = &self.counters[reg.index()];
         let fault = self.fault(reg, &req.target);
-        let (mut r, kind) = route(&self.model, &self.bases, reg, &req.target);
-        match kind {
+        let routed = route(&self.model, &self.bases, &self.search, reg, &req.target);
+        match routed.kind {
             ReplyKind::Network => bump(&c.networks),
             ReplyKind::Placeholder => bump(&c.placeholders),
             ReplyKind::Redirect => bump(&c.redirects),
             ReplyKind::NotFound => bump(&c.not_found),
             ReplyKind::Other => bump(&c.bad_requests),
+            ReplyKind::Help => bump(&c.help),
+            ReplyKind::Search => {}
         }
+        if let Some(t) = routed.search {
+            bump(&c.searches);
+            c.search_results.fetch_add(t.results, Ordering::Relaxed);
+            if t.cut {
+                bump(&c.search_cut);
+            }
+        }
+        let mut r = routed.reply;
         r.delay = self.latency;
         match fault {
             Some(Fault::ServerError) => {
@@ -350,31 +377,85 @@ pub fn parse_target(target: &str) -> Result<Query, String> {
     Ok(Query::Ip(Range { start: a, end: a }))
 }
 
-/// Decodes `%XX` escapes (invalid ones are kept as they are).
-pub fn percent_decode(s: &str) -> String {
-    if !s.contains('%') {
-        return s.to_string();
-    }
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            let hex = std::str::from_utf8(b.get(i + 1..i + 3).unwrap_or(b"")).unwrap_or("");
-            if let Ok(v) = u8::from_str_radix(hex, 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+/// A routed answer and what the counters make of it.
+#[derive(Debug, Clone)]
+pub struct Routed {
+    /// The reply (no fault, no delay yet).
+    pub reply: Reply,
+    /// What it is.
+    pub kind: ReplyKind,
+    /// For a request on a search path: results and whether the set was cut.
+    pub search: Option<SearchTally>,
 }
 
-/// The answer of `reg`'s server to `target` (no faults, no rate limit).
-pub fn route(model: &Model, bases: &Bases, reg: Registry, target: &str) -> (Reply, ReplyKind) {
+/// What a search answer adds to the counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SearchTally {
+    /// Network objects answered.
+    pub results: u64,
+    /// Refused or truncated for its size.
+    pub cut: bool,
+}
+
+fn kind_of(status: u16) -> ReplyKind {
+    match status {
+        200 => ReplyKind::Search,
+        301 => ReplyKind::Redirect,
+        404 => ReplyKind::NotFound,
+        _ => ReplyKind::Other,
+    }
+}
+
+/// The answer of `reg`'s server to `target` (no faults, no rate limit):
+/// `help`, an RIR search (where `search` serves it), or a lookup.
+pub fn route(
+    model: &Model,
+    bases: &Bases,
+    search: &SearchConfig,
+    reg: Registry,
+    target: &str,
+) -> Routed {
+    let plain = |(reply, kind)| Routed {
+        reply,
+        kind,
+        search: None,
+    };
+    if target.split(['?', '#']).next() == Some("/help") {
+        let body = answer::help(reg, search, bases, target);
+        return plain((reply(reg, 200, body), ReplyKind::Help));
+    }
+    if answer::is_search(target) {
+        let a = if search.enabled[reg.index()] {
+            Some(answer::search(model, bases, search, reg, target))
+        } else {
+            answer::not_served(reg)
+        };
+        if let Some(a) = a {
+            let mut r = reply(reg, a.status, a.body);
+            if let Some(l) = &a.location {
+                r = r.header("Location", l);
+            }
+            return Routed {
+                reply: r,
+                kind: kind_of(a.status),
+                search: Some(SearchTally {
+                    results: a.results,
+                    cut: a.cut,
+                }),
+            };
+        }
+        let mut r = plain(lookup(model, bases, reg, target));
+        r.search = Some(SearchTally {
+            results: 0,
+            cut: false,
+        });
+        return r;
+    }
+    plain(lookup(model, bases, reg, target))
+}
+
+/// The answer to a lookup (`/ip/...`; anything else is an unknown path, 404).
+fn lookup(model: &Model, bases: &Bases, reg: Registry, target: &str) -> (Reply, ReplyKind) {
     let q = match parse_target(target) {
         Ok(q) => q,
         Err(msg) => {

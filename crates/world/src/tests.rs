@@ -13,11 +13,11 @@ use serde_json::Value;
 use super::*;
 use ipcrawl_core::prefix::{fmt_addr, Range};
 
-fn a(s: &str) -> u32 {
+pub(crate) fn a(s: &str) -> u32 {
     u32::from(Ipv4Addr::from_str(s).unwrap())
 }
 
-fn cidrs(v: &[&str]) -> Vec<Cidr> {
+pub(crate) fn cidrs(v: &[&str]) -> Vec<Cidr> {
     v.iter().map(|s| s.parse().unwrap()).collect()
 }
 
@@ -43,7 +43,7 @@ fn shared_world() -> &'static WorldHandle {
     })
 }
 
-fn agent() -> ureq::Agent {
+pub(crate) fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
@@ -51,15 +51,15 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
-struct Got {
-    status: u16,
-    location: Option<String>,
-    content_type: String,
-    retry_after: Option<String>,
-    body: String,
+pub(crate) struct Got {
+    pub(crate) status: u16,
+    pub(crate) location: Option<String>,
+    pub(crate) content_type: String,
+    pub(crate) retry_after: Option<String>,
+    pub(crate) body: String,
 }
 
-fn get(url: &str) -> Got {
+pub(crate) fn get(url: &str) -> Got {
     let mut r = agent().get(url).call().unwrap();
     let h = |k: &str| {
         r.headers()
@@ -79,7 +79,7 @@ fn get(url: &str) -> Got {
     }
 }
 
-fn json(g: &Got) -> Value {
+pub(crate) fn json(g: &Got) -> Value {
     serde_json::from_str(&g.body).unwrap()
 }
 
