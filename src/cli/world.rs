@@ -66,6 +66,30 @@ pub struct Args {
     /// Also write the `NAME=URL` lines to FILE.
     #[arg(long, value_name = "FILE")]
     pub urls: Option<PathBuf>,
+    /// Registries serving RFC 9910 RIR search (`ips/rirSearch1/...`, listed in
+    /// their `help`): comma-separated names, or `none`.
+    #[arg(long, value_name = "NAMES", default_value = "arin,ripe", value_parser = parse_search)]
+    pub search: [bool; 5],
+    /// The most results a search server gives for `rdap-down`/`rdap-bottom`
+    /// (above it ARIN truncates with a notice, the others answer 400 "Too Many
+    /// Rows").
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub search_limit: usize,
+}
+
+/// Parses `--search`: `none`, or registry names separated by commas.
+pub fn parse_search(s: &str) -> Result<[bool; 5], String> {
+    let mut on = [false; 5];
+    if s.trim().eq_ignore_ascii_case("none") {
+        return Ok(on);
+    }
+    for name in s.split(',').map(str::trim) {
+        let r: Registry = name
+            .parse()
+            .map_err(|e| format!("{e} (--search takes names like arin,ripe, or none)"))?;
+        on[r.index()] = true;
+    }
+    Ok(on)
 }
 
 fn fraction(flag: &str, v: f64) -> anyhow::Result<f64> {
@@ -106,6 +130,13 @@ pub fn config(args: &Args) -> anyhow::Result<WorldConfig> {
         bail!("the --fault-* fractions add up to {sum}, more than 1");
     }
     cfg.log.clone_from(&args.log);
+    cfg.search = args.search;
+    if args.search_limit == 0 {
+        bail!("--search-limit (0) must be at least 1");
+    }
+    for l in &mut cfg.search_limits {
+        l.max = args.search_limit;
+    }
     Ok(cfg)
 }
 
@@ -176,6 +207,8 @@ mod tests {
             truth: None,
             log: None,
             urls: None,
+            search: [true, true, false, false, false],
+            search_limit: 10_000,
         }
     }
 
@@ -201,5 +234,40 @@ mod tests {
         a.fault_drop = 0.6;
         a.fault_5xx = 0.6;
         assert!(config(&a).is_err());
+    }
+
+    #[test]
+    fn search_registries_and_limit() {
+        assert_eq!(
+            parse_search("arin,ripe").unwrap(),
+            [true, true, false, false, false]
+        );
+        assert_eq!(parse_search("none").unwrap(), [false; 5]);
+        assert_eq!(
+            parse_search("lacnic").unwrap(),
+            [false, false, false, true, false]
+        );
+        assert_eq!(
+            parse_search("afrinic, apnic").unwrap(),
+            [false, false, true, false, true]
+        );
+        let e = parse_search("arin,nobody").unwrap_err();
+        assert!(e.contains("nobody") && e.contains("--search"), "{e}");
+        assert!(parse_search("").is_err());
+        let mut a = args();
+        a.search = [false, false, false, true, false];
+        a.search_limit = 50;
+        let c = config(&a).unwrap();
+        assert_eq!(c.search, [false, false, false, true, false]);
+        assert!(c.search_limits.iter().all(|l| l.max == 50));
+        assert_eq!(
+            c.search_limits[Registry::Arin.index()].over,
+            ipcrawl::world::OverLimit::Truncate
+        );
+        a.search_limit = 0;
+        assert_eq!(
+            config(&a).unwrap_err().to_string(),
+            "--search-limit (0) must be at least 1"
+        );
     }
 }

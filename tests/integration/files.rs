@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::server::{ip_of, Registries, Reply};
+use crate::server::{ip_of, not_found, start, CrawlArgs, Registries, Registry, Reply};
 use crate::util::{json, jsonl, Workdir};
 
 /// Every command that opens the DB, with arguments that are otherwise fine.
@@ -23,12 +23,12 @@ const COMMANDS: [&[&str]; 6] = [
 /// ARIN answers every /24 of 20.0.0.0/8 with its own network, padded with
 /// hard-to-compress remarks so that the DB grows quickly; the rest is 404.
 fn many() -> Registries {
-    Registries::start(|reg, path, _| {
-        let Some((addr, _)) = ip_of(path) else {
-            return Reply::not_found();
+    start(|reg, req, _| {
+        let Some((addr, _)) = ip_of(&req.target) else {
+            return not_found();
         };
-        if reg != "arin" || addr >> 24 != 20 {
-            return Reply::not_found();
+        if reg != Registry::Arin || addr >> 24 != 20 {
+            return not_found();
         }
         let start = addr & !0xff;
         let s = std::net::Ipv4Addr::from(start);

@@ -13,7 +13,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::server::{a, ip_of, Bases, Registries, Reply, Stream};
+use crate::server::{
+    a, ip_of, not_found, start, Bases, CrawlArgs, Registries, Registry, Reply, Request, Stream,
+};
 use crate::util::{fixture, json, jsonl, Workdir};
 
 const GOOD_NET: &str = r#"{"objectClassName":"ip network","handle":"GOOD-NET-1",
@@ -28,30 +30,33 @@ fn evil(start: &str, end: &str, extra: &str) -> String {
     )
 }
 
-type Hostile = dyn Fn(&str, &str, &Bases) -> Option<Reply> + Send + Sync;
+type Hostile = dyn Fn(Registry, &str, &Bases) -> Option<Reply> + Send + Sync;
 
 /// The scripted world; `hostile(registry, path, bases)` answers first when it wants to.
 fn world(
-    hostile: impl Fn(&str, &str, &Bases) -> Option<Reply> + Send + Sync + 'static,
+    hostile: impl Fn(Registry, &str, &Bases) -> Option<Reply> + Send + Sync + 'static,
 ) -> Registries {
     let hostile: Box<Hostile> = Box::new(hostile);
-    Registries::start(move |reg, path, bases| {
+    start(move |reg, req: &Request, bases| {
+        let path = req.target.as_str();
         if let Some(r) = hostile(reg, path, bases) {
             return r;
         }
         let Some((addr, len)) = ip_of(path) else {
-            return Reply::not_found();
+            return not_found();
         };
         let inside = |lo: &str, hi: &str| addr >= a(lo) && addr <= a(hi);
         match reg {
-            "apnic" if inside("1.1.1.0", "1.1.1.255") && len >= 24 => {
+            Registry::Apnic if inside("1.1.1.0", "1.1.1.255") && len >= 24 => {
                 Reply::json(200, fixture("apnic/apnic-1.1.1.1-2024-07-26.json"))
             }
-            "ripe" if inside("193.0.0.0", "193.0.7.255") && len >= 21 => {
+            Registry::Ripe if inside("193.0.0.0", "193.0.7.255") && len >= 21 => {
                 Reply::json(200, fixture("ripe/ripe-193.0.6.139.json"))
             }
-            "arin" if inside("8.8.9.0", "8.8.9.255") && len >= 24 => Reply::json(200, GOOD_NET),
-            _ => Reply::not_found(),
+            Registry::Arin if inside("8.8.9.0", "8.8.9.255") && len >= 24 => {
+                Reply::json(200, GOOD_NET)
+            }
+            _ => not_found(),
         }
     })
 }
@@ -148,7 +153,7 @@ fn assert_rejected(wd: &Workdir, code: Option<i32>, needle: &str) {
 fn body_case(name: &str, body: Vec<u8>, needle: &str) {
     let wd = Workdir::new(name);
     let w = world(move |reg, path, _| {
-        (reg == "arin" && is_target(path)).then(|| Reply::json(200, body.clone()))
+        (reg == Registry::Arin && is_target(path)).then(|| Reply::json(200, body.clone()))
     });
     let (code, _) = crawl(&wd, &w, &[]);
     assert_rejected(&wd, code, needle);
@@ -243,7 +248,7 @@ fn fifty_megabytes_are_refused_at_the_cap() {
     let sent = Arc::new(AtomicU64::new(0));
     let s = Arc::clone(&sent);
     let w = world(move |reg, path, _| {
-        (reg == "arin" && is_target(path)).then(|| {
+        (reg == Registry::Arin && is_target(path)).then(|| {
             Reply::streamed(Stream {
                 content_length: Some(50 << 20),
                 chunk: vec![b' '; 64 << 10],
@@ -274,7 +279,7 @@ fn gzip_bomb_is_capped_after_decoding() {
     let bomb = gz.finish().unwrap();
     let wd = Workdir::new("hostile-gzip");
     let w = world(move |reg, path, _| {
-        (reg == "arin" && is_target(path)).then(|| {
+        (reg == Registry::Arin && is_target(path)).then(|| {
             let mut r = Reply::json(200, bomb.clone());
             r.headers.push(("Content-Encoding".into(), "gzip".into()));
             r
@@ -290,7 +295,7 @@ fn a_body_that_trickles_forever_is_ended_by_the_timeout() {
     let sent = Arc::new(AtomicU64::new(0));
     let s = Arc::clone(&sent);
     let w = world(move |reg, path, _| {
-        (reg == "arin" && is_target(path)).then(|| {
+        (reg == Registry::Arin && is_target(path)).then(|| {
             Reply::streamed(Stream {
                 content_length: Some(1 << 30),
                 chunk: b" ".to_vec(),
@@ -316,10 +321,14 @@ fn redirect_loop() {
         if !is_target(path) {
             return None;
         }
-        let to = if reg == "arin" { "ripe" } else { "arin" };
+        let to = if reg == Registry::Arin {
+            Registry::Ripe
+        } else {
+            Registry::Arin
+        };
         Some(Reply::redirect(&format!(
             "{}{}",
-            bases[to],
+            bases[to.index()],
             path.trim_start_matches('/')
         )))
     });
@@ -337,8 +346,12 @@ fn endless_redirect_chain() {
         }
         let (addr, _) = ip_of(path)?;
         let next = std::net::Ipv4Addr::from(addr + 1);
-        let to = if reg == "arin" { "ripe" } else { "arin" };
-        Some(Reply::redirect(&format!("{}ip/{next}", bases[to])))
+        let to = if reg == Registry::Arin {
+            Registry::Ripe
+        } else {
+            Registry::Arin
+        };
+        Some(Reply::redirect(&format!("{}ip/{next}", bases[to.index()])))
     });
     let (code, _) = crawl(&wd, &w, &[]);
     assert_rejected(&wd, code, "more than 5 redirects");
@@ -360,7 +373,7 @@ fn redirect_to_a_host_that_is_not_a_registry() {
     ] {
         let wd = Workdir::new(name);
         let w = world(move |reg, path, _| {
-            (reg == "arin" && is_target(path)).then(|| Reply::redirect(loc))
+            (reg == Registry::Arin && is_target(path)).then(|| Reply::redirect(loc))
         });
         let (code, _) = crawl(&wd, &w, &[]);
         assert_rejected(&wd, code, "redirect to a host that is not a registry");
@@ -381,15 +394,15 @@ fn https_to_http_downgrade_goes_to_the_configured_base_only() {
             return None;
         }
         Some(match reg {
-            "arin" => Reply::redirect("http://rdap.db.ripe.net/ip/8.8.8.0"),
-            _ => Reply::not_found(),
+            Registry::Arin => Reply::redirect("http://rdap.db.ripe.net/ip/8.8.8.0"),
+            _ => not_found(),
         })
     });
     let (code, err) = crawl(&wd, &w, &[]);
     assert_eq!(code, Some(0), "{err}");
     let reqs = w.requests();
     assert!(
-        reqs.contains(&("ripe".to_string(), "/ip/8.8.8.0".to_string())),
+        reqs.contains(&(Registry::Ripe, "/ip/8.8.8.0".to_string())),
         "{reqs:?}"
     );
     let st = json(&wd.ok(&["stats", "--json"]));
@@ -405,11 +418,11 @@ fn a_later_crawl_retries_and_heals() {
     let healed = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let h = Arc::clone(&healed);
     let w = world(move |reg, path, _| {
-        if reg != "arin" || !is_target(path) {
+        if reg != Registry::Arin || !is_target(path) {
             return None;
         }
         Some(if h.load(Ordering::SeqCst) {
-            Reply::not_found()
+            not_found()
         } else {
             Reply::json(200, evil("0.0.0.0", "255.255.255.255", ""))
         })

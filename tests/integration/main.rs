@@ -2,8 +2,9 @@
 //! local RDAP servers on 127.0.0.1 (never any other host). Modules by theme:
 //!
 //! - `util`: a unique temp dir per test, running the binary, JSON helpers;
-//! - `server`: a scripted multi-registry RDAP server serving the real
-//!   fixtures in `tests/fixtures/rdap/` plus redirects, 404s, 5xx, 429s;
+//! - `server`: the world crate's scripted mode (five RDAP servers answering
+//!   from each test's function: the real fixtures in `tests/fixtures/rdap/`,
+//!   redirects, 404s, 5xx, streams) and the `crawl` arguments aimed at it;
 //! - `pipeline`: gen-seeds → crawl → coverage → export → lookup → stats;
 //! - `hostile`: hostile answers (huge, endless, broken, redirect tricks);
 //! - `files`: truncated, corrupt, foreign and other-version DBs, a read-only

@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use crate::server::{a, ip_of, Bases, Registries, Reply};
+use crate::server::{a, ip_of, not_found, start, Bases, CrawlArgs, Registries, Registry, Reply};
 use crate::util::{fixture, json, jsonl, Workdir};
 
 const RIPE_MANAGED: &str = r#"{"objectClassName":"ip network","handle":"193.0.0.0 - 193.255.255.255",
@@ -25,40 +25,45 @@ const RIPE_TRANSFER: &str = r#"{"objectClassName":"ip network","handle":"192.198
 /// The scripted world: five real networks (one transferred from ARIN to
 /// RIPE), placeholders, 404s, and one 503.
 fn world(arin_503_once: Arc<AtomicBool>) -> Registries {
-    Registries::start(move |reg, path, bases: &Bases| {
+    start(move |reg, req, bases: &Bases| {
+        let path = req.target.as_str();
         let Some((addr, len)) = ip_of(path) else {
             return Reply::json(400, r#"{"errorCode":400,"title":"Bad Request"}"#);
         };
         let inside = |lo: &str, hi: &str| addr >= a(lo) && addr <= a(hi);
         match reg {
-            "apnic" if inside("1.1.1.0", "1.1.1.255") && len >= 24 => {
+            Registry::Apnic if inside("1.1.1.0", "1.1.1.255") && len >= 24 => {
                 Reply::json(200, fixture("apnic/apnic-1.1.1.1-2024-07-26.json"))
             }
-            "ripe" if inside("193.0.0.0", "193.0.7.255") && len >= 21 => {
+            Registry::Ripe if inside("193.0.0.0", "193.0.7.255") && len >= 21 => {
                 Reply::json(200, fixture("ripe/ripe-193.0.6.139.json"))
             }
-            "ripe" if inside("192.198.4.0", "192.198.4.255") => Reply::json(200, RIPE_TRANSFER),
-            "ripe" if inside("193.0.0.0", "193.255.255.255") => Reply::json(200, RIPE_MANAGED),
-            "arin" if inside("192.198.0.0", "192.198.3.255") => {
+            Registry::Ripe if inside("192.198.4.0", "192.198.4.255") => {
+                Reply::json(200, RIPE_TRANSFER)
+            }
+            Registry::Ripe if inside("193.0.0.0", "193.255.255.255") => {
+                Reply::json(200, RIPE_MANAGED)
+            }
+            Registry::Arin if inside("192.198.0.0", "192.198.3.255") => {
                 if addr == a("192.198.0.0") && !arin_503_once.swap(true, Ordering::SeqCst) {
                     Reply::json(503, "upstream busy")
                 } else {
                     Reply::json(200, fixture("arin/arin-192.198.0.0.json"))
                 }
             }
-            "arin" if inside("192.198.4.0", "192.198.4.255") => Reply::redirect(&format!(
+            Registry::Arin if inside("192.198.4.0", "192.198.4.255") => Reply::redirect(&format!(
                 "{}{}",
-                bases["ripe"],
+                bases[Registry::Ripe.index()],
                 path.trim_start_matches('/')
             )),
-            "afrinic" if inside("196.216.2.0", "196.216.3.255") => {
+            Registry::Afrinic if inside("196.216.2.0", "196.216.3.255") => {
                 Reply::json(200, fixture("afrinic/afrinic-196.216.2.20-2018-02-13.json"))
             }
-            "afrinic" => Reply::json(
+            Registry::Afrinic => Reply::json(
                 200,
                 fixture("afrinic/afrinic-0.0.0.0-placeholder-2022-12-17.json"),
             ),
-            _ => Reply::not_found(),
+            _ => not_found(),
         }
     })
 }
@@ -96,12 +101,12 @@ fn whole_job_on_a_scripted_multi_registry_world() {
 
     // Exactly the queries a coverage-first sweep needs.
     let reqs = w.requests();
-    let count = |r: &str| reqs.iter().filter(|(n, _)| n == r).count();
-    assert_eq!(count("apnic"), 1, "{reqs:?}");
-    assert_eq!(count("arin"), 6, "{reqs:?}");
-    assert_eq!(count("ripe"), 3, "{reqs:?}");
-    assert_eq!(count("afrinic"), 3, "{reqs:?}");
-    assert_eq!(count("lacnic"), 0, "{reqs:?}");
+    let count = |r: Registry| reqs.iter().filter(|(n, _)| *n == r).count();
+    assert_eq!(count(Registry::Apnic), 1, "{reqs:?}");
+    assert_eq!(count(Registry::Arin), 6, "{reqs:?}");
+    assert_eq!(count(Registry::Ripe), 3, "{reqs:?}");
+    assert_eq!(count(Registry::Afrinic), 3, "{reqs:?}");
+    assert_eq!(count(Registry::Lacnic), 0, "{reqs:?}");
     assert!(
         reqs.iter().all(|(_, p)| !p.starts_with("/ip/10.")),
         "reserved space was queried: {reqs:?}"
@@ -152,14 +157,14 @@ fn whole_job_on_a_scripted_multi_registry_world() {
     assert!(arin["source_url"]
         .as_str()
         .unwrap()
-        .starts_with(&w.bases["arin"]));
+        .starts_with(w.base_url(Registry::Arin)));
     let transfer = &rows[2];
     assert_eq!(transfer["name"], "TRANSFERRED-NET");
     assert_eq!(transfer["entities"][0]["email"], "abuse@example.net");
     assert!(transfer["source_url"]
         .as_str()
         .unwrap()
-        .starts_with(&w.bases["ripe"]));
+        .starts_with(w.base_url(Registry::Ripe)));
     assert_eq!(rows[4]["cidrs"], serde_json::json!(["196.216.2.0/23"]));
 
     // Coverage: the union of the five, no placeholder.
@@ -225,13 +230,14 @@ fn failures_are_recorded_listed_and_retried_next_run() {
     let wd = Workdir::new("failures");
     let healthy = Arc::new(AtomicBool::new(false));
     let h = Arc::clone(&healthy);
-    let w = Registries::start(move |_, path, _| {
+    let w = start(move |_, req, _| {
+        let path = req.target.as_str();
         if !h.load(Ordering::SeqCst) {
             return Reply::json(503, "down");
         }
         match ip_of(path) {
             Some(_) => Reply::json(200, fixture("apnic/apnic-1.1.1.1-2024-07-26.json")),
-            None => Reply::not_found(),
+            None => not_found(),
         }
     });
     wd.ok(&["gen-seeds", "--within", "1.1.1.0/24"]);

@@ -1,282 +1,258 @@
-//! A minimal HTTP/1.1 server on `std::net`: one accept thread per registry, one
-//! thread per connection, keep-alive. Hand-written because fault injection needs
-//! the socket: closing without an answer, truncating a body, answering late.
-//! Never panics on a bad request (400) and never reads more than 8 KB of head.
+//! The HTTP/1.1 core every server of the world runs on, on `std::net`: one
+//! listener per registry on `127.0.0.1:0`, one accept thread per registry, one
+//! thread per connection, keep-alive; request heads read within fixed limits
+//! (8 KB of head, 1 MB of request body skipped, no chunked requests); replies
+//! written whole, paced, cut or not at all; a shutdown that closes every
+//! connection. Hand-written because fault injection needs the socket: closing
+//! without an answer, truncating a body, answering late, trickling forever.
+//! Never panics on a bad request.
+//!
+//! What is answered is not decided here: a [`Handler`] turns each request into
+//! a [`Reply`] (the world's routing in [`crate::service`], a test's script in
+//! [`crate::scripted`]).
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::thread::JoinHandle;
+use std::time::Duration;
 
-use ipcrawl_core::prefix::{parse_range_lenient, Cidr, Range};
 use ipcrawl_core::rdap::Registry;
 
-use super::model::{Model, Resolution};
-use super::render::{self, Bases};
-use super::{Counts, Faults, RateLimit};
-use ipcrawl_core::rng::hash_bytes;
+use crate::render::Bases;
+use crate::Error;
 
-const MAX_HEAD: u64 = 8192;
+/// The most bytes of request head (request line and headers) read.
+pub const MAX_HEAD: u64 = 8192;
+/// The largest request body skipped (larger ones are a 400).
 const MAX_BODY_SKIP: u64 = 1 << 20;
+/// How long an idle keep-alive connection is kept.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+/// Stack of a connection thread (handlers are shallow).
+const CONN_STACK: usize = 256 * 1024;
 
-/// Per-registry counters.
-#[derive(Default, Debug)]
-pub struct RegCounters {
-    requests: AtomicU64,
-    networks: AtomicU64,
-    placeholders: AtomicU64,
-    redirects: AtomicU64,
-    not_found: AtomicU64,
-    rate_limited: AtomicU64,
-    bad_requests: AtomicU64,
-    fault_5xx: AtomicU64,
-    fault_drop: AtomicU64,
-    fault_slow: AtomicU64,
-    fault_truncate: AtomicU64,
+/// One request, as read from the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// `GET`, `HEAD`, ... as sent.
+    pub method: String,
+    /// The request target as sent (path and query, not decoded).
+    pub target: String,
+    /// Whether the client keeps the connection (HTTP/1.1 default, `Connection` header).
+    pub keep_alive: bool,
 }
 
-impl RegCounters {
-    pub fn snapshot(&self) -> Counts {
-        let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        Counts {
-            requests: g(&self.requests),
-            networks: g(&self.networks),
-            placeholders: g(&self.placeholders),
-            redirects: g(&self.redirects),
-            not_found: g(&self.not_found),
-            rate_limited: g(&self.rate_limited),
-            bad_requests: g(&self.bad_requests),
-            fault_5xx: g(&self.fault_5xx),
-            fault_drop: g(&self.fault_drop),
-            fault_slow: g(&self.fault_slow),
-            fault_truncate: g(&self.fault_truncate),
-        }
+impl Request {
+    /// The target without its query string or fragment.
+    pub fn path(&self) -> &str {
+        self.target.split(['?', '#']).next().unwrap_or("")
+    }
+
+    /// The query string (after `?`, before `#`), empty when there is none.
+    pub fn query(&self) -> &str {
+        self.target
+            .split_once('?')
+            .map_or("", |(_, q)| q.split('#').next().unwrap_or(""))
     }
 }
 
-fn bump(a: &AtomicU64) {
-    a.fetch_add(1, Ordering::Relaxed);
+/// A body written chunk by chunk: `chunk` repeated until `total` bytes were
+/// sent (or the client went away), sleeping `pause` between chunks. The bytes
+/// actually written are counted in `sent`. The connection closes after it.
+#[derive(Clone, Debug)]
+pub struct Stream {
+    /// `Content-Length` to announce (`None`: no length, the body ends at close).
+    pub content_length: Option<u64>,
+    /// What is written, again and again (an empty chunk writes nothing).
+    pub chunk: Vec<u8>,
+    /// How many bytes to write in all (`u64::MAX`: until the client leaves).
+    pub total: u64,
+    /// Sleep after each chunk (zero: write as fast as the socket takes it).
+    pub pause: Duration,
+    /// Bytes written so far.
+    pub sent: Arc<AtomicU64>,
 }
 
-struct Bucket {
-    tokens: f64,
-    last: Instant,
+/// A reply's body.
+#[derive(Clone, Debug)]
+pub enum Body {
+    /// Fixed bytes, sent with their `Content-Length`.
+    Bytes(Vec<u8>),
+    /// A paced or huge body (see [`Stream`]).
+    Stream(Stream),
 }
 
-/// Everything the server threads share.
-pub struct Shared {
-    pub model: Model,
-    pub bases: Bases,
-    pub seed: u64,
-    pub rate: [Option<RateLimit>; 5],
-    pub latency: Duration,
-    pub faults: Faults,
-    pub counters: [RegCounters; 5],
-    buckets: [Mutex<Bucket>; 5],
-    attempts: [Mutex<HashMap<String, u32>>; 5],
-    log: Option<Mutex<std::fs::File>>,
-    pub stop: AtomicBool,
-    conns: Mutex<HashMap<u64, TcpStream>>,
-    next_conn: AtomicU64,
-    t0: Instant,
-}
-
-impl Shared {
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        model: Model,
-        bases: Bases,
-        seed: u64,
-        rate: [Option<RateLimit>; 5],
-        latency: Duration,
-        faults: Faults,
-        log: Option<std::fs::File>,
-    ) -> Shared {
-        let now = Instant::now();
-        Shared {
-            model,
-            bases,
-            seed,
-            buckets: std::array::from_fn(|i| {
-                Mutex::new(Bucket {
-                    tokens: rate[i].map_or(0.0, |r| r.per_second.max(1.0)),
-                    last: now,
-                })
-            }),
-            rate,
-            latency,
-            faults,
-            counters: Default::default(),
-            attempts: Default::default(),
-            log: log.map(Mutex::new),
-            stop: AtomicBool::new(false),
-            conns: Mutex::new(HashMap::new()),
-            next_conn: AtomicU64::new(0),
-            t0: now,
+impl Body {
+    /// The length of a fixed body (0 for a stream).
+    pub fn len(&self) -> usize {
+        match self {
+            Body::Bytes(b) => b.len(),
+            Body::Stream(_) => 0,
         }
     }
 
-    /// Closes every open connection (used by shutdown).
-    pub fn close_all(&self) {
-        let conns = self.conns.lock().unwrap_or_else(PoisonError::into_inner);
-        for s in conns.values() {
-            let _ = s.shutdown(Shutdown::Both);
-        }
-    }
-
-    /// Takes a token; `Err(seconds to wait)` when the bucket is empty.
-    fn take_token(&self, reg: Registry) -> Result<(), u64> {
-        let Some(rl) = self.rate[reg.index()] else {
-            return Ok(());
-        };
-        let rate = rl.per_second.max(1e-6);
-        let burst = rate.max(1.0);
-        let mut b = self.buckets[reg.index()]
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let now = Instant::now();
-        b.tokens = (b.tokens + now.duration_since(b.last).as_secs_f64() * rate).min(burst);
-        b.last = now;
-        if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(((1.0 - b.tokens) / rate).ceil().max(1.0) as u64)
-        }
-    }
-
-    /// The fault for this request: seeded by (seed, registry, target, attempt
-    /// number of that target), so a rerun draws the same faults whatever the
-    /// interleaving of connections, and a retry draws anew.
-    fn fault(&self, reg: Registry, target: &str) -> Option<Fault> {
-        let f = &self.faults;
-        let total = f.server_error + f.drop + f.slow + f.truncate;
-        if total <= 0.0 {
-            return None;
-        }
-        let attempt = {
-            let mut m = self.attempts[reg.index()]
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            let n = m.entry(target.to_string()).or_insert(0);
-            *n += 1;
-            *n
-        };
-        let key = format!("{}|{target}|{attempt}", reg.name());
-        let u = (hash_bytes(self.seed, key.as_bytes()) >> 11) as f64 / (1u64 << 53) as f64;
-        let mut acc = f.server_error;
-        if u < acc {
-            return Some(Fault::ServerError);
-        }
-        acc += f.drop;
-        if u < acc {
-            return Some(Fault::Drop);
-        }
-        acc += f.slow;
-        if u < acc {
-            return Some(Fault::Slow);
-        }
-        acc += f.truncate;
-        if u < acc {
-            return Some(Fault::Truncate);
-        }
-        None
-    }
-
-    fn log(
-        &self,
-        reg: Registry,
-        method: &str,
-        target: &str,
-        status: &str,
-        bytes: usize,
-        note: &str,
-    ) {
-        let Some(l) = &self.log else { return };
-        let ms = self.t0.elapsed().as_millis();
-        let line = format!(
-            "{ms} {} {method} {target} {status} {bytes} {note}\n",
-            reg.name()
-        );
-        let mut f = l.lock().unwrap_or_else(PoisonError::into_inner);
-        let _ = f.write_all(line.as_bytes());
+    /// Whether a fixed body is empty (a stream never is).
+    pub fn is_empty(&self) -> bool {
+        matches!(self, Body::Bytes(b) if b.is_empty())
     }
 }
 
+/// How a reply ends on the wire.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-enum Fault {
-    ServerError,
+pub enum Ending {
+    /// Complete: head and whole body.
+    Whole,
+    /// Close the connection without writing anything.
     Drop,
-    Slow,
-    Truncate,
+    /// Head (with the full `Content-Length`) and only the first N bytes of a
+    /// fixed body, then close.
+    Truncate(usize),
 }
 
 /// One answer before it goes on the wire.
-#[derive(Debug, Clone)]
+#[derive(Clone, Debug)]
 pub struct Reply {
     /// HTTP status.
     pub status: u16,
-    /// Body bytes.
-    pub body: Vec<u8>,
-    /// `Location` header (redirects).
-    pub location: Option<String>,
-    /// `Content-Type`.
-    pub content_type: &'static str,
-    /// `Retry-After` seconds (429).
-    pub retry_after: Option<u64>,
-    /// What it is, for the counters.
-    pub kind: ReplyKind,
+    /// Headers in order (`Content-Type`, `Location`, `Retry-After`, anything);
+    /// `Content-Length` and `Connection` are added by the core.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Body,
+    /// Wait this long before answering (latency, slow answers).
+    pub delay: Duration,
+    /// Whole, dropped or truncated.
+    pub ending: Ending,
+    /// A word for the request log (a fault's name), empty for none.
+    pub note: &'static str,
 }
 
-/// What kind of answer a [`Reply`] is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReplyKind {
-    /// A real network.
-    Network,
-    /// A registry placeholder.
-    Placeholder,
-    /// A 301 to another registry.
-    Redirect,
-    /// 404.
-    NotFound,
-    /// Anything else (400, 405, 429, 5xx).
-    Other,
-}
-
-/// What a request asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Query {
-    /// `ip/{addr}`, `ip/{prefix}/{len}` or `ip/{start} - {end}`: a range.
-    Ip(Range),
-}
-
-/// Reads `/ip/...` targets (query string ignored, `%2F`/`%20` decoded).
-pub fn parse_target(target: &str) -> Result<Query, String> {
-    let path = target.split(['?', '#']).next().unwrap_or("");
-    let path = percent_decode(path);
-    let rest = path
-        .strip_prefix("/ip/")
-        .ok_or_else(|| format!("unknown path {path:?}, expected /ip/ADDRESS or /ip/PREFIX/LEN"))?;
-    let rest = rest.strip_suffix('/').unwrap_or(rest);
-    let bad = || format!("{rest:?} is not an IPv4 address, prefix or range");
-    if let Some((a, l)) = rest.split_once('/') {
-        let addr: std::net::Ipv4Addr = a.parse().map_err(|_| bad())?;
-        let len: u8 = l.parse().map_err(|_| bad())?;
-        let c = Cidr::new(u32::from(addr), len).ok_or_else(bad)?;
-        return Ok(Query::Ip(c.range()));
+impl Reply {
+    /// `status` with no header and an empty body.
+    pub fn new(status: u16) -> Reply {
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: Body::Bytes(Vec::new()),
+            delay: Duration::ZERO,
+            ending: Ending::Whole,
+            note: "",
+        }
     }
-    if rest.contains('-') {
-        return parse_range_lenient(rest).map(Query::Ip).ok_or_else(bad);
+
+    /// `status` with a body of `content_type`.
+    pub fn with_body(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Reply {
+        Reply {
+            body: Body::Bytes(body.into()),
+            ..Reply::new(status)
+        }
+        .header("Content-Type", content_type)
     }
-    let addr: std::net::Ipv4Addr = rest.parse().map_err(|_| bad())?;
-    let a = u32::from(addr);
-    Ok(Query::Ip(Range { start: a, end: a }))
+
+    /// `status` with an `application/rdap+json` body.
+    pub fn json(status: u16, body: impl Into<Vec<u8>>) -> Reply {
+        Reply::with_body(status, "application/rdap+json", body)
+    }
+
+    /// A 301 to `location`, empty body.
+    pub fn redirect(location: &str) -> Reply {
+        Reply::new(301).header("Location", location)
+    }
+
+    /// No answer: the connection is closed.
+    pub fn dropped() -> Reply {
+        Reply {
+            ending: Ending::Drop,
+            ..Reply::new(0)
+        }
+    }
+
+    /// A 200 whose body is `stream` (`application/rdap+json`).
+    pub fn streamed(stream: Stream) -> Reply {
+        Reply {
+            body: Body::Stream(stream),
+            ..Reply::json(200, Vec::new())
+        }
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: &str, value: &str) -> Reply {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// The first value of header `name` (case-insensitive).
+    pub fn header_value(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The fixed body's bytes (empty for a stream).
+    pub fn body_bytes(&self) -> &[u8] {
+        match &self.body {
+            Body::Bytes(b) => b,
+            Body::Stream(_) => &[],
+        }
+    }
 }
 
-fn percent_decode(s: &str) -> String {
+/// What went on the wire for one reply, told to [`Handler::sent`].
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Sent {
+    /// The status sent; `None` when the connection was dropped unanswered.
+    pub status: Option<u16>,
+    /// Body bytes: a fixed body's length (also for `HEAD`), the part of a
+    /// truncated one, a stream's bytes written, 0 for a drop.
+    pub bytes: u64,
+    /// The reply's [`Reply::note`].
+    pub note: &'static str,
+}
+
+/// Decides the answers of the five servers.
+pub trait Handler: Send + Sync + 'static {
+    /// The answer to one request read on `reg`'s server.
+    fn answer(&self, reg: Registry, req: &Request) -> Reply;
+
+    /// The answer to a request head that could not be read (`why`: too long,
+    /// cut, not HTTP/1.x, a bad header); the connection closes after it.
+    fn malformed(&self, reg: Registry, why: &str) -> Reply;
+
+    /// Told after each reply went out (`req` is `None` for a malformed head).
+    fn sent(&self, reg: Registry, req: Option<&Request>, sent: &Sent) {
+        let _ = (reg, req, sent);
+    }
+}
+
+/// The standard reason phrase of `status`.
+pub fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        400 => "Bad Request",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "Unknown",
+    }
+}
+
+/// Decodes `%XX` escapes (invalid ones are kept as they are).
+pub fn percent_decode(s: &str) -> String {
     if !s.contains('%') {
         return s.to_string();
     }
@@ -298,116 +274,20 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// The answer of `reg`'s server to `target` (no faults, no rate limit).
-pub fn route(model: &Model, bases: &Bases, reg: Registry, target: &str) -> Reply {
-    let ct = render::content_type(reg);
-    let reply = |status, body, kind| Reply {
-        status,
-        body,
-        location: None,
-        content_type: ct,
-        retry_after: None,
-        kind,
-    };
-    let q = match parse_target(target) {
-        Ok(q) => q,
-        Err(msg) => {
-            let not_ip = !target.starts_with("/ip/");
-            let (code, title) = if not_ip {
-                (404, "Not Found")
-            } else {
-                (400, "Bad Request")
-            };
-            let kind = if not_ip {
-                ReplyKind::NotFound
-            } else {
-                ReplyKind::Other
-            };
-            return reply(code, render::error(reg, code, title, &msg), kind);
-        }
-    };
-    let Query::Ip(range) = q;
-    let base = &bases[reg.index()];
-    let query_url = format!("{base}{}", target.trim_start_matches('/'));
-    match model.resolve(reg, range) {
-        Resolution::Net(i) => reply(
-            200,
-            render::network(model, i, bases, &query_url),
-            ReplyKind::Network,
-        ),
-        Resolution::Placeholder(p) => reply(
-            200,
-            render::placeholder(p, bases, &query_url),
-            ReplyKind::Placeholder,
-        ),
-        Resolution::Redirect(to) => Reply {
-            status: 301,
-            body: Vec::new(),
-            location: Some(format!(
-                "{}{}",
-                bases[to.index()],
-                target.trim_start_matches('/')
-            )),
-            content_type: ct,
-            retry_after: None,
-            kind: ReplyKind::Redirect,
-        },
-        Resolution::NotFound => reply(
-            404,
-            render::error(
-                reg,
-                404,
-                "Not Found",
-                "No network found for the requested address",
-            ),
-            ReplyKind::NotFound,
-        ),
+fn head_bytes(r: &Reply, length: Option<u64>, keep_alive: bool) -> Vec<u8> {
+    let mut h = format!("HTTP/1.1 {} {}\r\n", r.status, reason(r.status));
+    for (k, v) in &r.headers {
+        let _ = write!(h, "{k}: {v}\r\n");
     }
-}
-
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        301 => "Moved Permanently",
-        400 => "Bad Request",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => "Unknown",
+    if let Some(n) = length {
+        let _ = write!(h, "Content-Length: {n}\r\n");
     }
-}
-
-fn head_bytes(r: &Reply, keep_alive: bool) -> Vec<u8> {
-    let mut h = format!(
-        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nAccess-Control-Allow-Origin: *\r\nConnection: {}\r\n",
-        r.status,
-        reason(r.status),
-        r.content_type,
-        r.body.len(),
+    let _ = write!(
+        h,
+        "Connection: {}\r\n\r\n",
         if keep_alive { "keep-alive" } else { "close" }
     );
-    if let Some(l) = &r.location {
-        h.push_str("Location: ");
-        h.push_str(l);
-        h.push_str("\r\n");
-    }
-    if let Some(s) = r.retry_after {
-        h.push_str("Retry-After: ");
-        h.push_str(&s.to_string());
-        h.push_str("\r\n");
-    }
-    h.push_str("\r\n");
     h.into_bytes()
-}
-
-struct Request {
-    method: String,
-    target: String,
-    keep_alive: bool,
 }
 
 enum ReadError {
@@ -433,7 +313,6 @@ fn head_line(
     Ok(n)
 }
 
-#[allow(clippy::many_single_char_names)]
 fn read_request(r: &mut BufReader<TcpStream>) -> Result<Request, ReadError> {
     let mut budget = MAX_HEAD;
     let mut line = Vec::new();
@@ -459,8 +338,7 @@ fn read_request(r: &mut BufReader<TcpStream>) -> Result<Request, ReadError> {
     if !version.starts_with("HTTP/1.") || !target.starts_with('/') {
         return Err(ReadError::Bad(format!("bad request line {first:?}")));
     }
-    let http10 = version == "HTTP/1.0";
-    let mut keep_alive = !http10;
+    let mut keep_alive = version != "HTTP/1.0";
     let mut content_length: u64 = 0;
     loop {
         let n = head_line(r, &mut budget, &mut line)?;
@@ -505,18 +383,237 @@ fn read_request(r: &mut BufReader<TcpStream>) -> Result<Request, ReadError> {
     })
 }
 
-/// Accepts connections of `reg` until `shared.stop`.
-pub fn accept_loop(shared: &Arc<Shared>, reg: Registry, listener: &TcpListener) {
-    for stream in listener.incoming() {
-        if shared.stop.load(Ordering::SeqCst) {
+/// Writes `st` until its total, a write error or shutdown; returns the bytes written.
+fn write_stream(w: &mut TcpStream, st: &Stream) -> u64 {
+    let mut written = 0;
+    let mut left = st.total;
+    while left > 0 {
+        let n = st
+            .chunk
+            .len()
+            .min(usize::try_from(left).unwrap_or(usize::MAX));
+        if n == 0 || w.write_all(&st.chunk[..n]).is_err() {
+            break;
+        }
+        st.sent.fetch_add(n as u64, Ordering::SeqCst);
+        written += n as u64;
+        left -= n as u64;
+        if !st.pause.is_zero() {
+            let _ = w.flush();
+            std::thread::sleep(st.pause);
+        }
+    }
+    written
+}
+
+/// Puts `reply` on the wire; returns what was sent and whether the
+/// connection stays open.
+fn write_reply(
+    w: &mut TcpStream,
+    reply: Reply,
+    head_only: bool,
+    keep_alive: bool,
+    stop: &AtomicBool,
+) -> (Sent, bool) {
+    if !reply.delay.is_zero() {
+        std::thread::sleep(reply.delay);
+    }
+    let keep_alive = keep_alive && !stop.load(Ordering::Relaxed);
+    let note = reply.note;
+    let sent = |status, bytes| Sent {
+        status,
+        bytes,
+        note,
+    };
+    match (reply.ending, &reply.body) {
+        (Ending::Drop, _) => {
+            let _ = w.shutdown(Shutdown::Both);
+            (sent(None, 0), false)
+        }
+        (Ending::Truncate(at), Body::Bytes(b)) => {
+            let at = at.min(b.len());
+            let mut out = head_bytes(&reply, Some(b.len() as u64), false);
+            out.extend_from_slice(&b[..at]);
+            let _ = w.write_all(&out);
+            let _ = w.flush();
+            let _ = w.shutdown(Shutdown::Both);
+            (sent(Some(reply.status), at as u64), false)
+        }
+        (Ending::Whole | Ending::Truncate(_), Body::Stream(st)) => {
+            let mut n = 0;
+            if w.write_all(&head_bytes(&reply, st.content_length, false))
+                .is_ok()
+                && !head_only
+            {
+                n = write_stream(w, st);
+            }
+            let _ = w.flush();
+            (sent(Some(reply.status), n), false)
+        }
+        (Ending::Whole, Body::Bytes(b)) => {
+            let mut out = head_bytes(&reply, Some(b.len() as u64), keep_alive);
+            if !head_only {
+                out.extend_from_slice(b);
+            }
+            let ok = w.write_all(&out).is_ok();
+            (sent(Some(reply.status), b.len() as u64), ok && keep_alive)
+        }
+    }
+}
+
+/// What the connection threads share with the running servers.
+struct Conns {
+    stop: AtomicBool,
+    open: Mutex<HashMap<u64, TcpStream>>,
+    next: AtomicU64,
+}
+
+impl Conns {
+    fn add(&self, s: &TcpStream) -> u64 {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        if let Ok(c) = s.try_clone() {
+            self.open
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(id, c);
+        }
+        id
+    }
+
+    fn remove(&self, id: u64) {
+        self.open
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&id);
+    }
+
+    fn close_all(&self) {
+        let open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        for s in open.values() {
+            let _ = s.shutdown(Shutdown::Both);
+        }
+    }
+}
+
+/// Five bound listeners, one per registry on `127.0.0.1:0`, not yet serving
+/// (so that a handler can be built knowing every base URL).
+pub struct Listeners {
+    list: Vec<(Registry, TcpListener, SocketAddr)>,
+}
+
+impl Listeners {
+    /// Binds the five listeners.
+    pub fn bind() -> Result<Listeners, Error> {
+        let mut list = Vec::new();
+        for r in Registry::ALL {
+            let l = TcpListener::bind("127.0.0.1:0").map_err(|source| Error::Io {
+                what: format!("bind 127.0.0.1:0 for {r}"),
+                source,
+            })?;
+            let addr = l.local_addr().map_err(|source| Error::Io {
+                what: "read the listener address".into(),
+                source,
+            })?;
+            list.push((r, l, addr));
+        }
+        Ok(Listeners { list })
+    }
+
+    /// Each registry's base URL, `http://127.0.0.1:PORT/`, by [`Registry::index`].
+    pub fn bases(&self) -> Bases {
+        std::array::from_fn(|i| format!("http://{}/", self.list[i].2))
+    }
+
+    /// Serves every listener with `handler` on background threads until
+    /// [`Servers::shutdown`] (or drop).
+    pub fn serve<H: Handler>(self, handler: Arc<H>) -> Result<Servers<H>, Error> {
+        let mut servers = Servers {
+            bases: self.bases(),
+            handler,
+            conns: Arc::new(Conns {
+                stop: AtomicBool::new(false),
+                open: Mutex::new(HashMap::new()),
+                next: AtomicU64::new(0),
+            }),
+            threads: Vec::new(),
+            addrs: Vec::new(),
+        };
+        for (r, l, addr) in self.list {
+            let h = Arc::clone(&servers.handler);
+            let c = Arc::clone(&servers.conns);
+            let t = std::thread::Builder::new()
+                .name(format!("world-{}", r.name()))
+                .spawn(move || accept_loop(&h, &c, r, &l))
+                .map_err(|source| Error::Io {
+                    what: "spawn a server thread".into(),
+                    source,
+                })?;
+            servers.threads.push(t);
+            servers.addrs.push(addr);
+        }
+        Ok(servers)
+    }
+}
+
+/// Five running servers sharing one handler.
+pub struct Servers<H: Handler> {
+    bases: Bases,
+    handler: Arc<H>,
+    conns: Arc<Conns>,
+    threads: Vec<JoinHandle<()>>,
+    addrs: Vec<SocketAddr>,
+}
+
+impl<H: Handler> Servers<H> {
+    /// The handler answering.
+    pub fn handler(&self) -> &H {
+        &self.handler
+    }
+
+    /// Each registry's base URL, by [`Registry::index`].
+    pub fn bases(&self) -> &Bases {
+        &self.bases
+    }
+
+    /// Stops accepting, closes open connections and joins the accept threads.
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        if self.conns.stop.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        for a in &self.addrs {
+            // Wake the blocking accept().
+            let _ = TcpStream::connect_timeout(a, Duration::from_secs(1));
+        }
+        self.conns.close_all();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+impl<H: Handler> Drop for Servers<H> {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Accepts connections of `reg` until stopped.
+fn accept_loop<H: Handler>(handler: &Arc<H>, conns: &Arc<Conns>, reg: Registry, l: &TcpListener) {
+    for stream in l.incoming() {
+        if conns.stop.load(Ordering::SeqCst) {
             break;
         }
         let Ok(stream) = stream else { continue };
-        let sh = Arc::clone(shared);
+        let h = Arc::clone(handler);
+        let c = Arc::clone(conns);
         let spawned = std::thread::Builder::new()
             .name(format!("world-{}-conn", reg.name()))
-            .stack_size(256 * 1024)
-            .spawn(move || serve_conn(&sh, reg, stream));
+            .stack_size(CONN_STACK)
+            .spawn(move || serve_conn(&*h, &c, reg, stream));
         if spawned.is_err() {
             // Out of threads: the stream was moved into the failed closure and dropped (closed).
             std::thread::sleep(Duration::from_millis(10));
@@ -524,42 +621,29 @@ pub fn accept_loop(shared: &Arc<Shared>, reg: Registry, listener: &TcpListener) 
     }
 }
 
-fn serve_conn(shared: &Shared, reg: Registry, stream: TcpStream) {
+fn serve_conn<H: Handler>(handler: &H, conns: &Conns, reg: Registry, stream: TcpStream) {
     let _ = stream.set_nodelay(true);
     let _ = stream.set_read_timeout(Some(IDLE_TIMEOUT));
-    let id = shared.next_conn.fetch_add(1, Ordering::Relaxed);
-    if let Ok(c) = stream.try_clone() {
-        shared
-            .conns
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(id, c);
-    }
+    let id = conns.add(&stream);
     if let Ok(rd) = stream.try_clone() {
         let mut reader = BufReader::with_capacity(8192, rd);
         let mut w = stream;
-        while !shared.stop.load(Ordering::Relaxed) {
+        while !conns.stop.load(Ordering::Relaxed) {
             match read_request(&mut reader) {
                 Ok(req) => {
-                    if !handle(shared, reg, &req, &mut w) {
+                    let reply = handler.answer(reg, &req);
+                    let head_only = req.method == "HEAD";
+                    let (sent, keep) =
+                        write_reply(&mut w, reply, head_only, req.keep_alive, &conns.stop);
+                    handler.sent(reg, Some(&req), &sent);
+                    if !keep {
                         break;
                     }
                 }
                 Err(ReadError::Bad(msg)) => {
-                    bump(&shared.counters[reg.index()].requests);
-                    bump(&shared.counters[reg.index()].bad_requests);
-                    let r = Reply {
-                        status: 400,
-                        body: render::error(reg, 400, "Bad Request", &msg),
-                        location: None,
-                        content_type: render::content_type(reg),
-                        retry_after: None,
-                        kind: ReplyKind::Other,
-                    };
-                    let mut out = head_bytes(&r, false);
-                    out.extend_from_slice(&r.body);
-                    let _ = w.write_all(&out);
-                    shared.log(reg, "-", "-", "400", r.body.len(), "bad-request");
+                    let reply = handler.malformed(reg, &msg);
+                    let (sent, _) = write_reply(&mut w, reply, false, false, &conns.stop);
+                    handler.sent(reg, None, &sent);
                     break;
                 }
                 Err(ReadError::Eof | ReadError::Io) => break,
@@ -567,121 +651,41 @@ fn serve_conn(shared: &Shared, reg: Registry, stream: TcpStream) {
         }
         let _ = w.shutdown(Shutdown::Both);
     }
-    shared
-        .conns
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .remove(&id);
+    conns.remove(id);
 }
 
-/// Answers one request; false when the connection must close.
-fn handle(shared: &Shared, reg: Registry, req: &Request, w: &mut TcpStream) -> bool {
-    let c = &shared.counters[reg.index()];
-    bump(&c.requests);
-    let ct = render::content_type(reg);
-    let mut keep = req.keep_alive;
-    let mut note = "";
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    let mut reply = if req.method != "GET" && req.method != "HEAD" {
-        bump(&c.bad_requests);
-        Reply {
-            status: 405,
-            body: render::error(reg, 405, "Method Not Allowed", "only GET and HEAD"),
-            location: None,
-            content_type: ct,
-            retry_after: None,
-            kind: ReplyKind::Other,
-        }
-    } else if let Err(wait) = shared.take_token(reg) {
-        bump(&c.rate_limited);
-        let rl = shared.rate[reg.index()];
-        Reply {
-            status: 429,
-            body: if reg == Registry::Lacnic {
-                render::rate_limit_notice()
-            } else {
-                render::error(reg, 429, "Too Many Requests", "Query rate limit exceeded")
-            },
-            location: None,
-            content_type: ct,
-            retry_after: rl.filter(|r| r.retry_after).map(|_| wait),
-            kind: ReplyKind::Other,
-        }
-    } else {
-        let fault = shared.fault(reg, &req.target);
-        let mut r = route(&shared.model, &shared.bases, reg, &req.target);
-        match r.kind {
-            ReplyKind::Network => bump(&c.networks),
-            ReplyKind::Placeholder => bump(&c.placeholders),
-            ReplyKind::Redirect => bump(&c.redirects),
-            ReplyKind::NotFound => bump(&c.not_found),
-            ReplyKind::Other => bump(&c.bad_requests),
-        }
-        if !shared.latency.is_zero() {
-            std::thread::sleep(shared.latency);
-        }
-        match fault {
-            Some(Fault::ServerError) => {
-                bump(&c.fault_5xx);
-                note = "fault-5xx";
-                let code = [500, 502, 503, 504][(r.body.len() + req.target.len()) % 4];
-                r = Reply {
-                    status: code,
-                    body: render::error(reg, code, reason(code), "Internal error, try again later"),
-                    location: None,
-                    content_type: ct,
-                    retry_after: None,
-                    kind: ReplyKind::Other,
-                };
-            }
-            Some(Fault::Drop) => {
-                bump(&c.fault_drop);
-                shared.log(reg, &req.method, &req.target, "-", 0, "fault-drop");
-                let _ = w.shutdown(Shutdown::Both);
-                return false;
-            }
-            Some(Fault::Slow) => {
-                bump(&c.fault_slow);
-                note = "fault-slow";
-                std::thread::sleep(shared.faults.slow_delay);
-            }
-            Some(Fault::Truncate) if !r.body.is_empty() => {
-                bump(&c.fault_truncate);
-                let mut out = head_bytes(&r, false);
-                out.extend_from_slice(&r.body[..r.body.len() / 2]);
-                let _ = w.write_all(&out);
-                let _ = w.flush();
-                shared.log(
-                    reg,
-                    &req.method,
-                    &req.target,
-                    &r.status.to_string(),
-                    r.body.len() / 2,
-                    "fault-truncate",
-                );
-                let _ = w.shutdown(Shutdown::Both);
-                return false;
-            }
-            Some(Fault::Truncate) | None => {}
-        }
-        r
-    };
-    if shared.stop.load(Ordering::Relaxed) {
-        keep = false;
+    #[test]
+    fn request_path_and_query() {
+        let r = Request {
+            method: "GET".into(),
+            target: "/ips/rirSearch1/rdap-top/1.0.0.0/8?status=active#x".into(),
+            keep_alive: true,
+        };
+        assert_eq!(r.path(), "/ips/rirSearch1/rdap-top/1.0.0.0/8");
+        assert_eq!(r.query(), "status=active");
+        let r = Request {
+            target: "/ip/1.2.3.4".into(),
+            ..r
+        };
+        assert_eq!(r.query(), "");
     }
-    let mut out = head_bytes(&reply, keep);
-    let n = reply.body.len();
-    if req.method != "HEAD" {
-        out.append(&mut reply.body);
+
+    #[test]
+    fn heads_carry_length_connection_and_headers_in_order() {
+        let r = Reply::json(404, "{}").header("Retry-After", "3");
+        let h = String::from_utf8(head_bytes(&r, Some(2), true)).unwrap();
+        assert_eq!(
+            h,
+            "HTTP/1.1 404 Not Found\r\nContent-Type: application/rdap+json\r\n\
+             Retry-After: 3\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\n"
+        );
+        let h = String::from_utf8(head_bytes(&Reply::new(299), None, false)).unwrap();
+        assert_eq!(h, "HTTP/1.1 299 Unknown\r\nConnection: close\r\n\r\n");
+        assert_eq!(r.header_value("retry-after"), Some("3"));
+        assert_eq!(Reply::redirect("/x").header_value("Location"), Some("/x"));
     }
-    let ok = w.write_all(&out).is_ok();
-    shared.log(
-        reg,
-        &req.method,
-        &req.target,
-        &reply.status.to_string(),
-        n,
-        note,
-    );
-    ok && keep
 }

@@ -6,7 +6,14 @@
 //!   scope, routed by the IANA bootstrap, with seeded nested reassignments;
 //!   what each server answers (network, 301 to the holder, placeholder, 404);
 //! - [`render`]: the answer bodies in each registry's JSON style;
-//! - [`http`]: the hand-written HTTP/1.1 server with rate limits and faults;
+//! - [`http`]: the hand-written HTTP/1.1 core (listeners, connections,
+//!   request heads, replies whole, paced, cut or dropped, shutdown);
+//! - [`service`]: the world's answers on that core: routing to the model, rate
+//!   limits, faults, counters, the request log;
+//! - [`search`]: RFC 9910 RIR search (up, top, down, bottom) over the model,
+//!   and its answers;
+//! - [`scripted`]: the scripted mode: the same servers answering from a
+//!   caller's function (for tests needing exact or hostile answers);
 //! - [`truth`]: the ground truth (networks, covered addresses, oracle queries).
 //!
 //! ```no_run
@@ -20,14 +27,14 @@
 pub mod http;
 pub mod model;
 pub mod render;
+pub mod scripted;
+pub mod search;
+pub mod service;
 pub mod truth;
 
 use std::fmt;
-use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -37,6 +44,8 @@ use ipcrawl_core::prefix::Cidr;
 use ipcrawl_core::rdap::Registry;
 
 pub use model::{Bootstrap, GenParams, Model, ModelError};
+pub use scripted::Scripted;
+pub use search::{OverLimit, SearchConfig, SearchLimit};
 pub use truth::Truth;
 
 /// The default scope: five /8s of five registries, with transfers in 1.0.0.0/8
@@ -109,6 +118,14 @@ pub struct WorldConfig {
     pub delegations: Option<Vec<Delegation>>,
     /// IANA bootstrap JSON; `None` (default) uses the bundled copy.
     pub bootstrap_json: Option<String>,
+    /// By [`Registry::index`]: which registries serve RFC 9910 RIR search
+    /// (`ips/rirSearch1/...`, listed in their `help`). Defaults to ARIN and
+    /// RIPE NCC, the two that serve it as far as public sources show.
+    pub search: [bool; 5],
+    /// By [`Registry::index`]: each search server's result-set limit.
+    /// Defaults to [`SearchLimit::default_for`] (10,000; ARIN truncates, the
+    /// others refuse with "Too Many Rows").
+    pub search_limits: [SearchLimit; 5],
 }
 
 impl Default for WorldConfig {
@@ -126,6 +143,8 @@ impl Default for WorldConfig {
             log: None,
             delegations: None,
             bootstrap_json: None,
+            search: SearchConfig::default().enabled,
+            search_limits: SearchConfig::default().limits,
         }
     }
 }
@@ -193,6 +212,14 @@ pub struct Counts {
     pub fault_slow: u64,
     /// Injected truncations.
     pub fault_truncate: u64,
+    /// Requests on `ips/rirSearch1/...` (any answer).
+    pub searches: u64,
+    /// Network objects in search answers.
+    pub search_results: u64,
+    /// Search result sets refused ("Too Many Rows") or truncated for their size.
+    pub search_cut: u64,
+    /// `help` requests.
+    pub help: u64,
 }
 
 /// The world builder.
@@ -223,19 +250,7 @@ impl World {
                 density: cfg.density,
             },
         )?;
-        let mut listeners = Vec::new();
-        for r in Registry::ALL {
-            let l = TcpListener::bind("127.0.0.1:0").map_err(|source| Error::Io {
-                what: format!("bind 127.0.0.1:0 for {r}"),
-                source,
-            })?;
-            let addr = l.local_addr().map_err(|source| Error::Io {
-                what: "read the listener address".into(),
-                source,
-            })?;
-            listeners.push((r, l, addr));
-        }
-        let bases: render::Bases = std::array::from_fn(|i| format!("http://{}/", listeners[i].2));
+        let listeners = http::Listeners::bind()?;
         let log = match &cfg.log {
             Some(p) => Some(
                 std::fs::OpenOptions::new()
@@ -249,54 +264,52 @@ impl World {
             ),
             None => None,
         };
-        let shared = Arc::new(http::Shared::new(
+        let service = service::WorldService::new(
             model,
-            bases,
-            cfg.seed,
-            cfg.rate,
-            cfg.latency,
-            cfg.faults,
-            log,
-        ));
-        let mut threads = Vec::new();
-        let mut addrs = Vec::new();
-        for (r, l, addr) in listeners {
-            let sh = Arc::clone(&shared);
-            let t = std::thread::Builder::new()
-                .name(format!("world-{}", r.name()))
-                .spawn(move || http::accept_loop(&sh, r, &l))
-                .map_err(|source| Error::Io {
-                    what: "spawn a server thread".into(),
-                    source,
-                })?;
-            threads.push(t);
-            addrs.push(addr);
-        }
+            listeners.bases(),
+            service::Behaviour {
+                seed: cfg.seed,
+                rate: cfg.rate,
+                latency: cfg.latency,
+                faults: cfg.faults,
+                log,
+                search: SearchConfig {
+                    enabled: cfg.search,
+                    limits: cfg.search_limits,
+                },
+            },
+        );
         Ok(WorldHandle {
-            shared,
-            threads,
-            addrs,
+            servers: listeners.serve(Arc::new(service))?,
             seed: cfg.seed,
             density: cfg.density,
+            search: cfg.search,
             truth: OnceLock::new(),
         })
+    }
+
+    /// The scripted mode: five servers on `127.0.0.1:0` whose answers come
+    /// from `script(registry, request, bases)`; see [`scripted`].
+    pub fn scripted(
+        script: impl Fn(Registry, &http::Request, &render::Bases) -> http::Reply + Send + Sync + 'static,
+    ) -> Result<Scripted, Error> {
+        Scripted::start(script)
     }
 }
 
 /// A running world.
 pub struct WorldHandle {
-    shared: Arc<http::Shared>,
-    threads: Vec<JoinHandle<()>>,
-    addrs: Vec<SocketAddr>,
+    servers: http::Servers<service::WorldService>,
     seed: u64,
     density: f64,
+    search: [bool; 5],
     truth: OnceLock<Truth>,
 }
 
 impl WorldHandle {
     /// The registry's base URL, `http://127.0.0.1:PORT/` (ends with `/`; append `ip/ADDR`).
     pub fn base_url(&self, r: Registry) -> String {
-        self.shared.bases[r.index()].clone()
+        self.servers.bases()[r.index()].clone()
     }
 
     /// `(registry, base URL)` for all five.
@@ -309,23 +322,23 @@ impl WorldHandle {
 
     /// The request counters of one registry's server.
     pub fn counters(&self, r: Registry) -> Counts {
-        self.shared.counters[r.index()].snapshot()
+        self.servers.handler().counters(r)
     }
 
     /// The request counters of all five, by [`Registry::index`].
     pub fn all_counters(&self) -> [Counts; 5] {
-        std::array::from_fn(|i| self.shared.counters[i].snapshot())
+        Registry::ALL.map(|r| self.counters(r))
     }
 
     /// The world's networks and routing.
     pub fn model(&self) -> &Model {
-        &self.shared.model
+        &self.servers.handler().model
     }
 
     /// The ground truth (computed once).
     pub fn truth(&self) -> &Truth {
         self.truth
-            .get_or_init(|| Truth::compute(&self.shared.model, self.seed, self.density))
+            .get_or_init(|| Truth::compute(self.model(), self.seed, self.density, self.search))
     }
 
     /// Writes the ground truth as JSON.
@@ -341,28 +354,8 @@ impl WorldHandle {
     }
 
     /// Stops accepting, closes open connections and joins the accept threads.
-    pub fn shutdown(mut self) {
-        self.stop();
-    }
-
-    fn stop(&mut self) {
-        if self.shared.stop.swap(true, Ordering::SeqCst) {
-            return;
-        }
-        for a in &self.addrs {
-            // Wake the blocking accept().
-            let _ = TcpStream::connect_timeout(a, Duration::from_secs(1));
-        }
-        self.shared.close_all();
-        for t in self.threads.drain(..) {
-            let _ = t.join();
-        }
-    }
-}
-
-impl Drop for WorldHandle {
-    fn drop(&mut self) {
-        self.stop();
+    pub fn shutdown(self) {
+        self.servers.shutdown();
     }
 }
 

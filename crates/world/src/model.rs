@@ -142,6 +142,9 @@ pub struct Net {
     pub changed: String,
     /// A number identifying the holder (for entity handles).
     pub holder: u64,
+    /// Whether its children cover it wholly (then it is no `rdap-bottom`
+    /// result: only networks with a gap, leaves included, are).
+    pub filled: bool,
 }
 
 /// The density and mix of nested reassignments.
@@ -259,6 +262,7 @@ impl Model {
         }
         let mut nets = g.nets;
         assign_handles(&mut nets);
+        mark_filled(&mut nets);
         Ok(Model {
             bootstrap,
             scope: scope_ranges,
@@ -331,6 +335,20 @@ impl Model {
             Registry::Afrinic => Resolution::Placeholder(Placeholder::AfrinicIana),
             Registry::Arin | Registry::Lacnic | Registry::Ripe => Resolution::NotFound,
         }
+    }
+
+    /// The index of the first network starting at or after `addr` (networks
+    /// inside a range start at or after its start: walk from here).
+    pub fn first_from(&self, addr: u32) -> usize {
+        self.nets.partition_point(|n| n.range.start < addr)
+    }
+
+    /// The top-level network holding network `i`.
+    pub fn root(&self, mut i: u32) -> u32 {
+        while let Some(p) = self.nets[i as usize].parent {
+            i = p;
+        }
+        i
     }
 
     /// Real (non-placeholder) networks.
@@ -441,6 +459,7 @@ impl Gen {
             registered,
             changed,
             holder,
+            filled: false,
         });
         self.carve(idx, &mut rng);
     }
@@ -476,6 +495,7 @@ impl Gen {
             registered,
             changed,
             holder,
+            filled: false,
         };
         let idx = self.nets.len() as u32;
         self.nets.push(net);
@@ -631,5 +651,24 @@ fn assign_handles(nets: &mut [Net]) {
             Registry::Lacnic => r.as_cidr().unwrap_or_else(|| r.to_cidrs()[0]).to_string(),
             _ => r.to_string(),
         };
+    }
+}
+
+/// Sets [`Net::filled`]: in pre-order a parent's children come in address
+/// order, so one pass with a cursor per parent finds every gap.
+pub(crate) fn mark_filled(nets: &mut [Net]) {
+    let mut cursor: Vec<u64> = nets.iter().map(|n| u64::from(n.range.start)).collect();
+    let mut gap = vec![false; nets.len()];
+    let mut parent_of = vec![false; nets.len()];
+    for n in nets.iter() {
+        if let Some(p) = n.parent {
+            let p = p as usize;
+            parent_of[p] = true;
+            gap[p] |= u64::from(n.range.start) > cursor[p];
+            cursor[p] = u64::from(n.range.end) + 1;
+        }
+    }
+    for (i, n) in nets.iter_mut().enumerate() {
+        n.filled = parent_of[i] && !gap[i] && cursor[i] > u64::from(n.range.end);
     }
 }

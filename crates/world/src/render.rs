@@ -83,16 +83,23 @@ fn slash8(start: u32) -> Cidr {
 /// The body for network `i` answered by its registry's server; `query_url` is
 /// echoed in the links' `value`.
 pub fn network(model: &Model, i: u32, bases: &Bases, query_url: &str) -> Vec<u8> {
+    to_bytes(
+        model.nets[i as usize].registry,
+        &network_value(model, i, bases, query_url),
+    )
+}
+
+/// The lookup answer for network `i` as JSON (what [`network`] writes).
+pub fn network_value(model: &Model, i: u32, bases: &Bases, query_url: &str) -> Value {
     let n = &model.nets[i as usize];
     let parent = n.parent.map(|p| &model.nets[p as usize]);
     let base = &bases[n.registry.index()];
-    let v = match n.registry {
+    match n.registry {
         Registry::Arin => arin(n, parent, base, query_url),
         Registry::Ripe | Registry::Afrinic => ripe_like(n, parent, base, query_url),
         Registry::Apnic => apnic(n, parent, base, query_url),
         Registry::Lacnic => lacnic(n, parent, base, query_url),
-    };
-    to_bytes(n.registry, &v)
+    }
 }
 
 fn to_bytes(r: Registry, v: &Value) -> Vec<u8> {
@@ -480,4 +487,204 @@ pub fn rate_limit_notice() -> Vec<u8> {
         "description": ["Too many requests."]
     });
     to_bytes(Registry::Lacnic, &v)
+}
+
+/// The `rdapConformance` values RFC 9910 relation searches add.
+pub const SEARCH_CONFORMANCE: [&str; 3] = ["rirSearch1", "ips", "ipSearchResults"];
+
+/// Appends [`SEARCH_CONFORMANCE`] to `v`'s `rdapConformance`.
+fn add_search_conformance(v: &mut Value) {
+    if let Some(c) = v.get_mut("rdapConformance").and_then(Value::as_array_mut) {
+        c.extend(SEARCH_CONFORMANCE.map(Value::from));
+    }
+}
+
+/// An `rdap-up`/`rdap-top` answer: network `i` as a lookup answers it, its
+/// conformance listing the search extensions.
+pub fn search_network(model: &Model, i: u32, bases: &Bases, query_url: &str) -> Vec<u8> {
+    let mut v = network_value(model, i, bases, query_url);
+    add_search_conformance(&mut v);
+    to_bytes(model.nets[i as usize].registry, &v)
+}
+
+/// Each registry's conformance outside a network answer (help, search results).
+fn base_conformance(r: Registry) -> &'static [&'static str] {
+    match r {
+        Registry::Arin => &[
+            "nro_rdap_profile_0",
+            "rdap_level_0",
+            "arin_originas0",
+            "cidr0",
+        ],
+        Registry::Ripe => &[
+            "cidr0",
+            "rdap_level_0",
+            "nro_rdap_profile_0",
+            "nro_rdap_profile_asn_flat_0",
+            "redacted",
+            "geofeed1",
+        ],
+        Registry::Apnic => &[
+            "history_version_0",
+            "nro_rdap_profile_0",
+            "cidr0",
+            "rdap_level_0",
+        ],
+        Registry::Lacnic => &["rdap_level_0", "lacnic_level_0", "cidr0"],
+        Registry::Afrinic => &["rdap_level_0", "nro_rdap_profile_0", "cidr0"],
+    }
+}
+
+/// Each registry's notices outside a network answer.
+fn base_notices(r: Registry, q: &str) -> Value {
+    match r {
+        Registry::Arin => json!([
+            {"title": "Terms of Service",
+             "description": ["By using the ARIN RDAP/Whois service, you are agreeing to the RDAP/Whois Terms of Use"],
+             "links": [{"value": q, "rel": "terms-of-service", "type": "text/html",
+                        "href": "https://www.arin.net/resources/registry/whois/tou/"}]},
+            {"title": "Whois Inaccuracy Reporting",
+             "description": ["If you see inaccuracies in the results, please visit: "],
+             "links": [{"value": q, "rel": "inaccuracy-report", "type": "text/html",
+                        "href": "https://www.arin.net/resources/registry/whois/inaccuracy_reporting/"}]},
+            {"title": "Copyright Notice",
+             "description": ["Copyright 1997-2026, American Registry for Internet Numbers, Ltd."]}
+        ]),
+        Registry::Ripe | Registry::Afrinic => {
+            let src = if r == Registry::Ripe {
+                "RIPE"
+            } else {
+                "AFRINIC"
+            };
+            json!([
+                {"title": "Source", "description": ["Objects returned came from source", src]},
+                {"title": "Terms and Conditions",
+                 "description": [format!("This is the {src} Database query service. The objects are in RDAP format.")]}
+            ])
+        }
+        Registry::Apnic => json!([
+            {"title": "Source", "description": ["Objects returned came from source", "APNIC"]},
+            {"title": "Terms and Conditions",
+             "description": ["This is the APNIC WHOIS Database query service. The objects are in RDAP format."],
+             "links": [{"value": q, "rel": "terms-of-service",
+                        "href": "http://www.apnic.net/db/dbcopyright.html", "type": "text/html"}]}
+        ]),
+        Registry::Lacnic => json!([
+            {"title": "Terms and Conditions", "description": ["This is the LACNIC RDAP service. Objects are in RDAP format."]}
+        ]),
+    }
+}
+
+/// A server's `help` answer; its conformance lists the search extensions
+/// when it serves RIR search.
+pub fn help(r: Registry, search: bool, q: &str) -> Vec<u8> {
+    let mut c: Vec<&str> = base_conformance(r).to_vec();
+    if search {
+        c.extend(SEARCH_CONFORMANCE);
+    }
+    let v = json!({"rdapConformance": c, "notices": base_notices(r, q)});
+    to_bytes(r, &v)
+}
+
+/// The RFC 9083 §10.2.1 notice on a cut result set.
+fn truncated_notice(max: usize) -> Value {
+    json!({
+        "title": "Search results truncated",
+        "type": "result set truncated due to excessive load",
+        "description": [format!("Only the first {max} results are listed; search a smaller range for the rest.")]
+    })
+}
+
+/// An `rdap-down`/`rdap-bottom` answer of `r`'s server: `ipSearchResults`
+/// holds networks `nets` as lookups render them, without the members only a
+/// top-level object carries (`rdapConformance`, `notices`); `truncated_at`
+/// adds the truncation notice. Written piece by piece: a full set is tens of MB.
+pub fn search_results(
+    r: Registry,
+    model: &Model,
+    nets: &[u32],
+    bases: &Bases,
+    q: &str,
+    truncated_at: Option<usize>,
+) -> Vec<u8> {
+    let mut conformance: Vec<&str> = base_conformance(r).to_vec();
+    conformance.extend(SEARCH_CONFORMANCE);
+    let mut notices = base_notices(r, q);
+    if let (Some(max), Some(a)) = (truncated_at, notices.as_array_mut()) {
+        a.push(truncated_notice(max));
+    }
+    let mut out = b"{\"rdapConformance\":".to_vec();
+    out.extend(serde_json::to_vec(&conformance).unwrap_or_default());
+    out.extend(b",\"notices\":");
+    out.extend(serde_json::to_vec(&notices).unwrap_or_default());
+    out.extend(b",\"ipSearchResults\":[");
+    for (k, &i) in nets.iter().enumerate() {
+        if k > 0 {
+            out.push(b',');
+        }
+        let mut v = network_value(model, i, bases, q);
+        if let Some(m) = v.as_object_mut() {
+            m.remove("rdapConformance");
+            m.remove("notices");
+        }
+        out.extend(to_bytes(r, &v));
+    }
+    out.extend(b"]}");
+    out
+}
+
+/// ARIN's administrative /8 (`NET-149-0-0-0-0`, "NET149", status
+/// `administrative`, no type, no parent), as its `rdap-top` answers without
+/// `?status=active` (modelled on `tests/fixtures/rdap/search/arin-rdap-top-149.112.152.0_22.json`).
+pub fn arin_admin_block(block: Cidr, bases: &Bases, q: &str) -> Vec<u8> {
+    let a = block.addr() >> 24;
+    let handle = format!("NET-{a}-0-0-0-0");
+    let base = &bases[Registry::Arin.index()];
+    let mut conformance: Vec<&str> = vec![
+        "nro_rdap_profile_0",
+        "rdap_level_0",
+        "cidr0",
+        "arin_originas0",
+    ];
+    conformance.extend(SEARCH_CONFORMANCE);
+    let adr = "PO Box 232290\nCentreville\nVA\n20120\nUnited States";
+    let v = json!({
+        "rdapConformance": conformance,
+        "notices": base_notices(Registry::Arin, q),
+        "handle": handle,
+        "startAddress": fmt_addr(block.addr()),
+        "endAddress": fmt_addr(block.range().end),
+        "ipVersion": "v4",
+        "name": format!("NET{a}"),
+        "events": [
+            {"eventAction": "last changed", "eventDate": "2013-12-30T13:28:42-05:00"},
+            {"eventAction": "registration", "eventDate": "1993-05-01T00:00:00-04:00"}
+        ],
+        "links": [
+            {"value": q, "rel": "self", "type": "application/rdap+json",
+             "href": format!("{base}ip/{}", fmt_addr(block.addr()))},
+            {"value": q, "rel": "alternate", "type": "application/xml",
+             "href": format!("https://whois.arin.net/rest/net/{handle}")}
+        ],
+        "entities": [{
+            "handle": "VR-ARIN",
+            "vcardArray": vcard("Various Registries (Maintained by ARIN)", "org", None, adr),
+            "roles": ["registrant"],
+            "remarks": [{"title": "Registration Comments",
+                         "description": ["Address space was assigned by the InterNIC regardless of\r",
+                                         "geographic region.  The registrations are now being maintained\r",
+                                         "by various registries, and the in-addr.arpa delegations are\r",
+                                         "being maintained by ARIN."]}],
+            "links": [{"value": q, "rel": "self", "type": "application/rdap+json",
+                       "href": format!("{base}entity/VR-ARIN")}],
+            "port43": "whois.arin.net",
+            "objectClassName": "entity"
+        }],
+        "port43": "whois.arin.net",
+        "status": ["administrative"],
+        "objectClassName": "ip network",
+        "cidr0_cidrs": cidr0(block.range()),
+        "arin_originas0_originautnums": []
+    });
+    to_bytes(Registry::Arin, &v)
 }

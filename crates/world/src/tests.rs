@@ -6,18 +6,18 @@ use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpStream};
 use std::str::FromStr;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
 use super::*;
 use ipcrawl_core::prefix::{fmt_addr, Range};
 
-fn a(s: &str) -> u32 {
+pub(crate) fn a(s: &str) -> u32 {
     u32::from(Ipv4Addr::from_str(s).unwrap())
 }
 
-fn cidrs(v: &[&str]) -> Vec<Cidr> {
+pub(crate) fn cidrs(v: &[&str]) -> Vec<Cidr> {
     v.iter().map(|s| s.parse().unwrap()).collect()
 }
 
@@ -43,7 +43,7 @@ fn shared_world() -> &'static WorldHandle {
     })
 }
 
-fn agent() -> ureq::Agent {
+pub(crate) fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
@@ -51,15 +51,15 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
-struct Got {
-    status: u16,
-    location: Option<String>,
-    content_type: String,
-    retry_after: Option<String>,
-    body: String,
+pub(crate) struct Got {
+    pub(crate) status: u16,
+    pub(crate) location: Option<String>,
+    pub(crate) content_type: String,
+    pub(crate) retry_after: Option<String>,
+    pub(crate) body: String,
 }
 
-fn get(url: &str) -> Got {
+pub(crate) fn get(url: &str) -> Got {
     let mut r = agent().get(url).call().unwrap();
     let h = |k: &str| {
         r.headers()
@@ -79,7 +79,7 @@ fn get(url: &str) -> Got {
     }
 }
 
-fn json(g: &Got) -> Value {
+pub(crate) fn json(g: &Got) -> Value {
     serde_json::from_str(&g.body).unwrap()
 }
 
@@ -693,25 +693,79 @@ fn rate_limits_answer_429() {
     world.shutdown();
 }
 
+/// Reads one HTTP/1.1 answer with a `Content-Length` off a kept-alive
+/// connection: (status, head, body).
+fn read_answer(r: &mut std::io::BufReader<TcpStream>) -> (u16, String, Vec<u8>) {
+    use std::io::BufRead;
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(r.read_line(&mut line).unwrap() > 0, "connection closed");
+        if line == "\r\n" {
+            break;
+        }
+        head.push_str(&line);
+    }
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let len: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("Content-Length: "))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let mut body = vec![0; len];
+    r.read_exact(&mut body).unwrap();
+    (status, head, body)
+}
+
+/// Throughput is measured by `examples/world_bench.rs`; this asserts what
+/// holds under any load: concurrent clients, each on one kept-alive
+/// connection, all get the right network, and the server counts each
+/// request exactly once.
 #[test]
-fn throughput_smoke() {
-    let w = shared_world();
-    let base = w.base_url(Registry::Ripe);
-    let n_threads = 4;
-    let per = 300;
-    let t0 = Instant::now();
-    let hs: Vec<_> = (0..n_threads)
+fn concurrent_keep_alive_clients_get_correct_answers_and_exact_counts() {
+    let world = World::start(WorldConfig {
+        scope: cidrs(&["185.0.0.0/14"]),
+        seed: 5,
+        ..WorldConfig::default()
+    })
+    .unwrap();
+    let m = world.model();
+    // Addresses the RIPE server answers with a network, and the handle it must give.
+    let asks: Vec<(u32, String)> = m
+        .nets
+        .iter()
+        .filter(|n| n.registry == Registry::Ripe)
+        .map(|n| n.range.end)
+        .map(|x| (x, m.nets[m.deepest(x).unwrap() as usize].handle.clone()))
+        .take(200)
+        .collect();
+    assert_eq!(asks.len(), 200);
+    let (clients, per) = (4, 150);
+    let hostport = world
+        .base_url(Registry::Ripe)
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let hs: Vec<_> = (0..clients)
         .map(|t| {
-            let base = base.clone();
+            let (hostport, asks) = (hostport.clone(), asks.clone());
             std::thread::spawn(move || {
-                let ag = agent();
+                let s = TcpStream::connect(&hostport).unwrap();
+                s.set_nodelay(true).unwrap();
+                s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+                let mut w = s.try_clone().unwrap();
+                let mut r = std::io::BufReader::new(s);
                 for i in 0..per {
-                    let mut r = ag
-                        .get(&format!("{base}ip/185.{}.{}.1", t, i % 256))
-                        .call()
-                        .unwrap();
-                    assert_eq!(r.status().as_u16(), 200);
-                    r.body_mut().read_to_vec().unwrap();
+                    let (x, handle) = &asks[(t * 37 + i) % asks.len()];
+                    let req = format!("GET /ip/{} HTTP/1.1\r\nHost: w\r\n\r\n", fmt_addr(*x));
+                    w.write_all(req.as_bytes()).unwrap();
+                    let (status, head, body) = read_answer(&mut r);
+                    assert_eq!(status, 200, "{}", fmt_addr(*x));
+                    assert!(head.contains("Connection: keep-alive"), "{head}");
+                    let v: Value = serde_json::from_slice(&body).unwrap();
+                    assert_eq!(v["handle"], handle.as_str(), "{}", fmt_addr(*x));
                 }
             })
         })
@@ -719,12 +773,16 @@ fn throughput_smoke() {
     for h in hs {
         h.join().unwrap();
     }
-    let el = t0.elapsed().as_secs_f64();
-    eprintln!(
-        "throughput smoke: {} answers in {el:.2}s = {:.0}/s (debug build)",
-        n_threads * per,
-        f64::from(n_threads * per) / el
+    let c = world.counters(Registry::Ripe);
+    let n = (clients * per) as u64;
+    assert_eq!(c.requests, n, "{c:?}");
+    assert_eq!(c.networks, n, "{c:?}");
+    assert_eq!(
+        world.all_counters().iter().map(|c| c.requests).sum::<u64>(),
+        n,
+        "only RIPE was asked"
     );
+    world.shutdown();
 }
 
 #[test]

@@ -11,7 +11,8 @@
 //!                 "start": "1.0.0.0", "end": "1.0.0.255", "depth": 0,
 //!                 "parent": null, "transfer": false}, ...],
 //!   "covered": {"addresses": N, "ranges": [["1.0.0.0", "1.0.0.255"], ...]},
-//!   "by_registry": {"apnic": {"networks": N, "top_level": N, "addresses": N}, ...},
+//!   "by_registry": {"apnic": {"networks": N, "top_level": N, "with_children": N,
+//!                             "addresses": N, "search": false}, ...},
 //!   "oracle": {"queries": N, "redirects": N, "networks": N, "gaps": N,
 //!              "by_registry": {"apnic": N, ...}},
 //!   "overlaps_dropped": N }
@@ -58,15 +59,21 @@ pub struct Covered {
     pub ranges: Vec<[String; 2]>,
 }
 
-/// Per-registry figures.
+/// Per-registry figures. A search crawl's goal metric is its requests per
+/// top-level network; `with_children` counts the networks an `rdap-down`
+/// walk must ask about.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct RegTruth {
     /// Networks held.
     pub networks: u64,
     /// Top-level networks held.
     pub top_level: u64,
+    /// Networks held that have at least one child.
+    pub with_children: u64,
     /// Covered addresses inside the scope.
     pub addresses: u64,
+    /// Whether the registry's server answers RFC 9910 RIR search.
+    pub search: bool,
 }
 
 /// The oracle sweep.
@@ -110,19 +117,33 @@ fn pair(r: Range) -> [String; 2] {
 }
 
 impl Truth {
-    /// Computes the truth of `model`.
-    pub fn compute(model: &Model, seed: u64, density: f64) -> Truth {
+    /// Computes the truth of `model`; `search` says which registries serve
+    /// RIR search (by [`Registry::index`]).
+    pub fn compute(model: &Model, seed: u64, density: f64, search: [bool; 5]) -> Truth {
         let mut by_registry: BTreeMap<String, RegTruth> = Registry::ALL
             .iter()
-            .map(|r| (r.name().to_string(), RegTruth::default()))
+            .map(|r| {
+                let t = RegTruth {
+                    search: search[r.index()],
+                    ..RegTruth::default()
+                };
+                (r.name().to_string(), t)
+            })
             .collect();
+        let mut parents = vec![false; model.nets.len()];
+        for n in &model.nets {
+            if let Some(p) = n.parent {
+                parents[p as usize] = true;
+            }
+        }
         let mut networks = Vec::with_capacity(model.nets.len());
         let mut tops: Vec<(Range, Registry)> = Vec::new();
-        for n in &model.nets {
+        for (n, &parent) in model.nets.iter().zip(&parents) {
             let e = by_registry
                 .entry(n.registry.name().to_string())
                 .or_default();
             e.networks += 1;
+            e.with_children += u64::from(parent);
             if n.depth == 0 {
                 e.top_level += 1;
                 tops.push((n.range, n.registry));
