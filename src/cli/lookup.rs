@@ -356,7 +356,7 @@ impl<W: Write> Sink<'_, W> {
                     "error".into(),
                     dash(),
                     dash(),
-                    format!("(stdin line {line}: {why})"),
+                    format!("(line {line}: not an address)"),
                     dash(),
                     dash(),
                 ]);
