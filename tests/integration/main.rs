@@ -25,6 +25,7 @@ mod localworld;
 mod merge;
 mod people;
 mod pipeline;
+mod recipes;
 mod resume;
 mod server;
 mod shards;
