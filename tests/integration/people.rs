@@ -561,34 +561,61 @@ fn quiet_silences_and_verbose_details_the_informational_lines() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// A pipe as (reading end, writing end), made from a FIFO with std alone
+/// (`std::io::pipe` is newer than the workspace's rust-version).
+fn fifo_pipe(wd: &Workdir) -> (std::fs::File, std::fs::File) {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    /// Linux's O_NONBLOCK: open the reading end without waiting for a writer.
+    const O_NONBLOCK: i32 = 0o4000;
+    let path = wd.path("stdout.fifo");
+    let _ = std::fs::remove_file(&path);
+    let st = Command::new("mkfifo").arg(&path).status().expect("mkfifo");
+    assert!(st.success(), "mkfifo {}", path.display());
+    let reader = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(O_NONBLOCK)
+        .open(&path)
+        .unwrap();
+    let writer = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    (reader, writer)
+}
+
 /// Runs `args` with stdout a pipe: `early` closes the reading end before the
-/// command starts (its first write fails), otherwise one line is read and
-/// the pipe closed (`| head -1`). Returns (exit code, stderr).
+/// command starts (its first write fails with EPIPE), otherwise one line is
+/// read and the pipe closed (`| head -1`). Returns (exit code, stderr).
 fn closed_pipe(wd: &Workdir, args: &[&str], early: bool) -> (Option<i32>, String) {
-    let (reader, writer) = std::io::pipe().unwrap();
+    let (reader, writer) = fifo_pipe(wd);
     let mut cmd = wd.cmd(args);
-    cmd.stdin(Stdio::null())
-        .stdout(writer)
-        .stderr(Stdio::piped());
+    cmd.stdin(Stdio::null()).stdout(writer).stderr(Stdio::piped());
     if early {
         drop(reader);
         let out = cmd.output().unwrap();
-        return (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        );
+        return (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned());
     }
     let child = cmd.spawn().unwrap();
     // The parent's copy of the writer went into `cmd`: drop it so EOF can come.
     drop(cmd);
-    let mut line = String::new();
-    let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(reader), &mut line);
-    // The BufReader (and the pipe's reading end) is dropped here.
+    // Back to blocking reads: wait for the first line (or EOF).
+    let mut rd = std::io::BufReader::new(reader);
+    let mut line = Vec::new();
+    let start = std::time::Instant::now();
+    loop {
+        let mut byte = [0u8; 1];
+        match std::io::Read::read(&mut rd, &mut byte) {
+            Ok(0) => break,
+            Ok(_) if byte[0] == b'\n' => break,
+            Ok(_) => line.push(byte[0]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                assert!(start.elapsed() < std::time::Duration::from_secs(60), "no output");
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            Err(e) => panic!("reading the pipe: {e}"),
+        }
+    }
+    drop(rd);
     let out = child.wait_with_output().unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 #[test]
