@@ -587,11 +587,16 @@ fn fifo_pipe(wd: &Workdir) -> (std::fs::File, std::fs::File) {
 fn closed_pipe(wd: &Workdir, args: &[&str], early: bool) -> (Option<i32>, String) {
     let (reader, writer) = fifo_pipe(wd);
     let mut cmd = wd.cmd(args);
-    cmd.stdin(Stdio::null()).stdout(writer).stderr(Stdio::piped());
+    cmd.stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(Stdio::piped());
     if early {
         drop(reader);
         let out = cmd.output().unwrap();
-        return (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned());
+        return (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        );
     }
     let child = cmd.spawn().unwrap();
     // The parent's copy of the writer went into `cmd`: drop it so EOF can come.
@@ -607,7 +612,10 @@ fn closed_pipe(wd: &Workdir, args: &[&str], early: bool) -> (Option<i32>, String
             Ok(_) if byte[0] == b'\n' => break,
             Ok(_) => line.push(byte[0]),
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                assert!(start.elapsed() < std::time::Duration::from_secs(60), "no output");
+                assert!(
+                    start.elapsed() < std::time::Duration::from_secs(60),
+                    "no output"
+                );
                 std::thread::sleep(std::time::Duration::from_millis(1));
             }
             Err(e) => panic!("reading the pipe: {e}"),
@@ -615,7 +623,10 @@ fn closed_pipe(wd: &Workdir, args: &[&str], early: bool) -> (Option<i32>, String
     }
     drop(rd);
     let out = child.wait_with_output().unwrap();
-    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
