@@ -58,10 +58,7 @@ mod tests {
             ] {
                 assert!(s.contains(cmd), "{shell:?} script lacks {cmd}");
             }
-            assert!(
-                s.contains("--map-size"),
-                "{shell:?} script lacks --map-size"
-            );
+            assert!(s.contains("map-size"), "{shell:?} script lacks --map-size");
         }
     }
 }

@@ -16,7 +16,9 @@ pub struct Args {
 
 /// The roff page of ipcrawl, or of one of its commands.
 pub fn page(command: Option<&str>) -> anyhow::Result<Vec<u8>> {
-    let root = super::command();
+    let mut root = super::command();
+    // Propagates the global flags (--db, -q, -v) and the version to the commands.
+    root.build();
     let cmd = match command {
         None => root,
         Some(name) => {
@@ -31,7 +33,7 @@ pub fn page(command: Option<&str>) -> anyhow::Result<Vec<u8>> {
                 )
             })?;
             let page_name = format!("ipcrawl-{}", sub.get_name());
-            sub.name(page_name)
+            sub.name(page_name).version(env!("CARGO_PKG_VERSION"))
         }
     };
     let mut buf = Vec::new();
@@ -66,8 +68,11 @@ mod tests {
             assert!(main.contains(cmd), "main page lacks {cmd}");
         }
         let cov = String::from_utf8(page(Some("coverage")).unwrap()).unwrap();
-        assert!(cov.contains(".TH ipcrawl\\-coverage 1"), "{cov}");
-        assert!(cov.contains("map\\-size"), "{cov}");
+        assert!(cov.contains(".TH ipcrawl-coverage 1"), "{cov}");
+        assert!(
+            cov.contains("map\\-size") && cov.contains("\\-\\-quiet"),
+            "{cov}"
+        );
         let err = page(Some("nope")).unwrap_err().to_string();
         assert!(
             err.contains("\"nope\"") && err.contains("coverage"),
