@@ -98,7 +98,9 @@ struct Reference {
 
 fn reference(wd: &Workdir) -> Reference {
     let world = LocalWorld::start(&wd.dir, &SCOPE, 0);
-    let args: Vec<String> = world.crawl_args().into_iter().skip(1).collect();
+    // Few threads: the recipes run several crawls at once beside other tests.
+    let mut args: Vec<String> = world.crawl_args().into_iter().skip(1).collect();
+    args.extend(["--threads".to_string(), "8".to_string()]);
     let full = wd.path("full.redb");
     gen_seeds(&full, &SCOPE);
     let mut a = vec!["crawl".to_string()];
