@@ -5,13 +5,20 @@
 //! (`ipcrawl stats` lists them); 2 fatal (bad arguments, unreadable DB, ...);
 //! 130 interrupted by Ctrl-C (run the same command again to resume).
 //! Errors are one line on stderr: `ipcrawl: error: ...`. A closed stdout
-//! (`ipcrawl export | head`) is not an error.
+//! (`ipcrawl export | head`) is not an error: every command exits 0 quietly,
+//! whether it meets the closed pipe as an `io::Error` (propagated to
+//! [`main`]) or through a `println!` panic (caught by the panic hook).
+//!
+//! `-q` silences the informational stderr lines ([`Globals::info`]), `-v`
+//! adds per-step detail ([`Globals::detail`]); errors are always printed.
 
+mod completions;
 mod coverage;
 mod crawl;
 mod export;
 mod gen_seeds;
 mod lookup;
+mod man;
 mod merge;
 mod progress;
 mod stats;
@@ -43,6 +50,14 @@ pub struct Cli {
     )]
     pub db: PathBuf,
 
+    /// Say more on stderr: per-step detail (what was read, what was written).
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    pub verbose: bool,
+
+    /// Say nothing on stderr but errors (no informational lines).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -65,12 +80,53 @@ enum Command {
     Stats(stats::Args),
     /// Serve the local RDAP world on 127.0.0.1 (rehearsals, tests, benchmarks).
     World(world::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(completions::Args),
+    /// Print the manual page (roff) of ipcrawl or of one command.
+    Man(man::Args),
+}
+
+/// How much a command says on stderr besides errors.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    /// `-q`: errors only.
+    Quiet,
+    /// The default: errors and informational lines.
+    Normal,
+    /// `-v`: also per-step detail.
+    Verbose,
 }
 
 /// Options every command sees.
 pub struct Globals {
     /// `--db`.
     pub db: PathBuf,
+    /// `-q` / `-v`.
+    pub verbosity: Verbosity,
+}
+
+impl Globals {
+    /// An informational line on stderr (`ipcrawl: ...`), silenced by `-q`.
+    /// A closed stderr is ignored.
+    pub fn info(&self, msg: std::fmt::Arguments<'_>) {
+        if self.verbosity >= Verbosity::Normal {
+            let _ = writeln!(io::stderr(), "ipcrawl: {msg}");
+        }
+    }
+
+    /// A per-step detail line on stderr, only with `-v`.
+    pub fn detail(&self, msg: std::fmt::Arguments<'_>) {
+        if self.verbosity >= Verbosity::Verbose {
+            let _ = writeln!(io::stderr(), "ipcrawl: {msg}");
+        }
+    }
+}
+
+/// Whether a panic message is `println!`'s on a closed stdout
+/// (`failed printing to stdout: Broken pipe (os error 32)`).
+fn is_stdout_epipe_panic(msg: &str) -> bool {
+    msg.starts_with("failed printing to stdout")
+        && (msg.contains("Broken pipe") || msg.contains("os error 32"))
 }
 
 /// The database file(s) the command opens, for the panic hook's message.
@@ -86,6 +142,10 @@ fn install_panic_hook() {
             .map(ToString::to_string)
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".into());
+        if is_stdout_epipe_panic(&msg) {
+            // `ipcrawl stats | head -1`: the reader is gone, nothing to say.
+            std::process::exit(0);
+        }
         let at = info
             .location()
             .map(|l| {
@@ -138,7 +198,17 @@ pub fn main() -> ExitCode {
         Command::Merge(_) => "one of the merge inputs".to_string(),
         _ => cli.db.display().to_string(),
     });
-    let g = Globals { db: cli.db };
+    let verbosity = if cli.quiet {
+        Verbosity::Quiet
+    } else if cli.verbose {
+        Verbosity::Verbose
+    } else {
+        Verbosity::Normal
+    };
+    let g = Globals {
+        db: cli.db,
+        verbosity,
+    };
     let result = match cli.command {
         Command::GenSeeds(a) => gen_seeds::run(a, &g),
         Command::Crawl(a) => crawl::run(a, &g),
@@ -147,7 +217,9 @@ pub fn main() -> ExitCode {
         Command::Export(a) => export::run(a, &g),
         Command::Lookup(a) => lookup::run(a, &g),
         Command::Stats(a) => stats::run(a, &g),
-        Command::World(a) => world::run(a),
+        Command::World(a) => world::run(a, &g),
+        Command::Completions(a) => completions::run(&a),
+        Command::Man(a) => man::run(&a),
     };
     match result {
         Ok(code) => code,
@@ -187,6 +259,19 @@ fn first_line(s: &str) -> String {
 
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The clap definition of the whole command line (completions, man page).
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
+/// Writes `bytes` to a locked stdout and flushes, propagating errors (a
+/// closed pipe becomes an `io::Error` that [`main`] turns into exit 0).
+pub fn write_stdout(bytes: &[u8]) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(bytes)?;
+    out.flush()
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
@@ -261,4 +346,37 @@ pub fn output(path: Option<&std::path::Path>) -> anyhow::Result<Output> {
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_printlns_broken_pipe_panic_is_a_quiet_exit() {
+        assert!(is_stdout_epipe_panic(
+            "failed printing to stdout: Broken pipe (os error 32)"
+        ));
+        assert!(!is_stdout_epipe_panic(
+            "failed printing to stdout: No space left on device (os error 28)"
+        ));
+        assert!(!is_stdout_epipe_panic(
+            "failed printing to stderr: Broken pipe (os error 32)"
+        ));
+        assert!(!is_stdout_epipe_panic("index out of bounds"));
+    }
+
+    #[test]
+    fn quiet_and_verbose_are_global_and_exclusive() {
+        let c = Cli::try_parse_from(["ipcrawl", "coverage", "-q"]).unwrap();
+        assert!(c.quiet && !c.verbose);
+        let c = Cli::try_parse_from(["ipcrawl", "-v", "lookup", "1.1.1.1"]).unwrap();
+        assert!(c.verbose);
+        assert!(Cli::try_parse_from(["ipcrawl", "-q", "-v", "stats"]).is_err());
+    }
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        command().debug_assert();
+    }
 }

@@ -141,7 +141,7 @@ pub fn config(args: &Args) -> anyhow::Result<WorldConfig> {
 }
 
 /// Starts the world, prints the URLs and serves until Ctrl-C.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(args: Args, g: &super::Globals) -> anyhow::Result<ExitCode> {
     let cfg = config(&args)?;
     let world = World::start(cfg).context("cannot start the world")?;
     let mut lines = String::new();
@@ -166,12 +166,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         out.flush()?;
     }
     let t = world.truth();
-    eprintln!(
-        "world: {} networks ({} covered addresses in scope), oracle sweep {} queries; Ctrl-C stops",
-        t.networks.len(),
-        t.covered.addresses,
-        t.oracle.queries
-    );
+    if g.verbosity >= super::Verbosity::Normal {
+        eprintln!(
+            "world: {} networks ({} covered addresses in scope), oracle sweep {} queries; Ctrl-C stops",
+            t.networks.len(),
+            t.covered.addresses,
+            t.oracle.queries
+        );
+    }
     let _ = rx.recv();
     let counters: serde_json::Map<String, serde_json::Value> = Registry::ALL
         .iter()

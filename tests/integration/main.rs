@@ -14,14 +14,19 @@
 //!   that can be killed, interrupted and resumed;
 //! - `resume`: kill -9 and Ctrl-C at several points, then resume;
 //! - `shards`: `--shard K/N` crawls and their merge against one full crawl;
-//! - `merge`: `merge` refusals and guarantees.
+//! - `merge`: `merge` refusals and guarantees;
+//! - `people`: the map's pixels, `lookup` statuses/stdin/table, completions,
+//!   the man page, `-q`/`-v`, closed pipes;
+//! - `recipes`: the Slurm and ssh scale-out scripts with stand-in schedulers.
 
 mod cli;
 mod files;
 mod hostile;
 mod localworld;
 mod merge;
+mod people;
 mod pipeline;
+mod recipes;
 mod resume;
 mod server;
 mod shards;

@@ -178,11 +178,23 @@ fn whole_job_on_a_scripted_multi_registry_world() {
     assert_eq!(cov["by_registry"]["lacnic"]["addresses"], 0);
     assert_eq!(cov["placeholders"], 2);
 
-    // The Hilbert map: a 256 x 256 PNG.
+    // The Hilbert map: a PNG with a 1024 px map square plus title and legend
+    // (its pixels: tests/integration/people.rs).
     wd.ok(&["coverage", "--map", "map.png"]);
     let png = std::fs::read(wd.path("map.png")).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
-    assert_eq!(&png[16..24], &[0, 0, 1, 0, 0, 0, 1, 0], "IHDR 256 x 256");
+    let lay = ipcrawl::map::Layout::new(1024);
+    let ihdr: Vec<u8> = [lay.width, lay.height]
+        .iter()
+        .flat_map(|v| v.to_be_bytes())
+        .collect();
+    assert_eq!(
+        &png[16..24],
+        &ihdr[..],
+        "IHDR {} x {}",
+        lay.width,
+        lay.height
+    );
 
     // Lookup from the DB alone.
     let hits = jsonl(&wd.ok(&["lookup", "192.198.4.9", "8.8.8.8", "196.216.3.1"]));
