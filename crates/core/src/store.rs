@@ -55,6 +55,26 @@ const GAPS: TableDefinition<u32, (u32, u8, u8)> = TableDefinition::new("gaps");
 const FAILURES: TableDefinition<u32, &[u8]> = TableDefinition::new("failures");
 const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
 const KNOWN: TableDefinition<u8, &[u8]> = TableDefinition::new("known");
+const SWEPT: TableDefinition<(u8, u8), &[u8]> = TableDefinition::new("swept");
+
+/// How deep a stretch of space has been swept (see [`Write::Swept`]).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Level {
+    /// Every top-level network in it is stored (a coverage-first sweep).
+    Top,
+    /// Every network at every level in it is stored (`--depth all`, a bulk
+    /// dump, an RFC 9910 search).
+    All,
+}
+
+impl Level {
+    fn code(self) -> u8 {
+        match self {
+            Level::Top => 0,
+            Level::All => 1,
+        }
+    }
+}
 
 /// A storage failure, naming the file and what was being done.
 #[derive(Debug)]
@@ -208,6 +228,9 @@ pub enum Write {
     ClearFailure(u32),
     /// Counter values to store (absolute, cumulative).
     Counters(BTreeMap<String, u64>),
+    /// Space swept to this level: a later crawl at this level (or a
+    /// shallower one) asks nothing inside it.
+    Swept(Range, Level),
 }
 
 enum Db {
@@ -464,6 +487,7 @@ impl Store {
             txn.open_table(FAILURES).map_err(dbe!("failures"))?;
             txn.open_table(COUNTERS).map_err(dbe!("counters"))?;
             txn.open_table(KNOWN).map_err(dbe!("known"))?;
+            txn.open_table(SWEPT).map_err(dbe!("swept"))?;
         }
         txn.commit().map_err(dbe!("(init)"))
     }
@@ -525,6 +549,26 @@ impl Store {
             space,
             info,
         }))
+    }
+
+    /// The space swept to `level` (exactly that level's record; a crawl at
+    /// [`Level::Top`] also skips what is swept to [`Level::All`]).
+    pub fn load_swept(&self, level: Level) -> Result<IntervalSet> {
+        let txn = self.read()?;
+        let t = txn.open_table(SWEPT).map_err(dbe!("swept"))?;
+        let mut ranges = Vec::new();
+        for item in t
+            .range((level.code(), 0u8)..=(level.code(), 255u8))
+            .map_err(dbe!("swept"))?
+        {
+            let (_, v) = item.map_err(dbe!("swept"))?;
+            let set = IntervalSet::from_bytes(v.value()).map_err(|e| Error::Corrupt {
+                table: "swept",
+                message: e.to_string(),
+            })?;
+            ranges.extend_from_slice(set.ranges());
+        }
+        Ok(IntervalSet::from_ranges(ranges))
     }
 
     /// The persisted known-network set (union of all stored non-placeholder networks).
@@ -672,6 +716,7 @@ impl Store {
         }
         let txn = self.rw()?.begin_write().map_err(dbe!("(batch)"))?;
         let mut new_known: Vec<Range> = Vec::new();
+        let mut new_swept: [Vec<Range>; 2] = [Vec::new(), Vec::new()];
         {
             let mut nets = txn.open_table(NETWORKS).map_err(dbe!("networks"))?;
             let mut keys = txn.open_table(NETWORK_KEYS).map_err(dbe!("network_keys"))?;
@@ -716,6 +761,30 @@ impl Store {
                             counters.insert(k.as_str(), *v).map_err(dbe!("counters"))?;
                         }
                     }
+                    Write::Swept(r, level) => new_swept[usize::from(level.code())].push(*r),
+                }
+            }
+            for level in [Level::Top, Level::All] {
+                let rs = &new_swept[usize::from(level.code())];
+                if rs.is_empty() {
+                    continue;
+                }
+                let mut swept = txn.open_table(SWEPT).map_err(dbe!("swept"))?;
+                for (chunk, rs) in split_by_eight(rs) {
+                    let key = (level.code(), chunk);
+                    let old = match swept.get(key).map_err(dbe!("swept"))? {
+                        Some(v) => {
+                            IntervalSet::from_bytes(v.value()).map_err(|e| Error::Corrupt {
+                                table: "swept",
+                                message: e.to_string(),
+                            })?
+                        }
+                        None => IntervalSet::new(),
+                    };
+                    let merged = old.union(&IntervalSet::from_ranges(rs));
+                    swept
+                        .insert(key, merged.to_bytes().as_slice())
+                        .map_err(dbe!("swept"))?;
                 }
             }
             if !new_known.is_empty() {

@@ -29,6 +29,7 @@
 //! second run continues where the first one's last commit left it.
 
 pub mod lanes;
+pub mod netindex;
 pub mod politeness;
 pub mod pool;
 pub mod sched;
@@ -228,19 +229,19 @@ pub fn run(
 ) -> Result<Summary, Error> {
     let start = Instant::now();
     let specs = lane_specs(&plan, routes, cfg);
-    let known = KnownSet::from_set(&store.load_known()?);
-    let gaps = KnownSet::from_set(&IntervalSet::from_ranges(
-        store.gaps()?.into_iter().map(|(r, _, _)| r),
-    ));
-    let failed: BTreeSet<u32> = store.failures()?.into_iter().map(|f| f.addr).collect();
+    let known = load_known(store, cfg)?;
     let tele = Arc::new(Telemetry::from_map(&store.counters()?));
     let queries_before = tele.snapshot().queries;
+    let sweep = lanes::Sweep {
+        depth: cfg.policy.depth,
+        climb: cfg.strategy == Strategy::Sweep,
+        clip: cfg.strategy == Strategy::Sweep,
+    };
     let scheduler = sched::Scheduler::new(
         &specs,
         Arc::new(plan.seeds),
         known,
-        gaps,
-        failed,
+        sweep,
         cfg.policy.clone(),
         Arc::clone(&tele),
     );
@@ -277,6 +278,28 @@ pub fn run(
         lanes: specs.len(),
         elapsed: start.elapsed(),
         failures: store.failures()?.len(),
+    })
+}
+
+/// What the store says is done, for a crawl at `cfg`'s depth: the space
+/// swept at that depth or deeper (the 2016 strategy: the stored networks,
+/// as it always skipped them), the probed gaps, the stored networks by
+/// exact range, the standing failures.
+fn load_known(store: &Store, cfg: &CrawlConfig) -> Result<lanes::Known, Error> {
+    let mut swept = store.load_swept(store::Level::All)?;
+    if cfg.policy.depth == Depth::Coverage {
+        swept = swept.union(&store.load_swept(store::Level::Top)?);
+    }
+    if cfg.strategy == Strategy::Seeds2016 {
+        swept = swept.union(&store.load_known()?);
+    }
+    let gaps = IntervalSet::from_ranges(store.gaps()?.into_iter().map(|(r, _, _)| r));
+    let failed: BTreeSet<u32> = store.failures()?.into_iter().map(|f| f.addr).collect();
+    Ok(lanes::Known {
+        swept: KnownSet::from_set(&swept),
+        gaps: KnownSet::from_set(&gaps),
+        nets: netindex::NetIndex::from_keys(&store.network_keys()?),
+        failed,
     })
 }
 

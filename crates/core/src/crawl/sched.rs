@@ -17,19 +17,18 @@
 //! thread.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap, VecDeque};
+use std::collections::{BinaryHeap, VecDeque};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::lanes::{Depth, Job, LaneSpec, Lanes};
+use super::lanes::{Depth, Job, Known, LaneSpec, Lanes, Sweep};
 use super::politeness::{default_rates, Politeness, Rate, Rules};
 use super::telemetry::{inc, Telemetry};
 use crate::rdap::{Answer, Answered, Registry};
 use crate::seeds::SeedSet;
 use crate::store::Write;
 use crate::time::Now;
-use crate::trie::KnownSet;
 
 /// Tunables; [`Policy::default`] documents each default.
 #[derive(Clone, Debug)]
@@ -132,15 +131,13 @@ pub struct Scheduler {
 }
 
 impl Scheduler {
-    /// A scheduler over the lanes `specs`, skipping `known` networks and `gaps` already
-    /// probed; `failed` are addresses whose earlier lookups failed (cleared
-    /// when they resolve).
+    /// A scheduler over the lanes `specs`, skipping what `known` says is
+    /// done, sweeping as `sweep` says (its depth is the policy's).
     pub fn new(
         specs: &[LaneSpec],
         seeds: Arc<SeedSet>,
-        known: KnownSet,
-        gaps: KnownSet,
-        failed: BTreeSet<u32>,
+        known: Known,
+        sweep: Sweep,
         policy: Policy,
         tele: Arc<Telemetry>,
     ) -> Scheduler {
@@ -152,9 +149,10 @@ impl Scheduler {
             specs,
             seeds,
             known,
-            gaps,
-            failed,
-            policy.depth,
+            Sweep {
+                depth: policy.depth,
+                ..sweep
+            },
             Arc::clone(&tele),
         );
         Scheduler {
@@ -455,9 +453,8 @@ mod tests {
         Scheduler::new(
             &specs,
             Arc::new(plan.seeds),
-            KnownSet::new(),
-            KnownSet::new(),
-            BTreeSet::new(),
+            Known::default(),
+            Sweep::lanes(policy.depth),
             policy,
             Arc::new(Telemetry::default()),
         )
@@ -591,7 +588,7 @@ mod tests {
         let j = job(&mut s, now);
         let w = s.complete(&j, answer(net("11.0.0.0", "11.0.0.255", None)), at(now));
         match &w[..] {
-            [Write::Network(rec, raw)] => {
+            [Write::Network(rec, raw), Write::Swept(..)] => {
                 assert_eq!(rec.fetched_at, STAMP);
                 assert_eq!(rec.queried, a("11.0.0.0"));
                 assert_eq!(rec.source_url, "http://x/");
@@ -774,6 +771,9 @@ mod tests {
             (JobKind::Parent, Registry::Arin)
         );
         let w = s.complete(&p, Answer::NotFound, at(now));
-        assert_eq!(w.len(), 1, "the climb ended: the child is released");
+        assert!(
+            matches!(&w[..], [Write::Network(..), Write::Swept(r, _)] if *r == Range::new(a("11.0.0.0"), a("11.0.0.7")).unwrap()),
+            "the climb ended: the child is released with what it swept: {w:?}"
+        );
     }
 }
