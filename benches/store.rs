@@ -52,7 +52,7 @@ fn record(range: Range, registry: Registry, i: u64) -> Record {
             last_changed: Some("2024-11-20T08:13:55Z".into()),
             placeholder: false,
         },
-        queried: range.start,
+        queried: Some(range.start),
         source_url: format!(
             "https://rdap.db.ripe.net/ip/{}",
             Cidr::new_masked(range.start, 32)

@@ -10,6 +10,7 @@
 //! - [`crawl`]: scheduler, worker pool, single writer thread, telemetry;
 //! - [`coverage`], [`export`]: reports over a store; [`merge`]: shard databases into one;
 //! - [`delegated`]: RIR delegated statistics (seeds, lanes, shard balance);
+//! - [`gz`]: gzip reading and writing (the only flate2 user);
 //!
 //! The local RDAP world is its own crate, `ipcrawl-world`, built on this one.
 //!
@@ -19,6 +20,7 @@ pub mod coverage;
 pub mod crawl;
 pub mod delegated;
 pub mod export;
+pub mod gz;
 pub mod map;
 pub mod merge;
 pub mod prefix;

@@ -671,7 +671,7 @@ impl Scheduler {
                         Box::new(Record {
                             registry,
                             network: *network,
-                            queried: job.must_contain.start,
+                            queried: Some(job.must_contain.start),
                             source_url: url,
                             fetched_at: crate::time::now_rfc3339(),
                         }),
