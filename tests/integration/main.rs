@@ -13,9 +13,11 @@
 //!   that can be killed, interrupted and resumed;
 //! - `resume`: kill -9 and Ctrl-C at several points, then resume;
 //! - `shards`: `--shard K/N` crawls and their merge against one full crawl;
-//! - `merge`: `merge` refusals and guarantees.
+//! - `merge`: `merge` refusals and guarantees;
+//! - `compat`: databases written by earlier versions (`tests/fixtures/db/`).
 
 mod cli;
+mod compat;
 mod files;
 mod hostile;
 mod localworld;

@@ -571,6 +571,17 @@ fn dictionaries_are_trained_stored_and_used_and_old_values_stay_readable() {
     );
     drop(o);
     assert_eq!(dict_of_raw(&po, after[0].key()), Some(raw_dict));
+    // Compaction packs the values written before the dictionary with it.
+    drop(s);
+    let mut s = Store::open_rw(&p).unwrap();
+    s.compact().unwrap();
+    assert_eq!(s.records(false).unwrap(), sorted);
+    assert_eq!(
+        s.raw(before[3].network.range, before[3].registry).unwrap().unwrap(),
+        answer(&before[3])
+    );
+    drop(s);
+    assert_eq!(dict_of_raw(&p, before[0].key()), Some(raw_dict));
     let _ = std::fs::remove_file(&p);
     let _ = std::fs::remove_file(&po);
 }

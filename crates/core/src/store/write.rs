@@ -4,17 +4,18 @@
 
 use std::sync::{Arc, MutexGuard, PoisonError};
 
-use redb::{ReadableTable, WriteTransaction};
+use redb::{ReadableTable, ReadableTableMetadata, WriteTransaction};
 
 use crate::prefix::Range;
+use crate::rdap::Registry;
 use crate::seeds::SeedPlan;
 use crate::trie::IntervalSet;
 
 use super::codec::{self, encode_dict, seal};
-use super::compress::{dict_id, Dict, DictKind, Packer};
+use super::compress::{dict_id, needs_dict, Dict, DictKind, Packer, Unpacker};
 use super::error::{corrupt, step, tbl};
 use super::schema::{
-    Tag, COUNTERS, DICTS, FAILURES, GAPS, KNOWN, META, NETWORKS, NETWORK_KEYS, PLACEHOLDERS, RAW,
+    NetKey, Tag, COUNTERS, DICTS, FAILURES, GAPS, KNOWN, META, NETWORKS, NETWORK_KEYS, PLACEHOLDERS, RAW,
     SEEDS, SPACE,
 };
 use super::{split_by_eight, v1, Db, Error, GapKind, Record, Result, Store, Write, WriterState};
@@ -154,13 +155,111 @@ impl Store {
         txn.commit().map_err(tbl(&SEEDS))
     }
 
-    /// Gives the pages freed by many small commits back to the file system
+    /// Ends a writing session: stores the dictionaries still being trained,
+    /// packs again with them the values written before they existed (at
+    /// most the first [`super::TRAIN_SAMPLES`] or so of each registry), and
+    /// gives the pages freed by many small commits back to the file system
     /// (a crawl's DB shrinks by about a third).
     pub fn compact(&mut self) -> Result<()> {
+        if matches!(self.db, Db::Ro(_)) {
+            return Ok(());
+        }
+        if self.schema >= 2 {
+            self.wait_for_training();
+            self.commit_trained()?;
+            self.repack()?;
+        }
         match &mut self.db {
             Db::Rw(d) => d.compact().map(|_| ()).map_err(step("(compact)")),
             Db::Ro(_) => Ok(()),
         }
+    }
+
+    /// Stores the dictionaries the trainer finished since the last batch.
+    fn commit_trained(&self) -> Result<()> {
+        let txn = self.rw()?.begin_write().map_err(tbl(&DICTS))?;
+        let mut guard = self.writer_state()?;
+        let Some(w) = guard.as_mut() else {
+            return Ok(());
+        };
+        let fresh = self.store_trained(&txn, w)?;
+        if fresh.is_empty() {
+            return Ok(());
+        }
+        if let Err(e) = txn.commit().map_err(step("(dictionary commit)")) {
+            *guard = None;
+            return Err(e);
+        }
+        let mut d = self.dicts.write().unwrap_or_else(PoisonError::into_inner);
+        let mut all = (**d).clone();
+        all.extend(fresh.into_iter().map(|x| (x.id, x)));
+        *d = Arc::new(all);
+        Ok(())
+    }
+
+    /// Packs with their pair's dictionary the records and answers packed
+    /// without one; returns how many. Damaged values are left for readers to report.
+    pub(super) fn repack(&self) -> Result<u64> {
+        let dicts = self.dicts_snapshot();
+        if dicts.is_empty() {
+            return Ok(0);
+        }
+        let mut packer = Packer::new(&dicts).map_err(|m| corrupt(&DICTS, "(all)", m))?;
+        let mut u = Unpacker::new(dicts);
+        let txn = self.rw()?.begin_write().map_err(step("(repack)"))?;
+        let mut n = 0;
+        for (def, tag, kind) in [
+            (&NETWORKS, Tag::Record, DictKind::Record),
+            (&PLACEHOLDERS, Tag::Record, DictKind::Record),
+            (&RAW, Tag::Raw, DictKind::Raw),
+        ] {
+            let mut t = txn.open_table(*def).map_err(tbl(def))?;
+            let mut todo = Vec::new();
+            for item in t.iter().map_err(tbl(def))? {
+                let (k, v) = item.map_err(tbl(def))?;
+                let key = k.value();
+                let Some(reg) = Registry::from_index(usize::from(key.2)) else {
+                    continue;
+                };
+                if !packer.has(kind, reg) {
+                    continue;
+                }
+                let Ok(packed) = codec::open(v.value(), tag) else {
+                    continue;
+                };
+                if needs_dict(packed).is_some() {
+                    continue;
+                }
+                if let Ok(payload) = u.unpack(packed) {
+                    todo.push((key, seal(tag, &packer.pack(kind, reg, &payload))));
+                }
+            }
+            n += todo.len() as u64;
+            if todo.len() * 4 > t.len().map_err(tbl(def))? as usize {
+                // Most of a (small) table shrank: rebuild it, or its pages
+                // would stay as large as before, mostly empty.
+                let mut all: Vec<(NetKey, Vec<u8>)> = Vec::new();
+                for item in t.iter().map_err(tbl(def))? {
+                    let (k, v) = item.map_err(tbl(def))?;
+                    all.push((k.value(), v.value().to_vec()));
+                }
+                let mut fresh = todo.into_iter().peekable();
+                t.retain(|_, _| false).map_err(tbl(def))?;
+                for (key, old) in all {
+                    let value = match fresh.next_if(|(k, _)| *k == key) {
+                        Some((_, v)) => v,
+                        None => old,
+                    };
+                    t.insert(key, value.as_slice()).map_err(tbl(def))?;
+                }
+            } else {
+                for (key, value) in &todo {
+                    t.insert(*key, value.as_slice()).map_err(tbl(def))?;
+                }
+            }
+        }
+        txn.commit().map_err(step("(repack commit)"))?;
+        Ok(n)
     }
 
     /// Applies a batch in one transaction and commits it. Dictionaries
