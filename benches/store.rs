@@ -53,7 +53,11 @@ struct Target {
 fn batch(model: &Model, bases: &render::Bases, from: usize, to: usize) -> Vec<Write> {
     let one = |i: usize| -> Option<Write> {
         let n = &model.nets[i];
-        let url = format!("{}ip/{}", bases[n.registry.index()], fmt_addr(n.range.start));
+        let url = format!(
+            "{}ip/{}",
+            bases[n.registry.index()],
+            fmt_addr(n.range.start)
+        );
         let body = render::network(model, i as u32, bases, &url);
         let q = Range::new(n.range.start, n.range.start)?;
         let network = parse_network(&body, q).ok()?;
@@ -140,7 +144,8 @@ fn main() -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("IPCRAWL_BENCH_SCOPE: {e}"))?;
     let formats = std::env::var("IPCRAWL_BENCH_FORMATS").unwrap_or_else(|_| "v1,zstd,dict".into());
     let repeat: usize = std::env::var("IPCRAWL_BENCH_REPEAT").map_or(Ok(3), |s| s.parse())?;
-    let dir = std::env::var("IPCRAWL_BENCH_DIR").map_or_else(|_| std::env::temp_dir(), PathBuf::from);
+    let dir =
+        std::env::var("IPCRAWL_BENCH_DIR").map_or_else(|_| std::env::temp_dir(), PathBuf::from);
     let t = Instant::now();
     let model = Model::build(
         Bootstrap::parse(BUNDLED_BOOTSTRAP)?,
@@ -152,7 +157,11 @@ fn main() -> anyhow::Result<()> {
     let total = model.nets.len();
     println!(
         "world                 {total} networks in {} ({:.1} s to build, RSS {} MB)",
-        scope.iter().map(ToString::to_string).collect::<Vec<_>>().join(","),
+        scope
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(","),
         t.elapsed().as_secs_f64(),
         rss_kb("VmRSS:") / 1024
     );
@@ -164,7 +173,10 @@ fn main() -> anyhow::Result<()> {
         }
         let path = match std::env::var("IPCRAWL_BENCH_DB") {
             Ok(p) if name == "dict" => PathBuf::from(p),
-            _ => dir.join(format!("ipcrawl-bench-store-{}-{name}.redb", std::process::id())),
+            _ => dir.join(format!(
+                "ipcrawl-bench-store-{}-{name}.redb",
+                std::process::id()
+            )),
         };
         let _ = std::fs::remove_file(&path);
         let store = if name == "v1" {
@@ -277,17 +289,13 @@ fn main() -> anyhow::Result<()> {
                 export.as_secs_f64() / e.as_secs_f64(),
                 cov_t.as_secs_f64() / c.as_secs_f64(),
                 size as f64
-                    / std::fs::metadata(&targets_path_v1(&dir))
-                        .map_or(f64::NAN, |m| m.len() as f64)
+                    / std::fs::metadata(targets_path_v1(&dir)).map_or(f64::NAN, |m| m.len() as f64)
             ),
             None => {}
         }
         drop(s);
     }
-    println!(
-        "peak RSS              {} MB",
-        rss_kb("VmHWM:") / 1024
-    );
+    println!("peak RSS              {} MB", rss_kb("VmHWM:") / 1024);
     let keep = std::env::var("IPCRAWL_BENCH_DB").ok().map(PathBuf::from);
     for tg in targets.iter().filter(|t| Some(&t.path) != keep.as_ref()) {
         let _ = std::fs::remove_file(&tg.path);
@@ -296,5 +304,8 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn targets_path_v1(dir: &std::path::Path) -> PathBuf {
-    dir.join(format!("ipcrawl-bench-store-{}-v1.redb", std::process::id()))
+    dir.join(format!(
+        "ipcrawl-bench-store-{}-v1.redb",
+        std::process::id()
+    ))
 }

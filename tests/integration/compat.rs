@@ -19,8 +19,11 @@ fn sha256(path: &Path) -> String {
     let bytes = std::fs::read(path).unwrap();
     Sha256::digest(&bytes)
         .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+        .fold(String::new(), |mut s, b| {
+            use std::fmt::Write as _;
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// The three outputs of `wd.db()` equal the golden files of `version`.
@@ -55,7 +58,10 @@ fn schema_1_file_reads_and_migrates_to_the_same_outputs() {
     same_outputs(&wd, "v1", "read as it is");
     let before = std::fs::read(wd.db()).unwrap();
     // Read-only commands left the schema-1 copy as it was.
-    assert!(before == std::fs::read(&committed).unwrap(), "a read changed the file");
+    assert!(
+        before == std::fs::read(&committed).unwrap(),
+        "a read changed the file"
+    );
     {
         let s = ipcrawl::store::Store::open_rw(&wd.db()).unwrap();
         assert_eq!(s.schema_version(), ipcrawl::store::SCHEMA_VERSION);

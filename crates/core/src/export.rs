@@ -290,7 +290,12 @@ mod tests {
         w.write(&r).unwrap();
         let out = String::from_utf8(w.finish().unwrap()).unwrap();
         let row = out.lines().nth(1).unwrap();
-        assert!(row.ends_with(",,https://rdap.arin.net/registry/ip/13.104.0.0,2026-11-27T00:00:00Z,false"), "{row}");
+        assert!(
+            row.ends_with(
+                ",,https://rdap.arin.net/registry/ip/13.104.0.0,2026-11-27T00:00:00Z,false"
+            ),
+            "{row}"
+        );
     }
 
     #[test]

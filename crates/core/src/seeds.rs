@@ -9,8 +9,8 @@
 //! (`--within` ∩ non-reserved, or the delegated blocks): the crawl's sweep
 //! never leaves that space.
 
-use std::fmt;
 use serde::{Deserialize, Serialize};
+use std::fmt;
 
 use crate::prefix::{self, Cidr, Range};
 use crate::trie::IntervalSet;
@@ -165,7 +165,6 @@ fn clip_run(r: &Run, w: Range) -> Option<Run> {
         count: hi - lo + 1,
     })
 }
-
 
 /// Incremental run builder for increasing addresses.
 #[derive(Default)]

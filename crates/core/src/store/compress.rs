@@ -23,6 +23,9 @@ pub(crate) const LEVEL: i32 = 3;
 pub const TRAIN_SAMPLES: usize = 2000;
 /// Payloads larger than this are not taken as samples.
 const SAMPLE_MAX: usize = 64 << 10;
+/// Sample bytes of one pair that start its training even before
+/// [`TRAIN_SAMPLES`] (bounds the memory and the training time).
+const SAMPLE_BUDGET: usize = 16 << 20;
 /// Largest payload a packed value may expand to.
 pub(crate) const UNPACK_CAP: usize = 64 << 20;
 
@@ -253,7 +256,8 @@ pub(crate) struct Trained {
 /// at most 64 KB), off the writer's path.
 #[derive(Default)]
 pub(crate) struct Trainer {
-    samples: HashMap<(DictKind, Registry), Vec<Vec<u8>>>,
+    /// Samples and their total bytes, per pair.
+    samples: HashMap<(DictKind, Registry), (Vec<Vec<u8>>, usize)>,
     /// Pairs being trained, trained, or given up on, this session.
     started: HashSet<(DictKind, Registry)>,
     done: Arc<Mutex<Vec<Trained>>>,
@@ -267,12 +271,13 @@ impl Trainer {
         if payload.len() > SAMPLE_MAX || self.started.contains(&pair) {
             return;
         }
-        let v = self.samples.entry(pair).or_default();
+        let (v, bytes) = self.samples.entry(pair).or_default();
         v.push(payload.to_vec());
-        if v.len() < TRAIN_SAMPLES {
+        *bytes += payload.len();
+        if v.len() < TRAIN_SAMPLES && *bytes < SAMPLE_BUDGET {
             return;
         }
-        let samples = self.samples.remove(&pair).unwrap_or_default();
+        let (samples, _) = self.samples.remove(&pair).unwrap_or_default();
         self.started.insert(pair);
         let done = Arc::clone(&self.done);
         let spawned = std::thread::Builder::new()
@@ -362,7 +367,12 @@ mod tests {
         let without = p.pack(DictKind::Raw, Registry::Arin, body);
         assert_eq!(needs_dict(&with), Some(d.id));
         assert_eq!(needs_dict(&without), None);
-        assert!(with.len() * 2 < without.len(), "{} vs {}", with.len(), without.len());
+        assert!(
+            with.len() * 2 < without.len(),
+            "{} vs {}",
+            with.len(),
+            without.len()
+        );
         let mut u = Unpacker::new(Arc::new(dicts));
         assert_eq!(&u.unpack(&with).unwrap(), body);
         // A reader without the dictionary says which one it lacks.

@@ -53,7 +53,8 @@ impl Copier {
     /// Whether a stored value of `tag` can be copied as it is.
     fn can_copy(&self, value: &[u8], tag: Tag) -> bool {
         self.verbatim
-            && codec::open(value, tag).is_ok_and(|p| needs_dict(p).is_none_or(|id| !self.clash.contains(&id)))
+            && codec::open(value, tag)
+                .is_ok_and(|p| needs_dict(p).is_none_or(|id| !self.clash.contains(&id)))
     }
 }
 
@@ -98,7 +99,8 @@ impl Store {
                     clash.insert(*id);
                 }
                 None => {
-                    t.insert(*id, encode_dict(d).as_slice()).map_err(tbl(&DICTS))?;
+                    t.insert(*id, encode_dict(d).as_slice())
+                        .map_err(tbl(&DICTS))?;
                     all.insert(*id, d.clone());
                 }
             }
@@ -139,7 +141,8 @@ impl Store {
                     let payload = codec::encode_record(&incoming);
                     seal(
                         Tag::Record,
-                        &cp.packer.pack(DictKind::Record, incoming.registry, &payload),
+                        &cp.packer
+                            .pack(DictKind::Record, incoming.registry, &payload),
                     )
                 };
                 to.insert(key, value.as_slice()).map_err(tbl(def))?;
@@ -204,7 +207,10 @@ impl Store {
         let mut to = txn.open_table(COUNTERS).map_err(tbl(&COUNTERS))?;
         for item in from.iter().map_err(tbl(&COUNTERS))? {
             let (k, v) = item.map_err(tbl(&COUNTERS))?;
-            let old = to.get(k.value()).map_err(tbl(&COUNTERS))?.map(|o| o.value());
+            let old = to
+                .get(k.value())
+                .map_err(tbl(&COUNTERS))?
+                .map(|o| o.value());
             let sum = old.unwrap_or(0).saturating_add(v.value());
             to.insert(k.value(), sum).map_err(tbl(&COUNTERS))?;
         }

@@ -63,7 +63,8 @@ fn train_all(snap: &ReadTransaction) -> Result<Dicts> {
         let t = snap.open_table(*def).map_err(tbl(def))?;
         for item in t.iter().map_err(tbl(def))? {
             let (k, v) = item.map_err(tbl(def))?;
-            let r = v1::decode_record(v.value()).map_err(|m| corrupt(def, show_key(k.value()), m))?;
+            let r =
+                v1::decode_record(v.value()).map_err(|m| corrupt(def, show_key(k.value()), m))?;
             take(DictKind::Record, r.registry, codec::encode_record(&r));
         }
     }
@@ -112,7 +113,11 @@ fn records(
         let key = k.value();
         let r = v1::decode_record(v.value()).map_err(|m| corrupt(def, show_key(key), m))?;
         if r.key() != key {
-            return Err(corrupt(def, show_key(key), format!("the record is of {}", show_key(r.key()))));
+            return Err(corrupt(
+                def,
+                show_key(key),
+                format!("the record is of {}", show_key(r.key())),
+            ));
         }
         let packed = packer.pack(DictKind::Record, r.registry, &codec::encode_record(&r));
         to.insert(key, seal(Tag::Record, &packed).as_slice())

@@ -14,8 +14,8 @@ use super::codec::{self, key_parts};
 use super::compress::Unpacker;
 use super::error::{corrupt, tbl};
 use super::schema::{
-    NetKey, Tag, COUNTERS, FAILURES, GAPS, KNOWN, META, NETWORKS, NETWORK_KEYS, PLACEHOLDERS,
-    RAW, SEEDS, SPACE,
+    NetKey, Tag, COUNTERS, FAILURES, GAPS, KNOWN, META, NETWORKS, NETWORK_KEYS, PLACEHOLDERS, RAW,
+    SEEDS, SPACE,
 };
 use super::{show_key, v1, Error, Failure, GapKind, Record, Result, Store};
 
@@ -47,7 +47,12 @@ impl Store {
     }
 
     /// A raw value at `key`, unpacked.
-    pub(super) fn decode_raw(&self, u: &mut Unpacker, key: NetKey, bytes: &[u8]) -> Result<Vec<u8>> {
+    pub(super) fn decode_raw(
+        &self,
+        u: &mut Unpacker,
+        key: NetKey,
+        bytes: &[u8],
+    ) -> Result<Vec<u8>> {
         let r = if self.schema == 1 {
             v1::decode_raw(bytes)
         } else {
@@ -207,10 +212,7 @@ impl Store {
 
     /// Calls `f` on every raw answer, in key order (benches re-derive records from them).
     #[doc(hidden)]
-    pub fn for_each_raw(
-        &self,
-        mut f: impl FnMut(Range, Registry, &[u8]),
-    ) -> Result<()> {
+    pub fn for_each_raw(&self, mut f: impl FnMut(Range, Registry, &[u8])) -> Result<()> {
         let txn = self.read()?;
         let t = txn.open_table(RAW).map_err(tbl(&RAW))?;
         let mut u = Unpacker::new(self.dicts_snapshot());
@@ -236,7 +238,15 @@ impl Store {
                 out.push(($def.name(), s.stored_bytes(), s.stored_bytes() + s.metadata_bytes() + s.fragmented_bytes()));
             )*};
         }
-        stat!(NETWORKS, NETWORK_KEYS, PLACEHOLDERS, RAW, KNOWN, GAPS, FAILURES);
+        stat!(
+            NETWORKS,
+            NETWORK_KEYS,
+            PLACEHOLDERS,
+            RAW,
+            KNOWN,
+            GAPS,
+            FAILURES
+        );
         if self.schema >= 2 {
             stat!(super::schema::DICTS);
         }

@@ -117,8 +117,7 @@ pub(crate) const SPACE: TableDefinition<u8, &[u8]> = TableDefinition::new("space
 /// Non-placeholder records.
 pub(crate) const NETWORKS: TableDefinition<NetKey, &[u8]> = TableDefinition::new("networks");
 /// The keys of `networks` alone.
-pub(crate) const NETWORK_KEYS: TableDefinition<NetKey, ()> =
-    TableDefinition::new("network_keys");
+pub(crate) const NETWORK_KEYS: TableDefinition<NetKey, ()> = TableDefinition::new("network_keys");
 /// Placeholder records.
 pub(crate) const PLACEHOLDERS: TableDefinition<NetKey, &[u8]> =
     TableDefinition::new("placeholders");

@@ -82,7 +82,10 @@ fn full_rec(i: u32) -> Record {
     ];
     n.registration = Some(format!("20{:02}-03-02T10:00:00Z", i % 25));
     n.last_changed = Some("2024-11-20T08:13:55Z".into());
-    r.source_url = format!("http://127.0.0.1:4000/ip/{}", crate::prefix::fmt_addr(start));
+    r.source_url = format!(
+        "http://127.0.0.1:4000/ip/{}",
+        crate::prefix::fmt_addr(start)
+    );
     r
 }
 
@@ -105,14 +108,18 @@ fn answer(r: &Record) -> Vec<u8> {
 }
 
 fn copy_fixture(name: &str, to: &str) -> PathBuf {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/db").join(name);
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/db")
+        .join(name);
     let dst = tmp(to);
     std::fs::copy(&src, &dst).unwrap();
     dst
 }
 
 fn fixture_text(name: &str) -> String {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/db").join(name);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/db")
+        .join(name);
     std::fs::read_to_string(p).unwrap()
 }
 
@@ -215,7 +222,10 @@ fn seed_chunks_round_trip() {
                 let bytes = codec::encode_runs(chunk, &r);
                 runs.extend(codec::decode_runs(chunk, &bytes).unwrap());
                 // The schema-1 encoding too.
-                assert_eq!(v1::decode_seeds(chunk, &v1::encode_seeds(chunk, &r)).unwrap(), r);
+                assert_eq!(
+                    v1::decode_seeds(chunk, &v1::encode_seeds(chunk, &r)).unwrap(),
+                    r
+                );
             }
         }
         let back = SeedSet::from_runs(runs);
@@ -379,7 +389,10 @@ fn codec_round_trips_every_field() {
         assert_eq!(back, r);
         // And through the schema-1 layout (which needs a queried address).
         if r.queried.is_some() {
-            assert_eq!(v1::decode_record(&v1::encode_record(&r).unwrap()).unwrap(), r);
+            assert_eq!(
+                v1::decode_record(&v1::encode_record(&r).unwrap()).unwrap(),
+                r
+            );
         }
     }
     let f = Failure {
@@ -390,18 +403,30 @@ fn codec_round_trips_every_field() {
         attempts: 5,
         at: "2026-12-01T00:00:00Z".into(),
     };
-    assert_eq!(codec::decode_failure(&codec::encode_failure(&f)).unwrap(), f);
+    assert_eq!(
+        codec::decode_failure(&codec::encode_failure(&f)).unwrap(),
+        f
+    );
     assert_eq!(v1::decode_failure(&v1::encode_failure(&f)).unwrap(), f);
     let plan = crate::seeds::grid(&["8.0.0.0/16".parse().unwrap()], 24).unwrap();
-    assert_eq!(codec::decode_plan(&codec::encode_plan(&plan.info)).unwrap(), plan.info);
+    assert_eq!(
+        codec::decode_plan(&codec::encode_plan(&plan.info)).unwrap(),
+        plan.info
+    );
     let names = vec!["a.redb".to_string(), "ü/b.redb".to_string()];
-    assert_eq!(codec::decode_names(&codec::encode_names(&names)).unwrap(), names);
+    assert_eq!(
+        codec::decode_names(&codec::encode_names(&names)).unwrap(),
+        names
+    );
     let set = crate::trie::IntervalSet::from_ranges([
         Range::new(0, 0).unwrap(),
         Range::new(10, 20).unwrap(),
         Range::new(u32::MAX - 5, u32::MAX).unwrap(),
     ]);
-    assert_eq!(codec::decode_ranges(&codec::encode_ranges(&set)).unwrap(), set);
+    assert_eq!(
+        codec::decode_ranges(&codec::encode_ranges(&set)).unwrap(),
+        set
+    );
     // A record payload with a byte missing or one too many is refused.
     let p = codec::encode_record(&full_rec(1));
     assert!(codec::decode_record(full_rec(1).key(), &p[..p.len() - 1]).is_err());
@@ -445,7 +470,10 @@ fn the_checksum_catches_every_flipped_byte() {
             let got = codec::open(&v, Tag::Record)
                 .and_then(|b| u.unpack(b))
                 .and_then(|b| codec::decode_record(r.key(), &b));
-            assert!(got.is_err(), "flip of byte {at} with {mask:#x} went unnoticed");
+            assert!(
+                got.is_err(),
+                "flip of byte {at} with {mask:#x} went unnoticed"
+            );
         }
     }
 }
@@ -541,8 +569,14 @@ fn dictionaries_are_trained_stored_and_used_and_old_values_stay_readable() {
     let after = write_many(&s, n, 300);
     let dicts = s.dictionaries();
     let kinds: Vec<(DictKind, Registry)> = dicts.iter().map(|d| (d.kind, d.registry)).collect();
-    assert!(kinds.contains(&(DictKind::Raw, Registry::Ripe)), "{kinds:?}");
-    assert!(kinds.contains(&(DictKind::Record, Registry::Ripe)), "{kinds:?}");
+    assert!(
+        kinds.contains(&(DictKind::Raw, Registry::Ripe)),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&(DictKind::Record, Registry::Ripe)),
+        "{kinds:?}"
+    );
     assert!(dicts.iter().all(|d| d.samples == n));
     drop(s);
     assert_eq!(dict_of_raw(&p, before[0].key()), None);
@@ -556,7 +590,10 @@ fn dictionaries_are_trained_stored_and_used_and_old_values_stay_readable() {
     sorted.sort_by_key(Record::key);
     assert_eq!(s.records(false).unwrap(), sorted);
     for r in [&before[5], &after[5]] {
-        assert_eq!(s.raw(r.network.range, r.registry).unwrap().unwrap(), answer(r));
+        assert_eq!(
+            s.raw(r.network.range, r.registry).unwrap().unwrap(),
+            answer(r)
+        );
     }
     // A merge copies values and their dictionaries as they are.
     let po = tmp("dict-merged");
@@ -566,7 +603,9 @@ fn dictionaries_are_trained_stored_and_used_and_old_values_stay_readable() {
     assert_eq!(o.dictionaries(), dicts);
     assert_eq!(o.records(false).unwrap(), sorted);
     assert_eq!(
-        o.raw(after[7].network.range, after[7].registry).unwrap().unwrap(),
+        o.raw(after[7].network.range, after[7].registry)
+            .unwrap()
+            .unwrap(),
         answer(&after[7])
     );
     drop(o);
@@ -577,7 +616,9 @@ fn dictionaries_are_trained_stored_and_used_and_old_values_stay_readable() {
     s.compact().unwrap();
     assert_eq!(s.records(false).unwrap(), sorted);
     assert_eq!(
-        s.raw(before[3].network.range, before[3].registry).unwrap().unwrap(),
+        s.raw(before[3].network.range, before[3].registry)
+            .unwrap()
+            .unwrap(),
         answer(&before[3])
     );
     drop(s);
@@ -625,7 +666,10 @@ fn a_schema_1_store_is_read_as_it_is_and_migrated_when_written() {
     // 80 records per registry: enough to train each registry's dictionaries.
     assert_eq!(s.dictionaries().len(), 10, "{:?}", s.dictionaries());
     for r in &recs[..20] {
-        assert_eq!(s.raw(r.network.range, r.registry).unwrap().unwrap(), answer(r));
+        assert_eq!(
+            s.raw(r.network.range, r.registry).unwrap().unwrap(),
+            answer(r)
+        );
     }
     drop(s);
     assert!(dict_of_raw(&p, recs[0].key()).is_some());

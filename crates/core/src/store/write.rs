@@ -15,8 +15,8 @@ use super::codec::{self, encode_dict, seal};
 use super::compress::{dict_id, needs_dict, Dict, DictKind, Packer, Unpacker};
 use super::error::{corrupt, step, tbl};
 use super::schema::{
-    NetKey, Tag, COUNTERS, DICTS, FAILURES, GAPS, KNOWN, META, NETWORKS, NETWORK_KEYS, PLACEHOLDERS, RAW,
-    SEEDS, SPACE,
+    NetKey, Tag, COUNTERS, DICTS, FAILURES, GAPS, KNOWN, META, NETWORKS, NETWORK_KEYS,
+    PLACEHOLDERS, RAW, SEEDS, SPACE,
 };
 use super::{split_by_eight, v1, Db, Error, GapKind, Record, Result, Store, Write, WriterState};
 
@@ -117,10 +117,11 @@ impl Store {
     pub fn replace_seeds(&self, plan: &SeedPlan) -> Result<()> {
         let txn = self.rw()?.begin_write().map_err(tbl(&SEEDS))?;
         {
-            let mut packer = Packer::new(&super::compress::Dicts::new()).map_err(|m| Error::Db {
-                table: "(compression)",
-                message: m,
-            })?;
+            let mut packer =
+                Packer::new(&super::compress::Dicts::new()).map_err(|m| Error::Db {
+                    table: "(compression)",
+                    message: m,
+                })?;
             let mut seeds = txn.open_table(SEEDS).map_err(tbl(&SEEDS))?;
             seeds.retain(|_, _| false).map_err(tbl(&SEEDS))?;
             let mut space = txn.open_table(SPACE).map_err(tbl(&SPACE))?;
@@ -295,7 +296,12 @@ impl Store {
         }
     }
 
-    fn apply_in(&self, txn: &WriteTransaction, w: &mut WriterState, batch: &[Write]) -> Result<Vec<Dict>> {
+    fn apply_in(
+        &self,
+        txn: &WriteTransaction,
+        w: &mut WriterState,
+        batch: &[Write],
+    ) -> Result<Vec<Dict>> {
         let fresh = if self.schema >= 2 {
             self.store_trained(txn, w)?
         } else {
