@@ -1,5 +1,6 @@
-//! Gzip (RFC 1952), the only flate2 user: a capped reader for files and
-//! stored values, a streaming writer for `.gz` outputs, and a one-shot
+//! Gzip (RFC 1952), the only flate2 user: capped readers (whole or
+//! streaming) for files and stored values, a streaming writer for `.gz`
+//! outputs, and a one-shot
 //! compressor with a reused deflate state (schema-1 values, tests).
 
 use std::io::{self, Read, Write};
@@ -9,15 +10,42 @@ use flate2::{Compress, Compression, Crc, FlushCompress, Status};
 /// Gunzips `raw` (every member), refusing output past `cap` bytes.
 pub fn gunzip(raw: &[u8], cap: usize) -> io::Result<Vec<u8>> {
     let mut out = Vec::with_capacity(raw.len().saturating_mul(4).min(cap));
-    let mut r = flate2::read::MultiGzDecoder::new(raw).take(cap as u64 + 1);
-    r.read_to_end(&mut out)?;
-    if out.len() > cap {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("gzip data expands past {cap} bytes"),
-        ));
-    }
+    Reader::new(raw, cap as u64).read_to_end(&mut out)?;
     Ok(out)
+}
+
+/// A streaming gzip reader (every member) that fails with `InvalidData`
+/// once more than `cap` bytes come out: for files too large to hold whole
+/// (bulk dumps), read line by line.
+pub struct Reader<R: Read> {
+    inner: flate2::read::MultiGzDecoder<R>,
+    left: u64,
+    cap: u64,
+}
+
+impl<R: Read> Reader<R> {
+    /// Reads the gzip stream `inner`, at most `cap` bytes of output.
+    pub fn new(inner: R, cap: u64) -> Reader<R> {
+        Reader {
+            inner: flate2::read::MultiGzDecoder::new(inner),
+            left: cap,
+            cap,
+        }
+    }
+}
+
+impl<R: Read> Read for Reader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n as u64 > self.left {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("gzip data expands past {} bytes", self.cap),
+            ));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
 }
 
 /// Whether `bytes` start like a gzip stream.
@@ -117,6 +145,23 @@ mod tests {
         let e = gunzip(&gz, 9_999).unwrap_err().to_string();
         assert!(e.contains("past 9999 bytes"), "{e}");
         assert!(gunzip(b"garbage", 100).is_err());
+    }
+
+    #[test]
+    fn the_streaming_reader_reads_every_member_up_to_its_cap() {
+        use std::io::BufRead;
+        let mut two = gzip(b"a\nb\n");
+        two.extend(gzip(b"c\n"));
+        let lines: Vec<String> = io::BufReader::new(Reader::new(&two[..], 6))
+            .lines()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(lines, ["a", "b", "c"]);
+        let e = io::BufReader::new(Reader::new(&two[..], 5))
+            .lines()
+            .find_map(Result::err)
+            .unwrap();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData);
     }
 
     #[test]

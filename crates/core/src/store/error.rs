@@ -58,7 +58,7 @@ impl fmt::Display for Error {
             Error::Schema { path, found } => write!(
                 f,
                 "{} has schema version {found}, this ipcrawl reads version {SCHEMA_VERSION} \
-                 (and migrates versions {OLDEST_READABLE} and up): a newer ipcrawl wrote it, upgrade ipcrawl",
+                 (and migrates versions {OLDEST_READABLE} and up): written by a newer ipcrawl? use that one",
                 path.display()
             ),
             Error::InUse(p) => write!(
