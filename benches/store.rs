@@ -17,14 +17,15 @@
 //! store against the `v1` baseline, as ratios. Peak RSS is the process's
 //! (the model and one batch; records are not kept).
 //!
-//! `IPCRAWL_BENCH_SCOPE` (comma-separated prefixes; default four /8s of
-//! four registries, ~109 k networks; `0.0.0.0/0` is the full-IPv4 world,
-//! ~4.36 M networks) and `IPCRAWL_BENCH_FORMATS` (comma-separated, default
-//! `v1,zstd,dict`) change the run; `IPCRAWL_BENCH_DIR` is where the files go
-//! (default the temp dir; they are removed at the end), `IPCRAWL_BENCH_REPEAT`
-//! how many times export and coverage run (the fastest counts; default 3); `IPCRAWL_BENCH_DB=PATH`
-//! keeps the `dict` store at PATH (for `scripts/bench-e2e.sh`, which times
-//! the real commands on it).
+//! Environment:
+//! - `IPCRAWL_BENCH_SCOPE`: comma-separated prefixes (default four /8s of four
+//!   registries, ~109 k networks; `0.0.0.0/0` is the full-IPv4 world, ~4.36 M);
+//! - `IPCRAWL_BENCH_FORMATS`: comma-separated, default `v1,zstd,dict`;
+//! - `IPCRAWL_BENCH_DIR`: where the files go (default the temp dir; removed at the end);
+//! - `IPCRAWL_BENCH_REPEAT`: runs of export and coverage, the fastest counts (default 3);
+//! - `IPCRAWL_BENCH_MIGRATE=0`: skip timing the migration of a copy of the `v1` store;
+//! - `IPCRAWL_BENCH_DB=PATH`: keep the `dict` store at PATH (for
+//!   `scripts/bench-e2e.sh`, which times the real commands on it).
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -282,6 +283,9 @@ fn main() -> anyhow::Result<()> {
                 );
             }
         }
+        if tg.name == "v1" && std::env::var("IPCRAWL_BENCH_MIGRATE").map_or(true, |v| v != "0") {
+            migrate(&s, &tg.path, written, export)?;
+        }
         match base {
             None if tg.name == "v1" => base = Some((export, cov_t)),
             Some((e, c)) => println!(
@@ -301,6 +305,43 @@ fn main() -> anyhow::Result<()> {
         let _ = std::fs::remove_file(&tg.path);
     }
     Ok(())
+}
+
+/// Migrates a copy of the schema-1 store and reports time, size and export time.
+fn migrate(
+    v1: &Store,
+    path: &std::path::Path,
+    written: u64,
+    v1_export: Duration,
+) -> anyhow::Result<()> {
+    let copy = path.with_extension("migrated.redb");
+    std::fs::copy(path, &copy)?;
+    let t = Instant::now();
+    let s = Store::open_rw(&copy)?;
+    let took = t.elapsed();
+    let size = std::fs::metadata(&copy)?.len();
+    let (export, n) = export_time(&s)?;
+    assert_eq!(n, v1.counts()?.0);
+    assert_eq!(s.dictionaries().len(), v1_dicts_expected(&s));
+    println!(
+        "      migrated to schema 2: {:.1} s ({:.1} us/network), {:.0} B/network, {} dictionaries, export ratio vs v1 {:.2}",
+        took.as_secs_f64(),
+        took.as_secs_f64() * 1e6 / written as f64,
+        size as f64 / written as f64,
+        s.dictionaries().len(),
+        export.as_secs_f64() / v1_export.as_secs_f64()
+    );
+    drop(s);
+    let _ = std::fs::remove_file(&copy);
+    Ok(())
+}
+
+/// Two dictionaries per registry present.
+fn v1_dicts_expected(s: &Store) -> usize {
+    s.network_keys().map_or(0, |k| {
+        let regs: std::collections::BTreeSet<_> = k.iter().map(|(_, r)| *r).collect();
+        regs.len() * 2
+    })
 }
 
 fn targets_path_v1(dir: &std::path::Path) -> PathBuf {

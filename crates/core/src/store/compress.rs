@@ -251,13 +251,16 @@ pub(crate) struct Trained {
     pub(crate) bytes: Vec<u8>,
 }
 
+/// Sample payloads of one pair, and their total bytes.
+type Samples = (Vec<Vec<u8>>, usize);
+
 /// Collects samples per (kind, registry) and trains each pair's dictionary
 /// once, on a thread of its own: bounded work ([`TRAIN_SAMPLES`] samples of
 /// at most 64 KB), off the writer's path.
 #[derive(Default)]
 pub(crate) struct Trainer {
     /// Samples and their total bytes, per pair.
-    samples: HashMap<(DictKind, Registry), (Vec<Vec<u8>>, usize)>,
+    samples: HashMap<(DictKind, Registry), Samples>,
     /// Pairs being trained, trained, or given up on, this session.
     started: HashSet<(DictKind, Registry)>,
     done: Arc<Mutex<Vec<Trained>>>,
