@@ -100,6 +100,17 @@ fn train_all(snap: &ReadTransaction) -> Result<Dicts> {
     Ok(out)
 }
 
+/// `def`, emptied: the snapshot holds the old values, and a table filled
+/// anew in key order has full pages (values rewritten in place keep their
+/// old pages, mostly empty, and compaction does not merge pages).
+fn fresh_table<'t, K: redb::Key + 'static, V: redb::Value + 'static>(
+    txn: &'t WriteTransaction,
+    def: &'static TableDefinition<'static, K, V>,
+) -> Result<redb::Table<'t, K, V>> {
+    txn.delete_table(*def).map_err(tbl(def))?;
+    txn.open_table(*def).map_err(tbl(def))
+}
+
 fn records(
     snap: &ReadTransaction,
     txn: &WriteTransaction,
@@ -107,7 +118,7 @@ fn records(
     packer: &mut Packer,
 ) -> Result<()> {
     let from = snap.open_table(*def).map_err(tbl(def))?;
-    let mut to = txn.open_table(*def).map_err(tbl(def))?;
+    let mut to = fresh_table(txn, def)?;
     for item in from.iter().map_err(tbl(def))? {
         let (k, v) = item.map_err(tbl(def))?;
         let key = k.value();
@@ -128,7 +139,7 @@ fn records(
 
 fn raw(snap: &ReadTransaction, txn: &WriteTransaction, packer: &mut Packer) -> Result<()> {
     let from = snap.open_table(RAW).map_err(tbl(&RAW))?;
-    let mut to = txn.open_table(RAW).map_err(tbl(&RAW))?;
+    let mut to = fresh_table(txn, &RAW)?;
     for item in from.iter().map_err(tbl(&RAW))? {
         let (k, v) = item.map_err(tbl(&RAW))?;
         let key = k.value();
