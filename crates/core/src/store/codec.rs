@@ -437,8 +437,8 @@ pub(crate) fn decode_ranges(bytes: &[u8]) -> Result<IntervalSet, Reason> {
     let mut out = Vec::with_capacity(n);
     let mut next = 0u64;
     for _ in 0..n {
-        let start = next + i.varint()?;
-        let end = start + i.varint()?;
+        let start = next.checked_add(i.varint()?).ok_or("range overflow")?;
+        let end = start.checked_add(i.varint()?).ok_or("range overflow")?;
         let (Ok(s), Ok(e)) = (u32::try_from(start), u32::try_from(end)) else {
             return Err("a range leaves the IPv4 space".into());
         };
