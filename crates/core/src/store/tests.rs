@@ -806,7 +806,7 @@ fn decoders_never_panic_on_arbitrary_bodies() {
             2 => {
                 body = (0..rng.next_u64() % 64)
                     .map(|_| rng.next_u64() as u8)
-                    .collect()
+                    .collect();
             }
             _ => body.extend((0..rng.next_u64() % 8).map(|_| 0xff)),
         }
