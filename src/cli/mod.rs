@@ -288,7 +288,7 @@ pub enum Output {
     /// A plain file.
     File(io::BufWriter<std::fs::File>),
     /// A gzip'd file.
-    Gz(Box<flate2::write::GzEncoder<io::BufWriter<std::fs::File>>>),
+    Gz(Box<ipcrawl::gz::Writer<io::BufWriter<std::fs::File>>>),
 }
 
 impl io::Write for Output {
@@ -337,10 +337,7 @@ pub fn output(path: Option<&std::path::Path>) -> anyhow::Result<Output> {
                 .with_context(|| format!("cannot create output file {}", p.display()))?;
             let w = io::BufWriter::with_capacity(1 << 16, f);
             if p.extension().is_some_and(|e| e == "gz") {
-                Output::Gz(Box::new(flate2::write::GzEncoder::new(
-                    w,
-                    flate2::Compression::default(),
-                )))
+                Output::Gz(Box::new(ipcrawl::gz::Writer::new(w)))
             } else {
                 Output::File(w)
             }

@@ -215,9 +215,12 @@ fn write_meta(path: &Path, rows: &[(&str, &[u8])]) {
 #[test]
 fn db_of_another_schema_version_is_refused_untouched() {
     let wd = Workdir::new("files-schema");
-    write_meta(&wd.db(), &[("magic", b"ipcrawl"), ("schema_version", b"2")]);
+    write_meta(
+        &wd.db(),
+        &[("magic", b"ipcrawl"), ("schema_version", b"99")],
+    );
     let before = std::fs::read(wd.db()).unwrap();
-    all_commands_refuse(&wd, "has schema version 2, this ipcrawl reads version 1");
+    all_commands_refuse(&wd, "has schema version 99, this ipcrawl reads version 2");
     assert!(std::fs::read(wd.db()).unwrap() == before, "modified");
 
     // Another program's redb file: no meta table, or no magic.

@@ -18,8 +18,10 @@
 //! - `people`: the map's pixels, `lookup` statuses/stdin/table, completions,
 //!   the man page, `-q`/`-v`, closed pipes;
 //! - `recipes`: the Slurm and ssh scale-out scripts with stand-in schedulers.
+//! - `compat`: databases written by earlier versions (`tests/fixtures/db/`).
 
 mod cli;
+mod compat;
 mod files;
 mod hostile;
 mod localworld;

@@ -78,11 +78,11 @@ fn merge_refuses_bad_inputs_with_one_line_and_exit_2() {
         let t = db.begin_write().unwrap();
         t.open_table(META)
             .unwrap()
-            .insert("schema_version", b"2".as_slice())
+            .insert("schema_version", b"99".as_slice())
             .unwrap();
         t.commit().unwrap();
     }
-    refused(&w, &out, &[&good, &newer], "has schema version 2");
+    refused(&w, &out, &[&good, &newer], "has schema version 99");
 
     let damaged = w.path("damaged.redb");
     let mut bytes = good_bytes.clone();

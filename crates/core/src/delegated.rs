@@ -13,7 +13,6 @@
 //! the `*_file` helpers.
 
 use std::fmt;
-use std::io::Read;
 use std::net::Ipv4Addr;
 use std::path::Path;
 use std::str::FromStr;
@@ -299,10 +298,11 @@ pub fn parse_file(path: &Path) -> Result<Parsed, Error> {
     Ok(parse(&String::from_utf8_lossy(&bytes)))
 }
 
+/// Largest delegated file accepted, unpacked (the real ones are 10–40 MB).
+const MAX_FILE: usize = 1 << 30;
+
 fn gunzip(raw: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(raw.len() * 8);
-    flate2::read::GzDecoder::new(raw).read_to_end(&mut out)?;
-    Ok(out)
+    crate::gz::gunzip(raw, MAX_FILE)
 }
 
 /// The bundled snapshot (all registries, all statuses, sorted by start
@@ -432,9 +432,7 @@ lacnic|BR|ipv6|2001:1200::|23|20020902|allocated|157
         let dir = std::env::temp_dir().join(format!("ipcrawl-deleg-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let p = dir.join("x.txt.gz");
-        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        std::io::Write::write_all(&mut enc, SAMPLE.as_bytes()).unwrap();
-        std::fs::write(&p, enc.finish().unwrap()).unwrap();
+        std::fs::write(&p, crate::gz::gzip(SAMPLE.as_bytes())).unwrap();
         assert_eq!(parse_file(&p).unwrap().delegations.len(), 5);
         let e = parse_file(&dir.join("missing.txt"))
             .unwrap_err()

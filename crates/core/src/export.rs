@@ -18,7 +18,7 @@
 //! | `entities` | list of object | `{handle, roles, name, email}` of each contact |
 //! | `registration` | string \| null | registration date, as sent |
 //! | `last_changed` | string \| null | last-changed date, as sent |
-//! | `queried` | string | the address whose lookup returned it |
+//! | `queried` | string \| null | the address whose lookup returned it (`null` for records no lookup returned, such as bulk-dump imports) |
 //! | `source_url` | string | the URL that answered |
 //! | `fetched_at` | string | RFC 3339 time of the answer |
 //! | `placeholder` | bool | true only for placeholders (exported with `--placeholders`) |
@@ -79,7 +79,7 @@ pub struct Row<'a> {
     /// See the module docs.
     pub last_changed: Option<&'a str>,
     /// See the module docs.
-    pub queried: String,
+    pub queried: Option<String>,
     /// See the module docs.
     pub source_url: &'a str,
     /// See the module docs.
@@ -106,7 +106,7 @@ impl<'a> Row<'a> {
             entities: &n.entities,
             registration: n.registration.as_deref(),
             last_changed: n.last_changed.as_deref(),
-            queried: fmt_addr(r.queried),
+            queried: r.queried.map(fmt_addr),
             source_url: &r.source_url,
             fetched_at: &r.fetched_at,
             placeholder: n.placeholder,
@@ -166,7 +166,7 @@ impl<W: Write> Writer<W> {
                     &entities,
                     row.registration.unwrap_or(""),
                     row.last_changed.unwrap_or(""),
-                    &row.queried,
+                    row.queried.as_deref().unwrap_or(""),
                     row.source_url,
                     row.fetched_at,
                     if row.placeholder { "true" } else { "false" },
@@ -235,7 +235,7 @@ mod tests {
                 last_changed: None,
                 placeholder: false,
             },
-            queried: 0x0D68_0000,
+            queried: Some(0x0D68_0000),
             source_url: "https://rdap.arin.net/registry/ip/13.104.0.0".into(),
             fetched_at: "2026-11-27T00:00:00Z".into(),
         }
@@ -276,6 +276,26 @@ mod tests {
         assert_eq!(v["country"], serde_json::Value::Null);
         assert_eq!(v["queried"], "13.104.0.0");
         assert_eq!(v["entities"][0]["email"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn a_record_without_a_queried_address_exports_null() {
+        let mut r = rec();
+        r.queried = None;
+        let mut w = Writer::new(Vec::new(), Format::Jsonl);
+        w.write(&r).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&w.finish().unwrap()).unwrap();
+        assert_eq!(v["queried"], serde_json::Value::Null);
+        let mut w = Writer::new(Vec::new(), Format::Csv);
+        w.write(&r).unwrap();
+        let out = String::from_utf8(w.finish().unwrap()).unwrap();
+        let row = out.lines().nth(1).unwrap();
+        assert!(
+            row.ends_with(
+                ",,https://rdap.arin.net/registry/ip/13.104.0.0,2026-11-27T00:00:00Z,false"
+            ),
+            "{row}"
+        );
     }
 
     #[test]

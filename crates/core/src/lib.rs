@@ -11,6 +11,7 @@
 //! - [`coverage`], [`stats`], [`export`]: reports over a store; [`merge`]: shard databases into one;
 //! - [`delegated`]: RIR delegated statistics (seeds, lanes, shard balance);
 //! - [`dump`]: registry bulk dumps (RPSL) → networks, as their RDAP servers describe them (pure);
+//! - [`gz`]: gzip reading and writing (the only flate2 user);
 //!
 //! The local RDAP world is its own crate, `ipcrawl-world`, built on this one.
 //!
@@ -21,6 +22,7 @@ pub mod crawl;
 pub mod delegated;
 pub mod dump;
 pub mod export;
+pub mod gz;
 pub mod map;
 pub mod merge;
 pub mod prefix;

@@ -3,18 +3,14 @@
 //! A seed set is stored as arithmetic runs (`start, start+step, …`), so the
 //! default /24 grid of the non-reserved space (14.4 million seeds) is a few
 //! hundred runs and the 2016 grid (4.7 million) about 1.2 million. On disk
-//! each /8 holds its runs as gzip'd varints (see [`SeedSet::encode_chunk`]).
+//! each /8 holds its runs as packed varints (see [`crate::store::schema`]).
 //!
 //! A [`SeedPlan`] pairs the seeds with the *space* they were drawn from
 //! (`--within` ∩ non-reserved, or the delegated blocks): the crawl's sweep
 //! never leaves that space.
 
-use std::fmt;
-use std::io::{Read, Write};
-
-use flate2::read::GzDecoder;
-use flate2::write::GzEncoder;
 use serde::{Deserialize, Serialize};
+use std::fmt;
 
 use crate::prefix::{self, Cidr, Range};
 use crate::trie::IntervalSet;
@@ -43,18 +39,6 @@ pub struct SeedSet {
     runs: Vec<Run>,
     len: u64,
 }
-
-/// Why a seed chunk could not be read back.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SeedDecodeError(pub String);
-
-impl fmt::Display for SeedDecodeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "corrupt seed chunk: {}", self.0)
-    }
-}
-
-impl std::error::Error for SeedDecodeError {}
 
 /// A bad seed-plan request (granularity, ...).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,8 +127,9 @@ impl SeedSet {
         n
     }
 
-    /// The runs of one /8 (`chunk` = first octet), split at its edges.
-    fn chunk_runs(&self, chunk: u8) -> Vec<Run> {
+    /// The runs of one /8 (`chunk` = first octet), split at its edges
+    /// (what the store keeps per /8).
+    pub fn chunk_runs(&self, chunk: u8) -> Vec<Run> {
         let lo = u32::from(chunk) << 24;
         let hi = lo | 0x00FF_FFFF;
         let w = Range { start: lo, end: hi };
@@ -160,65 +145,6 @@ impl SeedSet {
             i += 1;
         }
         out
-    }
-
-    /// Encodes one /8's seeds (`None` when it has none): varint triples
-    /// `(start − previous last, step, count)`, gzip'd.
-    pub fn encode_chunk(&self, chunk: u8) -> Option<Vec<u8>> {
-        let runs = self.chunk_runs(chunk);
-        if runs.is_empty() {
-            return None;
-        }
-        let mut raw = Vec::with_capacity(runs.len() * 4);
-        let mut prev = u32::from(chunk) << 24;
-        put_varint(&mut raw, runs.len() as u64);
-        for r in &runs {
-            put_varint(&mut raw, u64::from(r.start - prev));
-            put_varint(&mut raw, u64::from(r.step));
-            put_varint(&mut raw, u64::from(r.count));
-            prev = r.last();
-        }
-        let mut gz = GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        gz.write_all(&raw).ok()?;
-        gz.finish().ok()
-    }
-
-    /// Reads the runs of one /8 back; checks every invariant.
-    pub fn decode_chunk(chunk: u8, bytes: &[u8]) -> Result<Vec<Run>, SeedDecodeError> {
-        let err = |m: &str| SeedDecodeError(format!("/8 {chunk}: {m}"));
-        let mut raw = Vec::new();
-        GzDecoder::new(bytes)
-            .take(64 << 20)
-            .read_to_end(&mut raw)
-            .map_err(|e| err(&e.to_string()))?;
-        let mut pos = 0usize;
-        let n = get_varint(&raw, &mut pos).ok_or_else(|| err("truncated"))?;
-        let lo = u64::from(chunk) << 24;
-        let hi = lo | 0x00FF_FFFF;
-        let mut prev = lo;
-        let mut first = true;
-        let mut out = Vec::with_capacity(n.min(1 << 24) as usize);
-        for _ in 0..n {
-            let d = get_varint(&raw, &mut pos).ok_or_else(|| err("truncated"))?;
-            let step = get_varint(&raw, &mut pos).ok_or_else(|| err("truncated"))?;
-            let count = get_varint(&raw, &mut pos).ok_or_else(|| err("truncated"))?;
-            if (d == 0 && !first) || step == 0 || count == 0 {
-                return Err(err("runs overlap or are empty"));
-            }
-            let start = prev + d;
-            let last = start + step * (count - 1);
-            if last > hi || step > u64::from(u32::MAX) || count > u64::from(u32::MAX) {
-                return Err(err("run leaves its /8"));
-            }
-            out.push(Run {
-                start: start as u32,
-                step: step as u32,
-                count: count as u32,
-            });
-            prev = last;
-            first = false;
-        }
-        Ok(out)
     }
 }
 
@@ -238,27 +164,6 @@ fn clip_run(r: &Run, w: Range) -> Option<Run> {
         step: r.step,
         count: hi - lo + 1,
     })
-}
-
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-fn get_varint(b: &[u8], pos: &mut usize) -> Option<u64> {
-    let mut v = 0u64;
-    for shift in (0..64).step_by(7) {
-        let byte = *b.get(*pos)?;
-        *pos += 1;
-        v |= u64::from(byte & 0x7F) << shift;
-        if byte & 0x80 == 0 {
-            return Some(v);
-        }
-    }
-    None
 }
 
 /// Incremental run builder for increasing addresses.
@@ -566,22 +471,6 @@ mod tests {
             hex,
             "fb47158b6b3e54326d5e9feca9d96160d0ae4c58bed0076669848dd576be9e09"
         );
-    }
-
-    #[test]
-    fn chunks_round_trip() {
-        for p in [grid(&[], 24).unwrap(), grid_2016()] {
-            let mut runs = Vec::new();
-            for chunk in 0..=255u8 {
-                if let Some(bytes) = p.seeds.encode_chunk(chunk) {
-                    runs.extend(SeedSet::decode_chunk(chunk, &bytes).unwrap());
-                }
-            }
-            let back = SeedSet::from_runs(runs);
-            assert_eq!(back.len(), p.seeds.len());
-            assert!(back.iter().eq(p.seeds.iter()));
-        }
-        assert!(SeedSet::decode_chunk(1, b"garbage").is_err());
     }
 
     #[test]

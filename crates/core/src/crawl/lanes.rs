@@ -657,7 +657,7 @@ fn record(job: &Job, a: Answered, at: &Now) -> Write {
         Box::new(Record {
             registry: a.registry,
             network: *a.network,
-            queried: job.lookup.must_contain.start,
+            queried: Some(job.lookup.must_contain.start),
             source_url: a.url,
             fetched_at: at.rfc3339(),
         }),

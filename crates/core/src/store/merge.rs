@@ -1,0 +1,295 @@
+//! Uniting stores: [`Store::merge_from`] and [`Store::finish_merge`].
+//!
+//! Values of an input of the same schema are copied as they are, with the
+//! dictionaries they name (ids are content-derived, so the same dictionary
+//! has the same id everywhere). A value whose dictionary id is taken in the
+//! output by another dictionary, and every value of a schema-1 input, is
+//! decoded and packed again.
+
+use std::collections::HashSet;
+use std::sync::{Arc, PoisonError};
+
+use redb::{ReadTransaction, ReadableTable, WriteTransaction};
+
+use crate::prefix::Range;
+use crate::trie::IntervalSet;
+
+use super::codec::{self, encode_dict, seal};
+use super::compress::{needs_dict, DictKind, Dicts, Packer, Unpacker};
+use super::error::{corrupt, step, tbl};
+use super::schema::{
+    set_searched, NetKey, Tag, COUNTERS, DICTS, FAILURES, GAPS, KNOWN, META, NETWORKS,
+    NETWORK_KEYS, PLACEHOLDERS, RAW, SET_SWEPT_ALL, SET_SWEPT_TOP, SWEPT,
+};
+use super::{show_key, split_by_eight, Error, Level, Result, Store};
+use crate::rdap::Registry;
+
+/// What [`Store::merge_from`] did with one input.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MergeCounts {
+    /// Networks and placeholders read.
+    pub records: u64,
+    /// Records whose (start, end, registry) was already there (one kept).
+    pub duplicates: u64,
+    /// Of those, how many replaced the stored one with a newer answer.
+    pub newer: u64,
+    /// Gaps read.
+    pub gaps: u64,
+    /// Failures read.
+    pub failures: u64,
+}
+
+/// How one input's values reach the output.
+struct Copier {
+    /// Values can be copied as they are (same schema).
+    verbatim: bool,
+    /// Dictionary ids whose values must be packed again.
+    clash: HashSet<u32>,
+    src: Unpacker,
+    dst: Unpacker,
+    packer: Packer,
+}
+
+impl Copier {
+    /// Whether a stored value of `tag` can be copied as it is.
+    fn can_copy(&self, value: &[u8], tag: Tag) -> bool {
+        self.verbatim
+            && codec::open(value, tag)
+                .is_ok_and(|p| needs_dict(p).is_none_or(|id| !self.clash.contains(&id)))
+    }
+}
+
+impl Store {
+    /// Adds every network, placeholder, raw answer, gap, failure and counter
+    /// of `other` into this store, in one transaction. Same (start, end,
+    /// registry): the newer `fetched_at` wins (on a tie, the one already
+    /// here). Same gap start: the longer gap. Same failure address: the
+    /// later one. Counters are summed. The seed plan and the known set are
+    /// left alone: see [`Store::finish_merge`].
+    pub fn merge_from(&self, other: &Store) -> Result<MergeCounts> {
+        let src = other.read()?;
+        let txn = self.rw()?.begin_write().map_err(step("(merge)"))?;
+        let mut c = MergeCounts::default();
+        let dicts = self.copy_dicts(other, &txn)?;
+        let mut cp = Copier {
+            verbatim: other.schema == self.schema,
+            clash: dicts.1,
+            src: Unpacker::new(other.dicts_snapshot()),
+            dst: Unpacker::new(Arc::new(dicts.0.clone())),
+            packer: Packer::new(&dicts.0).map_err(|m| corrupt(&DICTS, "(all)", m))?,
+        };
+        self.merge_records(other, &src, &txn, &mut cp, &mut c)?;
+        self.merge_rest(other, &src, &txn, &mut c)?;
+        txn.commit().map_err(step("(merge commit)"))?;
+        *self.dicts.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(dicts.0);
+        // A writer packer built before would not know the new dictionaries.
+        *self.writer.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        Ok(c)
+    }
+
+    /// Copies the dictionaries of `other` that this store lacks. Returns
+    /// all dictionaries the output will hold and the ids that clash.
+    fn copy_dicts(&self, other: &Store, txn: &WriteTransaction) -> Result<(Dicts, HashSet<u32>)> {
+        let mut all = (*self.dicts_snapshot()).clone();
+        let mut clash = HashSet::new();
+        let mut t = txn.open_table(DICTS).map_err(tbl(&DICTS))?;
+        for (id, d) in other.dicts_snapshot().iter() {
+            match all.get(id) {
+                Some(mine) if mine.bytes == d.bytes => {}
+                Some(_) => {
+                    clash.insert(*id);
+                }
+                None => {
+                    t.insert(*id, encode_dict(d).as_slice())
+                        .map_err(tbl(&DICTS))?;
+                    all.insert(*id, d.clone());
+                }
+            }
+        }
+        Ok((all, clash))
+    }
+
+    fn merge_records(
+        &self,
+        other: &Store,
+        src: &ReadTransaction,
+        txn: &WriteTransaction,
+        cp: &mut Copier,
+        c: &mut MergeCounts,
+    ) -> Result<()> {
+        let src_raw = src.open_table(RAW).map_err(tbl(&RAW))?;
+        let mut raw = txn.open_table(RAW).map_err(tbl(&RAW))?;
+        let mut keys = txn.open_table(NETWORK_KEYS).map_err(tbl(&NETWORK_KEYS))?;
+        for (def, is_net) in [(&NETWORKS, true), (&PLACEHOLDERS, false)] {
+            let from = src.open_table(*def).map_err(tbl(def))?;
+            let mut to = txn.open_table(*def).map_err(tbl(def))?;
+            for item in from.iter().map_err(tbl(def))? {
+                let (k, v) = item.map_err(tbl(def))?;
+                let key: NetKey = k.value();
+                let incoming = other.decode_record(&mut cp.src, def, key, v.value())?;
+                c.records += 1;
+                if let Some(old) = to.get(key).map_err(tbl(def))? {
+                    c.duplicates += 1;
+                    let old = self.decode_record(&mut cp.dst, def, key, old.value())?;
+                    if old.fetched_at >= incoming.fetched_at {
+                        continue;
+                    }
+                    c.newer += 1;
+                }
+                let value = if cp.can_copy(v.value(), Tag::Record) {
+                    v.value().to_vec()
+                } else {
+                    let payload = codec::encode_record(&incoming);
+                    seal(
+                        Tag::Record,
+                        &cp.packer
+                            .pack(DictKind::Record, incoming.registry, &payload),
+                    )
+                };
+                to.insert(key, value.as_slice()).map_err(tbl(def))?;
+                if is_net {
+                    keys.insert(key, ()).map_err(tbl(&NETWORK_KEYS))?;
+                }
+                match src_raw.get(key).map_err(tbl(&RAW))? {
+                    Some(body) if cp.can_copy(body.value(), Tag::Raw) => {
+                        raw.insert(key, body.value()).map_err(tbl(&RAW))?;
+                    }
+                    Some(body) => {
+                        let bytes = other.decode_raw(&mut cp.src, key, body.value())?;
+                        let packed = cp.packer.pack(DictKind::Raw, incoming.registry, &bytes);
+                        raw.insert(key, seal(Tag::Raw, &packed).as_slice())
+                            .map_err(tbl(&RAW))?;
+                    }
+                    None => {
+                        raw.remove(key).map_err(tbl(&RAW))?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Gaps, failures and counters.
+    /// Unites `other`'s swept and searched sets into this store's (an input
+    /// of schema 1 or 2: its known set, swept at depth top).
+    fn merge_swept(&self, other: &Store, txn: &WriteTransaction) -> Result<()> {
+        if self.schema < 3 {
+            return Ok(());
+        }
+        let mut sets: Vec<(u8, IntervalSet)> = Vec::new();
+        for (set, level) in [(SET_SWEPT_TOP, Level::Top), (SET_SWEPT_ALL, Level::All)] {
+            sets.push((set, other.load_swept(level)?));
+        }
+        for reg in Registry::ALL {
+            for (all, level) in [(false, Level::Top), (true, Level::All)] {
+                sets.push((set_searched(reg, all), other.load_searched(reg, level)?));
+            }
+        }
+        let mut to = txn.open_table(SWEPT).map_err(tbl(&SWEPT))?;
+        for (set, incoming) in sets {
+            for (chunk, rs) in split_by_eight(incoming.ranges()) {
+                let old = match to.get((set, chunk)).map_err(tbl(&SWEPT))? {
+                    Some(v) => codec::decode_ranges(v.value())
+                        .map_err(|m| corrupt(&SWEPT, format!("set {set} /8 {chunk}"), m))?,
+                    None => IntervalSet::new(),
+                };
+                let merged = old.union(&IntervalSet::from_ranges(rs));
+                to.insert((set, chunk), codec::encode_ranges(&merged).as_slice())
+                    .map_err(tbl(&SWEPT))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn merge_rest(
+        &self,
+        other: &Store,
+        src: &ReadTransaction,
+        txn: &WriteTransaction,
+        c: &mut MergeCounts,
+    ) -> Result<()> {
+        self.merge_swept(other, txn)?;
+        let from = src.open_table(GAPS).map_err(tbl(&GAPS))?;
+        let mut to = txn.open_table(GAPS).map_err(tbl(&GAPS))?;
+        for item in from.iter().map_err(tbl(&GAPS))? {
+            let (k, v) = item.map_err(tbl(&GAPS))?;
+            let (start, (end, kind, reg)) = (k.value(), v.value());
+            codec::key_parts((start, end, reg))
+                .map_err(|m| corrupt(&GAPS, show_key((start, end, reg)), m))?;
+            c.gaps += 1;
+            let old_end = to.get(start).map_err(tbl(&GAPS))?.map(|o| o.value().0);
+            if old_end.is_none_or(|e| e < end) {
+                to.insert(start, (end, kind, reg)).map_err(tbl(&GAPS))?;
+            }
+        }
+        let from = src.open_table(FAILURES).map_err(tbl(&FAILURES))?;
+        let mut to = txn.open_table(FAILURES).map_err(tbl(&FAILURES))?;
+        for item in from.iter().map_err(tbl(&FAILURES))? {
+            let (k, v) = item.map_err(tbl(&FAILURES))?;
+            let incoming = other.decode_failure(k.value(), v.value())?;
+            c.failures += 1;
+            if let Some(old) = to.get(k.value()).map_err(tbl(&FAILURES))? {
+                if self.decode_failure(k.value(), old.value())?.at >= incoming.at {
+                    continue;
+                }
+            }
+            to.insert(k.value(), codec::encode_failure(&incoming).as_slice())
+                .map_err(tbl(&FAILURES))?;
+        }
+        let from = src.open_table(COUNTERS).map_err(tbl(&COUNTERS))?;
+        let mut to = txn.open_table(COUNTERS).map_err(tbl(&COUNTERS))?;
+        for item in from.iter().map_err(tbl(&COUNTERS))? {
+            let (k, v) = item.map_err(tbl(&COUNTERS))?;
+            let old = to
+                .get(k.value())
+                .map_err(tbl(&COUNTERS))?
+                .map(|o| o.value());
+            let sum = old.unwrap_or(0).saturating_add(v.value());
+            to.insert(k.value(), sum).map_err(tbl(&COUNTERS))?;
+        }
+        Ok(())
+    }
+
+    /// Ends a merge: rebuilds the known-network set from the networks,
+    /// drops failures the sweep would never retry (inside a stored network
+    /// or a probed gap) and records the inputs in `meta` (`merged_from`).
+    /// Returns the number of failures dropped.
+    pub fn finish_merge(&self, inputs: &[String]) -> Result<u64> {
+        let ranges: Vec<Range> = self.network_keys()?.into_iter().map(|(r, _)| r).collect();
+        let known = IntervalSet::from_ranges(ranges);
+        let skipped = known.union(&IntervalSet::from_ranges(
+            self.gaps()?.into_iter().map(|(r, _, _)| r),
+        ));
+        let stale: Vec<u32> = self
+            .failures()?
+            .into_iter()
+            .filter(|f| skipped.contains(f.addr))
+            .map(|f| f.addr)
+            .collect();
+        if self.schema < 2 {
+            return Err(Error::Db {
+                table: "(merge)",
+                message: "a merge writes the current schema only".into(),
+            });
+        }
+        let txn = self.rw()?.begin_write().map_err(step("(merge)"))?;
+        {
+            let mut t = txn.open_table(KNOWN).map_err(tbl(&KNOWN))?;
+            t.retain(|_, _| false).map_err(tbl(&KNOWN))?;
+            for (chunk, rs) in split_by_eight(known.ranges()) {
+                let set = IntervalSet::from_ranges(rs);
+                t.insert(chunk, codec::encode_ranges(&set).as_slice())
+                    .map_err(tbl(&KNOWN))?;
+            }
+            let mut fails = txn.open_table(FAILURES).map_err(tbl(&FAILURES))?;
+            for a in &stale {
+                fails.remove(*a).map_err(tbl(&FAILURES))?;
+            }
+            let mut meta = txn.open_table(META).map_err(tbl(&META))?;
+            meta.insert("merged_from", codec::encode_names(inputs).as_slice())
+                .map_err(tbl(&META))?;
+        }
+        txn.commit().map_err(step("(merge commit)"))?;
+        Ok(stale.len() as u64)
+    }
+}

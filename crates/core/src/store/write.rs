@@ -1,0 +1,423 @@
+//! Writing: the batch of a crawl's writer thread ([`Store::apply`]), the seed
+//! plan, and compaction. Values are encoded in the file's schema (schema 1
+//! only for the test-support path [`Store::create_v1`]).
+
+use std::sync::{Arc, MutexGuard, PoisonError};
+
+use redb::{ReadableTable, ReadableTableMetadata, WriteTransaction};
+
+use crate::prefix::Range;
+use crate::rdap::Registry;
+use crate::seeds::SeedPlan;
+use crate::trie::IntervalSet;
+
+use super::codec::{self, encode_dict, seal};
+use super::compress::{dict_id, needs_dict, Dict, DictKind, Packer, Unpacker};
+use super::error::{corrupt, step, tbl};
+use super::schema::{
+    set_searched, NetKey, Tag, COUNTERS, DICTS, FAILURES, GAPS, KNOWN, META, NETWORKS,
+    NETWORK_KEYS, PLACEHOLDERS, RAW, SEEDS, SET_SWEPT_ALL, SET_SWEPT_TOP, SPACE, SWEPT,
+};
+use super::{
+    split_by_eight, v1, Db, Error, GapKind, Level, Record, Result, Store, Write, WriterState,
+};
+use std::collections::BTreeMap;
+
+impl Store {
+    /// The writer's state, built on first use from the committed dictionaries.
+    fn writer_state(&self) -> Result<MutexGuard<'_, Option<WriterState>>> {
+        let mut w = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        if w.is_none() {
+            let packer = Packer::new(&self.dicts_snapshot()).map_err(|m| Error::Db {
+                table: "(compression)",
+                message: m,
+            })?;
+            *w = Some(WriterState {
+                packer,
+                trainer: super::compress::Trainer::default(),
+            });
+        }
+        Ok(w)
+    }
+
+    /// Stores the dictionaries trained since the last batch in `txn` and
+    /// hands them to the packer; returns them (committed into `self.dicts`
+    /// only after the transaction commits).
+    fn store_trained(&self, txn: &WriteTransaction, w: &mut WriterState) -> Result<Vec<Dict>> {
+        let mut out = Vec::new();
+        let known = self.dicts_snapshot();
+        let mut t = txn.open_table(DICTS).map_err(tbl(&DICTS))?;
+        for d in w.trainer.finished() {
+            let id = dict_id(&d.bytes);
+            if known.contains_key(&id) {
+                continue; // the same content is there already (or, rarely, an id clash)
+            }
+            let dict = Dict {
+                id,
+                kind: d.kind,
+                registry: d.registry,
+                samples: d.samples,
+                trained_at: crate::time::now_rfc3339(),
+                bytes: d.bytes.into(),
+            };
+            t.insert(id, encode_dict(&dict).as_slice())
+                .map_err(tbl(&DICTS))?;
+            w.packer.add(&dict).map_err(|m| corrupt(&DICTS, id, m))?;
+            out.push(dict);
+        }
+        Ok(out)
+    }
+
+    /// A record's stored value (schema 2: packed, maybe with its registry's dictionary).
+    fn record_value(&self, w: &mut WriterState, rec: &Record) -> Result<Vec<u8>> {
+        if self.schema == 1 {
+            return v1::encode_record(rec).map_err(|m| Error::Db {
+                table: if rec.network.placeholder {
+                    "placeholders"
+                } else {
+                    "networks"
+                },
+                message: m,
+            });
+        }
+        let payload = codec::encode_record(rec);
+        Ok(seal(
+            Tag::Record,
+            &self.pack(w, DictKind::Record, rec.registry, &payload),
+        ))
+    }
+
+    fn raw_value(&self, w: &mut WriterState, rec: &Record, body: &[u8]) -> Vec<u8> {
+        if self.schema == 1 {
+            return v1::encode_raw(body);
+        }
+        seal(Tag::Raw, &self.pack(w, DictKind::Raw, rec.registry, body))
+    }
+
+    fn pack(
+        &self,
+        w: &mut WriterState,
+        kind: DictKind,
+        registry: crate::rdap::Registry,
+        payload: &[u8],
+    ) -> Vec<u8> {
+        if !w.packer.has(kind, registry) && self.training.load(std::sync::atomic::Ordering::Relaxed)
+        {
+            w.trainer.offer(kind, registry, payload);
+        }
+        w.packer.pack(kind, registry, payload)
+    }
+
+    fn ranges_value(&self, set: &IntervalSet) -> Vec<u8> {
+        if self.schema == 1 {
+            v1::encode_ranges(set)
+        } else {
+            codec::encode_ranges(set)
+        }
+    }
+
+    /// Replaces the seed plan; results are kept.
+    pub fn replace_seeds(&self, plan: &SeedPlan) -> Result<()> {
+        let txn = self.rw()?.begin_write().map_err(tbl(&SEEDS))?;
+        {
+            let mut packer =
+                Packer::new(&super::compress::Dicts::new()).map_err(|m| Error::Db {
+                    table: "(compression)",
+                    message: m,
+                })?;
+            let mut seeds = txn.open_table(SEEDS).map_err(tbl(&SEEDS))?;
+            seeds.retain(|_, _| false).map_err(tbl(&SEEDS))?;
+            let mut space = txn.open_table(SPACE).map_err(tbl(&SPACE))?;
+            space.retain(|_, _| false).map_err(tbl(&SPACE))?;
+            let pieces = split_by_eight(plan.space.ranges());
+            for chunk in 0..=255u8 {
+                let runs = plan.seeds.chunk_runs(chunk);
+                if !runs.is_empty() {
+                    let bytes = if self.schema == 1 {
+                        v1::encode_seeds(chunk, &runs)
+                    } else {
+                        let raw = codec::encode_runs(chunk, &runs);
+                        seal(Tag::Seeds, &packer.pack_plain(&raw))
+                    };
+                    seeds.insert(chunk, bytes.as_slice()).map_err(tbl(&SEEDS))?;
+                }
+                if let Some(rs) = pieces.get(&chunk) {
+                    let set = IntervalSet::from_ranges(rs.iter().copied());
+                    space
+                        .insert(chunk, self.ranges_value(&set).as_slice())
+                        .map_err(tbl(&SPACE))?;
+                }
+            }
+            let info = if self.schema == 1 {
+                v1::encode_plan(&plan.info)
+            } else {
+                codec::encode_plan(&plan.info)
+            };
+            let mut meta = txn.open_table(META).map_err(tbl(&META))?;
+            meta.insert("plan", info.as_slice()).map_err(tbl(&META))?;
+        }
+        txn.commit().map_err(tbl(&SEEDS))
+    }
+
+    /// Ends a writing session: stores the dictionaries still being trained,
+    /// packs again with them the values written before they existed (at
+    /// most the first [`super::TRAIN_SAMPLES`] or so of each registry), and
+    /// gives the pages freed by many small commits back to the file system
+    /// (a crawl's DB shrinks by about a third).
+    pub fn compact(&mut self) -> Result<()> {
+        if matches!(self.db, Db::Ro(_)) {
+            return Ok(());
+        }
+        if self.schema >= 2 {
+            self.wait_for_training();
+            self.commit_trained()?;
+            self.repack()?;
+        }
+        match &mut self.db {
+            Db::Rw(d) => d.compact().map(|_| ()).map_err(step("(compact)")),
+            Db::Ro(_) => Ok(()),
+        }
+    }
+
+    /// Stores the dictionaries the trainer finished since the last batch.
+    fn commit_trained(&self) -> Result<()> {
+        let txn = self.rw()?.begin_write().map_err(tbl(&DICTS))?;
+        let mut guard = self.writer_state()?;
+        let Some(w) = guard.as_mut() else {
+            return Ok(());
+        };
+        let fresh = self.store_trained(&txn, w)?;
+        if fresh.is_empty() {
+            return Ok(());
+        }
+        if let Err(e) = txn.commit().map_err(step("(dictionary commit)")) {
+            *guard = None;
+            return Err(e);
+        }
+        let mut d = self.dicts.write().unwrap_or_else(PoisonError::into_inner);
+        let mut all = (**d).clone();
+        all.extend(fresh.into_iter().map(|x| (x.id, x)));
+        *d = Arc::new(all);
+        Ok(())
+    }
+
+    /// Packs with their pair's dictionary the records and answers packed
+    /// without one; returns how many. Damaged values are left for readers to report.
+    pub(super) fn repack(&self) -> Result<u64> {
+        let dicts = self.dicts_snapshot();
+        if dicts.is_empty() {
+            return Ok(0);
+        }
+        let mut packer = Packer::new(&dicts).map_err(|m| corrupt(&DICTS, "(all)", m))?;
+        let mut u = Unpacker::new(dicts);
+        let txn = self.rw()?.begin_write().map_err(step("(repack)"))?;
+        let mut n = 0;
+        for (def, tag, kind) in [
+            (&NETWORKS, Tag::Record, DictKind::Record),
+            (&PLACEHOLDERS, Tag::Record, DictKind::Record),
+            (&RAW, Tag::Raw, DictKind::Raw),
+        ] {
+            let mut t = txn.open_table(*def).map_err(tbl(def))?;
+            let mut todo = Vec::new();
+            for item in t.iter().map_err(tbl(def))? {
+                let (k, v) = item.map_err(tbl(def))?;
+                let key = k.value();
+                let Some(reg) = Registry::from_index(usize::from(key.2)) else {
+                    continue;
+                };
+                if !packer.has(kind, reg) {
+                    continue;
+                }
+                let Ok(packed) = codec::open(v.value(), tag) else {
+                    continue;
+                };
+                if needs_dict(packed).is_some() {
+                    continue;
+                }
+                if let Ok(payload) = u.unpack(packed) {
+                    todo.push((key, seal(tag, &packer.pack(kind, reg, &payload))));
+                }
+            }
+            n += todo.len() as u64;
+            if todo.len() * 4 > t.len().map_err(tbl(def))? as usize {
+                // Most of a (small) table shrank: rebuild it, or its pages
+                // would stay as large as before, mostly empty.
+                let mut all: Vec<(NetKey, Vec<u8>)> = Vec::new();
+                for item in t.iter().map_err(tbl(def))? {
+                    let (k, v) = item.map_err(tbl(def))?;
+                    all.push((k.value(), v.value().to_vec()));
+                }
+                let mut fresh = todo.into_iter().peekable();
+                t.retain(|_, _| false).map_err(tbl(def))?;
+                for (key, old) in all {
+                    let value = match fresh.next_if(|(k, _)| *k == key) {
+                        Some((_, v)) => v,
+                        None => old,
+                    };
+                    t.insert(key, value.as_slice()).map_err(tbl(def))?;
+                }
+            } else {
+                for (key, value) in &todo {
+                    t.insert(*key, value.as_slice()).map_err(tbl(def))?;
+                }
+            }
+        }
+        txn.commit().map_err(step("(repack commit)"))?;
+        Ok(n)
+    }
+
+    /// Applies a batch in one transaction and commits it. Dictionaries
+    /// trained in the background since the last batch are stored in the
+    /// same transaction, before the first value that uses them.
+    pub fn apply(&self, batch: &[Write]) -> Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let txn = self.rw()?.begin_write().map_err(step("(batch)"))?;
+        let mut guard = self.writer_state()?;
+        let Some(w) = guard.as_mut() else {
+            return Err(step("(batch)")("no writer state"));
+        };
+        let result = self
+            .apply_in(&txn, w, batch)
+            .and_then(|fresh| txn.commit().map_err(step("(batch commit)")).map(|()| fresh));
+        match result {
+            Ok(fresh) if !fresh.is_empty() => {
+                let mut d = self.dicts.write().unwrap_or_else(PoisonError::into_inner);
+                let mut all = (**d).clone();
+                all.extend(fresh.into_iter().map(|x| (x.id, x)));
+                *d = Arc::new(all);
+                Ok(())
+            }
+            Ok(_) => Ok(()),
+            Err(e) => {
+                // The packer may hold a dictionary that was never committed:
+                // rebuild it from the committed ones on the next batch.
+                *guard = None;
+                Err(e)
+            }
+        }
+    }
+
+    fn apply_in(
+        &self,
+        txn: &WriteTransaction,
+        w: &mut WriterState,
+        batch: &[Write],
+    ) -> Result<Vec<Dict>> {
+        let fresh = if self.schema >= 2 {
+            self.store_trained(txn, w)?
+        } else {
+            Vec::new()
+        };
+        let mut new_known: Vec<Range> = Vec::new();
+        let mut new_spans: BTreeMap<u8, Vec<Range>> = BTreeMap::new();
+        let mut nets = txn.open_table(NETWORKS).map_err(tbl(&NETWORKS))?;
+        let mut keys = txn.open_table(NETWORK_KEYS).map_err(tbl(&NETWORK_KEYS))?;
+        let mut phs = txn.open_table(PLACEHOLDERS).map_err(tbl(&PLACEHOLDERS))?;
+        let mut raw = txn.open_table(RAW).map_err(tbl(&RAW))?;
+        let mut gaps = txn.open_table(GAPS).map_err(tbl(&GAPS))?;
+        let mut fails = txn.open_table(FAILURES).map_err(tbl(&FAILURES))?;
+        let mut counters = txn.open_table(COUNTERS).map_err(tbl(&COUNTERS))?;
+        for wr in batch {
+            match wr {
+                Write::Network(rec, body) => {
+                    let key = rec.key();
+                    let value = self.record_value(w, rec)?;
+                    if rec.network.placeholder {
+                        phs.insert(key, value.as_slice())
+                            .map_err(tbl(&PLACEHOLDERS))?;
+                    } else {
+                        nets.insert(key, value.as_slice()).map_err(tbl(&NETWORKS))?;
+                        keys.insert(key, ()).map_err(tbl(&NETWORK_KEYS))?;
+                        new_known.push(rec.network.range);
+                    }
+                    raw.insert(key, self.raw_value(w, rec, body).as_slice())
+                        .map_err(tbl(&RAW))?;
+                }
+                Write::Gap(r, kind, reg) => {
+                    let k = u8::from(*kind == GapKind::Placeholder);
+                    gaps.insert(r.start, (r.end, k, reg.index() as u8))
+                        .map_err(tbl(&GAPS))?;
+                }
+                Write::Failure(f) => {
+                    let v = if self.schema == 1 {
+                        v1::encode_failure(f)
+                    } else {
+                        codec::encode_failure(f)
+                    };
+                    fails.insert(f.addr, v.as_slice()).map_err(tbl(&FAILURES))?;
+                }
+                Write::ClearFailure(a) => {
+                    fails.remove(*a).map_err(tbl(&FAILURES))?;
+                }
+                Write::Counters(map) => {
+                    for (k, v) in map {
+                        counters.insert(k.as_str(), *v).map_err(tbl(&COUNTERS))?;
+                    }
+                }
+                Write::Swept(r, level) => {
+                    let set = match level {
+                        Level::Top => SET_SWEPT_TOP,
+                        Level::All => SET_SWEPT_ALL,
+                    };
+                    new_spans.entry(set).or_default().push(*r);
+                }
+                Write::Searched(r, reg, level) => new_spans
+                    .entry(set_searched(*reg, *level == Level::All))
+                    .or_default()
+                    .push(*r),
+            }
+        }
+        if !new_known.is_empty() {
+            self.add_known(txn, &new_known)?;
+        }
+        for (set, rs) in new_spans {
+            self.add_spans(txn, set, &rs)?;
+        }
+        Ok(fresh)
+    }
+
+    /// Unites `ranges` into `swept`'s set `set` (schema 3; a file of an
+    /// older schema, written only by the bench's baseline path, keeps none).
+    fn add_spans(&self, txn: &WriteTransaction, set: u8, ranges: &[Range]) -> Result<()> {
+        if self.schema < 3 {
+            return Ok(());
+        }
+        let mut t = txn.open_table(SWEPT).map_err(tbl(&SWEPT))?;
+        for (chunk, rs) in split_by_eight(ranges) {
+            let old = match t.get((set, chunk)).map_err(tbl(&SWEPT))? {
+                Some(v) => codec::decode_ranges(v.value())
+                    .map_err(|m| corrupt(&SWEPT, format!("set {set} /8 {chunk}"), m))?,
+                None => IntervalSet::new(),
+            };
+            let merged = old.union(&IntervalSet::from_ranges(rs));
+            t.insert((set, chunk), codec::encode_ranges(&merged).as_slice())
+                .map_err(tbl(&SWEPT))?;
+        }
+        Ok(())
+    }
+
+    /// Unites `ranges` into the stored known-network set.
+    fn add_known(&self, txn: &WriteTransaction, ranges: &[Range]) -> Result<()> {
+        let mut known = txn.open_table(KNOWN).map_err(tbl(&KNOWN))?;
+        for (chunk, rs) in split_by_eight(ranges) {
+            let old = match known.get(chunk).map_err(tbl(&KNOWN))? {
+                Some(v) => {
+                    let r = if self.schema == 1 {
+                        v1::decode_ranges(v.value())
+                    } else {
+                        codec::decode_ranges(v.value())
+                    };
+                    r.map_err(|m| corrupt(&KNOWN, format!("/8 {chunk}"), m))?
+                }
+                None => IntervalSet::new(),
+            };
+            let merged = old.union(&IntervalSet::from_ranges(rs));
+            known
+                .insert(chunk, self.ranges_value(&merged).as_slice())
+                .map_err(tbl(&KNOWN))?;
+        }
+        Ok(())
+    }
+}
