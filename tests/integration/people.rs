@@ -45,7 +45,7 @@ fn network(
         Box::new(Record {
             registry: reg,
             network: net,
-            queried: r.start,
+            queried: Some(r.start),
             source_url: format!("http://127.0.0.1/ip/{start}"),
             fetched_at: FETCHED.into(),
         }),

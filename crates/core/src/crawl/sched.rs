@@ -593,7 +593,7 @@ mod tests {
         match &w[..] {
             [Write::Network(rec, raw)] => {
                 assert_eq!(rec.fetched_at, STAMP);
-                assert_eq!(rec.queried, a("11.0.0.0"));
+                assert_eq!(rec.queried, Some(a("11.0.0.0")));
                 assert_eq!(rec.source_url, "http://x/");
                 assert_eq!(raw, b"{}");
             }
