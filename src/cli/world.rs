@@ -3,6 +3,9 @@
 //! Prints one `NAME=URL` line per registry on stdout (and to `--urls FILE`),
 //! then serves; Ctrl-C stops it cleanly and prints the request counters as one
 //! JSON line on stderr. Point a crawl at it with `--registry NAME=URL`.
+//! `--epoch N` ages the world N years; `--stats-dir` and `--dumps` write its
+//! delegated statistics and bulk dumps before serving starts (`--no-serve`:
+//! write them and exit).
 
 use std::fmt::Write as _;
 use std::io::Write;
@@ -66,6 +69,25 @@ pub struct Args {
     /// Also write the `NAME=URL` lines to FILE.
     #[arg(long, value_name = "FILE")]
     pub urls: Option<PathBuf>,
+    /// Serve the same world N years on: new allocations in free space,
+    /// returned blocks, transfers between registries, renamed holders, new
+    /// and removed reassignments (deterministic per seed and epoch). 0 is
+    /// today's world.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub epoch: u32,
+    /// Write the world's delegated statistics into DIR, one
+    /// `delegated-<registry>-extended-latest` file per registry (dated the
+    /// epoch's date), before serving.
+    #[arg(long, value_name = "DIR")]
+    pub stats_dir: Option<PathBuf>,
+    /// Write bulk dumps of the world's networks into DIR, in each registry's
+    /// RPSL style (ripe.db.inetnum.gz, ripe.db.organisation.gz, ripe.db.role.gz,
+    /// apnic.db.{inetnum,irt,role,organisation}.gz, afrinic.db.gz), before serving.
+    #[arg(long, value_name = "DIR")]
+    pub dumps: Option<PathBuf>,
+    /// Write --stats-dir, --dumps and --truth, then exit without serving.
+    #[arg(long)]
+    pub no_serve: bool,
 }
 
 fn fraction(flag: &str, v: f64) -> anyhow::Result<f64> {
@@ -106,13 +128,57 @@ pub fn config(args: &Args) -> anyhow::Result<WorldConfig> {
         bail!("the --fault-* fractions add up to {sum}, more than 1");
     }
     cfg.log.clone_from(&args.log);
+    cfg.epoch = args.epoch;
+    if args.epoch > 1000 {
+        bail!("--epoch ({}) must be at most 1000 years", args.epoch);
+    }
+    if args.no_serve && args.stats_dir.is_none() && args.dumps.is_none() && args.truth.is_none() {
+        bail!("--no-serve writes --stats-dir, --dumps or --truth: give at least one of them");
+    }
     Ok(cfg)
+}
+
+/// Writes the statistics and dumps the arguments ask for; one line per file on stderr.
+fn write_files(args: &Args, model: &ipcrawl::world::Model) -> anyhow::Result<()> {
+    if let Some(dir) = &args.stats_dir {
+        let paths = ipcrawl::world::stats::write_dir(model, dir)
+            .with_context(|| format!("cannot write --stats-dir {}", dir.display()))?;
+        for p in paths {
+            eprintln!("world: wrote {}", p.display());
+        }
+    }
+    if let Some(dir) = &args.dumps {
+        let files = ipcrawl::world::dumps::write_dir(model, dir)
+            .with_context(|| format!("cannot write --dumps {}", dir.display()))?;
+        for (p, size) in files {
+            eprintln!("world: wrote {} ({size} bytes)", p.display());
+        }
+    }
+    Ok(())
+}
+
+/// `--no-serve`: builds the model, writes the files, exits.
+fn write_only(args: &Args, cfg: &WorldConfig) -> anyhow::Result<ExitCode> {
+    let model = cfg.model().context("cannot build the world")?;
+    write_files(args, &model)?;
+    if let Some(p) = &args.truth {
+        let t = ipcrawl::world::Truth::compute(&model, cfg.seed, cfg.density);
+        let f = std::fs::File::create(p)
+            .with_context(|| format!("cannot write --truth {}", p.display()))?;
+        serde_json::to_writer(std::io::BufWriter::new(f), &t)
+            .with_context(|| format!("cannot write --truth {}", p.display()))?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Starts the world, prints the URLs and serves until Ctrl-C.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let cfg = config(&args)?;
+    if args.no_serve {
+        return write_only(&args, &cfg);
+    }
     let world = World::start(cfg).context("cannot start the world")?;
+    write_files(&args, world.model())?;
     let mut lines = String::new();
     for (r, url) in world.urls() {
         let _ = writeln!(lines, "{r}={url}");
@@ -176,6 +242,10 @@ mod tests {
             truth: None,
             log: None,
             urls: None,
+            epoch: 0,
+            stats_dir: None,
+            dumps: None,
+            no_serve: false,
         }
     }
 
@@ -201,5 +271,22 @@ mod tests {
         a.fault_drop = 0.6;
         a.fault_5xx = 0.6;
         assert!(config(&a).is_err());
+    }
+
+    #[test]
+    fn epoch_and_no_serve() {
+        let mut a = args();
+        a.epoch = 3;
+        assert_eq!(config(&a).unwrap().epoch, 3);
+        a.epoch = 5000;
+        assert_eq!(
+            config(&a).unwrap_err().to_string(),
+            "--epoch (5000) must be at most 1000 years"
+        );
+        a.epoch = 0;
+        a.no_serve = true;
+        assert!(config(&a).unwrap_err().to_string().contains("--no-serve"));
+        a.dumps = Some(PathBuf::from("d"));
+        assert!(config(&a).is_ok());
     }
 }

@@ -7,7 +7,10 @@
 //!   what each server answers (network, 301 to the holder, placeholder, 404);
 //! - [`render`]: the answer bodies in each registry's JSON style;
 //! - [`http`]: the hand-written HTTP/1.1 server with rate limits and faults;
-//! - [`truth`]: the ground truth (networks, covered addresses, oracle queries).
+//! - [`truth`]: the ground truth (networks, covered addresses, oracle queries);
+//! - [`epoch`]: the same world N years on (`--epoch N`);
+//! - [`stats`]: the world's own delegated statistics (`--stats-dir DIR`);
+//! - [`dumps`]: bulk dumps in RIPE NCC's, APNIC's and AFRINIC's RPSL styles (`--dumps DIR`).
 //!
 //! ```no_run
 //! use ipcrawl_world::{World, WorldConfig};
@@ -17,9 +20,12 @@
 //! world.shutdown();
 //! ```
 
+pub mod dumps;
+pub mod epoch;
 pub mod http;
 pub mod model;
 pub mod render;
+pub mod stats;
 pub mod truth;
 
 use std::fmt;
@@ -109,6 +115,8 @@ pub struct WorldConfig {
     pub delegations: Option<Vec<Delegation>>,
     /// IANA bootstrap JSON; `None` (default) uses the bundled copy.
     pub bootstrap_json: Option<String>,
+    /// Years the world is aged ([`epoch`]); 0 (default) is the world as built.
+    pub epoch: u32,
 }
 
 impl Default for WorldConfig {
@@ -126,7 +134,32 @@ impl Default for WorldConfig {
             log: None,
             delegations: None,
             bootstrap_json: None,
+            epoch: 0,
         }
+    }
+}
+
+impl WorldConfig {
+    /// Builds the model this configuration serves (aged by `epoch` years),
+    /// without starting any server: for writing statistics and dumps.
+    pub fn model(&self) -> Result<Model, Error> {
+        let bootstrap = Bootstrap::parse(
+            self.bootstrap_json
+                .as_deref()
+                .unwrap_or(model::BUNDLED_BOOTSTRAP),
+        )?;
+        let bundled;
+        let delegations: &[Delegation] = if let Some(d) = &self.delegations {
+            d
+        } else {
+            bundled = ipcrawl_core::delegated::bundled();
+            &bundled
+        };
+        let params = GenParams {
+            density: self.density,
+        };
+        let model = Model::build(bootstrap, &self.scope, delegations, self.seed, params)?;
+        Ok(epoch::age(model, self.seed, params, self.epoch))
     }
 }
 
@@ -202,27 +235,7 @@ impl World {
     /// Builds the model, binds one listener per registry on `127.0.0.1:0` and
     /// serves on background threads until [`WorldHandle::shutdown`] (or drop).
     pub fn start(cfg: WorldConfig) -> Result<WorldHandle, Error> {
-        let bootstrap = Bootstrap::parse(
-            cfg.bootstrap_json
-                .as_deref()
-                .unwrap_or(model::BUNDLED_BOOTSTRAP),
-        )?;
-        let bundled;
-        let delegations: &[Delegation] = if let Some(d) = &cfg.delegations {
-            d
-        } else {
-            bundled = ipcrawl_core::delegated::bundled();
-            &bundled
-        };
-        let model = Model::build(
-            bootstrap,
-            &cfg.scope,
-            delegations,
-            cfg.seed,
-            GenParams {
-                density: cfg.density,
-            },
-        )?;
+        let model = cfg.model()?;
         let mut listeners = Vec::new();
         for r in Registry::ALL {
             let l = TcpListener::bind("127.0.0.1:0").map_err(|source| Error::Io {
@@ -320,6 +333,12 @@ impl WorldHandle {
     /// The world's networks and routing.
     pub fn model(&self) -> &Model {
         &self.shared.model
+    }
+
+    /// The registry's delegated-statistics file for this world
+    /// ([`stats::render`]), to serve at [`stats::url_path`].
+    pub fn stats(&self, r: Registry) -> Vec<u8> {
+        stats::render(&self.shared.model, r)
     }
 
     /// The ground truth (computed once).
