@@ -129,8 +129,8 @@ pub fn config(args: &Args) -> anyhow::Result<WorldConfig> {
     }
     cfg.log.clone_from(&args.log);
     cfg.epoch = args.epoch;
-    if args.epoch > 1000 {
-        bail!("--epoch ({}) must be at most 1000 years", args.epoch);
+    if args.epoch > 100 {
+        bail!("--epoch ({}) must be at most 100 years", args.epoch);
     }
     if args.no_serve && args.stats_dir.is_none() && args.dumps.is_none() && args.truth.is_none() {
         bail!("--no-serve writes --stats-dir, --dumps or --truth: give at least one of them");
@@ -163,10 +163,10 @@ fn write_only(args: &Args, cfg: &WorldConfig) -> anyhow::Result<ExitCode> {
     write_files(args, &model)?;
     if let Some(p) = &args.truth {
         let t = ipcrawl::world::Truth::compute(&model, cfg.seed, cfg.density);
-        let f = std::fs::File::create(p)
-            .with_context(|| format!("cannot write --truth {}", p.display()))?;
-        serde_json::to_writer(std::io::BufWriter::new(f), &t)
-            .with_context(|| format!("cannot write --truth {}", p.display()))?;
+        let what = || format!("cannot write --truth {}", p.display());
+        let mut w = std::io::BufWriter::new(std::fs::File::create(p).with_context(what)?);
+        serde_json::to_writer(&mut w, &t).with_context(what)?;
+        w.flush().with_context(what)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -278,15 +278,46 @@ mod tests {
         let mut a = args();
         a.epoch = 3;
         assert_eq!(config(&a).unwrap().epoch, 3);
-        a.epoch = 5000;
+        a.epoch = 500;
         assert_eq!(
             config(&a).unwrap_err().to_string(),
-            "--epoch (5000) must be at most 1000 years"
+            "--epoch (500) must be at most 100 years"
         );
         a.epoch = 0;
         a.no_serve = true;
         assert!(config(&a).unwrap_err().to_string().contains("--no-serve"));
         a.dumps = Some(PathBuf::from("d"));
         assert!(config(&a).is_ok());
+    }
+
+    /// `--no-serve` writes the statistics, dumps and truth of the aged world and exits.
+    #[test]
+    fn no_serve_writes_the_files() {
+        let dir = std::env::temp_dir().join(format!("ipcrawl-cli-world-{}", std::process::id()));
+        let mut a = args();
+        a.scope = vec![
+            "41.0.0.0/10".parse().unwrap(),
+            "1.178.0.0/16".parse().unwrap(),
+        ];
+        a.epoch = 2;
+        a.no_serve = true;
+        a.stats_dir = Some(dir.join("stats"));
+        a.dumps = Some(dir.join("dumps"));
+        a.truth = Some(dir.join("truth.json"));
+        assert_eq!(run(a).unwrap(), ExitCode::SUCCESS);
+        let stats =
+            std::fs::read_to_string(dir.join("stats/delegated-afrinic-extended-latest")).unwrap();
+        assert!(stats.starts_with("2|afrinic|20280821|"), "{stats:.80}");
+        let parsed = ipcrawl::delegated::parse(&stats);
+        assert_eq!(parsed.junk, 0);
+        assert!(parsed.delegations.iter().any(|d| d.status.is_delegated()));
+        for f in ipcrawl::world::dumps::DumpFile::ALL {
+            assert!(dir.join("dumps").join(f.name()).is_file(), "{}", f.name());
+        }
+        let truth: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("truth.json")).unwrap()).unwrap();
+        assert_eq!(truth["epoch"], 2);
+        assert_eq!(truth["epochs"].as_array().map(Vec::len), Some(2));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

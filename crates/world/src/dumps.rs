@@ -867,22 +867,61 @@ pub fn render(model: &Model, file: DumpFile) -> Vec<u8> {
     enc.finish().unwrap_or_default()
 }
 
-/// Writes the eight files into `dir` (created if missing); returns each
-/// path with its (compressed) size.
+/// Writes one gzip file; returns its size.
+fn write_file(model: &Model, file: DumpFile, path: &Path) -> io::Result<u64> {
+    let f = std::fs::File::create(path)?;
+    let mut enc = GzEncoder::new(io::BufWriter::new(f), Compression::default());
+    write_plain(model, file, &mut enc)?;
+    let mut buf = enc.finish()?;
+    buf.flush()?;
+    Ok(std::fs::metadata(path)?.len())
+}
+
+/// Writes the eight files into `dir` (created if missing), on as many
+/// threads as there are cores (compression is most of the work; the two
+/// inetnum files are the largest, so they go first); returns each path with
+/// its (compressed) size, in [`DumpFile::ALL`] order.
 pub fn write_dir(model: &Model, dir: &Path) -> io::Result<Vec<(PathBuf, u64)>> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
     std::fs::create_dir_all(dir)?;
-    let mut out = Vec::new();
-    for file in DumpFile::ALL {
-        let path = dir.join(file.name());
-        let f = std::fs::File::create(&path)?;
-        let mut enc = GzEncoder::new(io::BufWriter::new(f), Compression::default());
-        write_plain(model, file, &mut enc)?;
-        let mut buf = enc.finish()?;
-        buf.flush()?;
-        let size = std::fs::metadata(&path)?.len();
-        out.push((path, size));
+    let order = [
+        DumpFile::RipeInetnum,
+        DumpFile::ApnicInetnum,
+        DumpFile::ApnicIrt,
+        DumpFile::RipeRole,
+        DumpFile::RipeOrganisation,
+        DumpFile::ApnicRole,
+        DumpFile::ApnicOrganisation,
+        DumpFile::Afrinic,
+    ];
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(order.len());
+    let next = AtomicUsize::new(0);
+    type Written = (DumpFile, io::Result<(PathBuf, u64)>);
+    let done: Mutex<Vec<Written>> = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                while let Some(&file) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let path = dir.join(file.name());
+                    let r = write_file(model, file, &path).map(|size| (path, size));
+                    if let Ok(mut d) = done.lock() {
+                        d.push((file, r));
+                    }
+                }
+            });
+        }
+    });
+    let mut done = done
+        .into_inner()
+        .map_err(|_| io::Error::other("a dump writer thread panicked"))?;
+    if done.len() != order.len() {
+        return Err(io::Error::other("a dump writer thread panicked"));
     }
-    Ok(out)
+    done.sort_by_key(|(f, _)| *f);
+    done.into_iter().map(|(_, r)| r).collect()
 }
 
 #[cfg(test)]

@@ -272,12 +272,23 @@ impl Block {
 }
 
 fn split_blocks(nets: Vec<Net>) -> Vec<Block> {
-    let mut blocks: Vec<Block> = Vec::new();
+    // Block sizes first, so that every block's list is allocated once.
+    let mut sizes: Vec<usize> = Vec::new();
+    for (i, n) in nets.iter().enumerate() {
+        match sizes.last_mut() {
+            Some(s) if n.depth > 0 && i > 0 => *s += 1,
+            _ => sizes.push(1),
+        }
+    }
+    let mut sizes = sizes.into_iter();
+    let mut blocks: Vec<Block> = Vec::with_capacity(sizes.len());
     let mut base = 0u32;
     for (i, mut n) in nets.into_iter().enumerate() {
         if n.depth == 0 || blocks.is_empty() {
             base = i as u32;
-            blocks.push(Block { nets: Vec::new() });
+            blocks.push(Block {
+                nets: Vec::with_capacity(sizes.next().unwrap_or(1)),
+            });
         }
         n.parent = n.parent.map(|p| p.saturating_sub(base));
         if let Some(b) = blocks.last_mut() {
