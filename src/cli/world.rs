@@ -3,6 +3,9 @@
 //! Prints one `NAME=URL` line per registry on stdout (and to `--urls FILE`),
 //! then serves; Ctrl-C stops it cleanly and prints the request counters as one
 //! JSON line on stderr. Point a crawl at it with `--registry NAME=URL`.
+//! `--epoch N` ages the world N years; `--stats-dir` and `--dumps` write its
+//! delegated statistics and bulk dumps before serving starts (`--no-serve`:
+//! write them and exit).
 
 use std::fmt::Write as _;
 use std::io::Write;
@@ -75,6 +78,25 @@ pub struct Args {
     /// Rows").
     #[arg(long, value_name = "N", default_value_t = 10_000)]
     pub search_limit: usize,
+    /// Serve the same world N years on: new allocations in free space,
+    /// returned blocks, transfers between registries, renamed holders, new
+    /// and removed reassignments (deterministic per seed and epoch). 0 is
+    /// today's world.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub epoch: u32,
+    /// Write the world's delegated statistics into DIR, one
+    /// `delegated-<registry>-extended-latest` file per registry (dated the
+    /// epoch's date), before serving.
+    #[arg(long, value_name = "DIR")]
+    pub stats_dir: Option<PathBuf>,
+    /// Write bulk dumps of the world's networks into DIR, in each registry's
+    /// RPSL style (ripe.db.inetnum.gz, ripe.db.organisation.gz, ripe.db.role.gz,
+    /// apnic.db.{inetnum,irt,role,organisation}.gz, afrinic.db.gz), before serving.
+    #[arg(long, value_name = "DIR")]
+    pub dumps: Option<PathBuf>,
+    /// Write --stats-dir, --dumps and --truth, then exit without serving.
+    #[arg(long)]
+    pub no_serve: bool,
 }
 
 /// Parses `--search`: `none`, or registry names separated by commas.
@@ -137,13 +159,57 @@ pub fn config(args: &Args) -> anyhow::Result<WorldConfig> {
     for l in &mut cfg.search_limits {
         l.max = args.search_limit;
     }
+    cfg.epoch = args.epoch;
+    if args.epoch > 100 {
+        bail!("--epoch ({}) must be at most 100 years", args.epoch);
+    }
+    if args.no_serve && args.stats_dir.is_none() && args.dumps.is_none() && args.truth.is_none() {
+        bail!("--no-serve writes --stats-dir, --dumps or --truth: give at least one of them");
+    }
     Ok(cfg)
+}
+
+/// Writes the statistics and dumps the arguments ask for; one line per file on stderr.
+fn write_files(args: &Args, model: &ipcrawl::world::Model) -> anyhow::Result<()> {
+    if let Some(dir) = &args.stats_dir {
+        let paths = ipcrawl::world::stats::write_dir(model, dir)
+            .with_context(|| format!("cannot write --stats-dir {}", dir.display()))?;
+        for p in paths {
+            eprintln!("world: wrote {}", p.display());
+        }
+    }
+    if let Some(dir) = &args.dumps {
+        let files = ipcrawl::world::dumps::write_dir(model, dir)
+            .with_context(|| format!("cannot write --dumps {}", dir.display()))?;
+        for (p, size) in files {
+            eprintln!("world: wrote {} ({size} bytes)", p.display());
+        }
+    }
+    Ok(())
+}
+
+/// `--no-serve`: builds the model, writes the files, exits.
+fn write_only(args: &Args, cfg: &WorldConfig) -> anyhow::Result<ExitCode> {
+    let model = cfg.model().context("cannot build the world")?;
+    write_files(args, &model)?;
+    if let Some(p) = &args.truth {
+        let t = ipcrawl::world::Truth::compute(&model, cfg.seed, cfg.density, cfg.search);
+        let what = || format!("cannot write --truth {}", p.display());
+        let mut w = std::io::BufWriter::new(std::fs::File::create(p).with_context(what)?);
+        serde_json::to_writer(&mut w, &t).with_context(what)?;
+        w.flush().with_context(what)?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Starts the world, prints the URLs and serves until Ctrl-C.
 pub fn run(args: Args, g: &super::Globals) -> anyhow::Result<ExitCode> {
     let cfg = config(&args)?;
+    if args.no_serve {
+        return write_only(&args, &cfg);
+    }
     let world = World::start(cfg).context("cannot start the world")?;
+    write_files(&args, world.model())?;
     let mut lines = String::new();
     for (r, url) in world.urls() {
         let _ = writeln!(lines, "{r}={url}");
@@ -211,6 +277,10 @@ mod tests {
             urls: None,
             search: [true, true, false, false, false],
             search_limit: 10_000,
+            epoch: 0,
+            stats_dir: None,
+            dumps: None,
+            no_serve: false,
         }
     }
 
@@ -271,5 +341,63 @@ mod tests {
             config(&a).unwrap_err().to_string(),
             "--search-limit (0) must be at least 1"
         );
+    }
+
+    #[test]
+    fn epoch_and_no_serve() {
+        let mut a = args();
+        a.epoch = 3;
+        assert_eq!(config(&a).unwrap().epoch, 3);
+        a.epoch = 500;
+        assert_eq!(
+            config(&a).unwrap_err().to_string(),
+            "--epoch (500) must be at most 100 years"
+        );
+        a.epoch = 0;
+        a.no_serve = true;
+        assert!(config(&a).unwrap_err().to_string().contains("--no-serve"));
+        a.dumps = Some(PathBuf::from("d"));
+        assert!(config(&a).is_ok());
+    }
+
+    /// `--no-serve` writes the statistics, dumps and truth of the aged world and exits.
+    #[test]
+    fn no_serve_writes_the_files() {
+        let dir = std::env::temp_dir().join(format!("ipcrawl-cli-world-{}", std::process::id()));
+        let mut a = args();
+        a.scope = vec![
+            "41.0.0.0/10".parse().unwrap(),
+            "1.178.0.0/16".parse().unwrap(),
+        ];
+        a.epoch = 2;
+        a.no_serve = true;
+        a.stats_dir = Some(dir.join("stats"));
+        a.dumps = Some(dir.join("dumps"));
+        a.truth = Some(dir.join("truth.json"));
+        assert_eq!(
+            run(
+                a,
+                &super::super::Globals {
+                    db: PathBuf::from("unused.redb"),
+                    verbosity: super::super::Verbosity::Quiet
+                }
+            )
+            .unwrap(),
+            ExitCode::SUCCESS
+        );
+        let stats =
+            std::fs::read_to_string(dir.join("stats/delegated-afrinic-extended-latest")).unwrap();
+        assert!(stats.starts_with("2|afrinic|20280821|"), "{stats:.80}");
+        let parsed = ipcrawl::delegated::parse(&stats);
+        assert_eq!(parsed.junk, 0);
+        assert!(parsed.delegations.iter().any(|d| d.status.is_delegated()));
+        for f in ipcrawl::world::dumps::DumpFile::ALL {
+            assert!(dir.join("dumps").join(f.name()).is_file(), "{}", f.name());
+        }
+        let truth: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("truth.json")).unwrap()).unwrap();
+        assert_eq!(truth["epoch"], 2);
+        assert_eq!(truth["epochs"].as_array().map(Vec::len), Some(2));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -15,6 +15,11 @@
 //! - [`scripted`]: the scripted mode: the same servers answering from a
 //!   caller's function (for tests needing exact or hostile answers);
 //! - [`truth`]: the ground truth (networks, covered addresses, oracle queries).
+//! - [`http`]: the hand-written HTTP/1.1 server with rate limits and faults;
+//! - [`truth`]: the ground truth (networks, covered addresses, oracle queries);
+//! - [`epoch`]: the same world N years on (`--epoch N`);
+//! - [`stats`]: the world's own delegated statistics (`--stats-dir DIR`);
+//! - [`dumps`]: bulk dumps in RIPE NCC's, APNIC's and AFRINIC's RPSL styles (`--dumps DIR`).
 //!
 //! ```no_run
 //! use ipcrawl_world::{World, WorldConfig};
@@ -24,12 +29,15 @@
 //! world.shutdown();
 //! ```
 
+pub mod dumps;
+pub mod epoch;
 pub mod http;
 pub mod model;
 pub mod render;
 pub mod scripted;
 pub mod search;
 pub mod service;
+pub mod stats;
 pub mod truth;
 
 use std::fmt;
@@ -126,6 +134,8 @@ pub struct WorldConfig {
     /// Defaults to [`SearchLimit::default_for`] (10,000; ARIN truncates, the
     /// others refuse with "Too Many Rows").
     pub search_limits: [SearchLimit; 5],
+    /// Years the world is aged ([`epoch`]); 0 (default) is the world as built.
+    pub epoch: u32,
 }
 
 impl Default for WorldConfig {
@@ -145,7 +155,36 @@ impl Default for WorldConfig {
             bootstrap_json: None,
             search: SearchConfig::default().enabled,
             search_limits: SearchConfig::default().limits,
+            epoch: 0,
         }
+    }
+}
+
+impl WorldConfig {
+    /// Builds the model this configuration serves (aged by `epoch` years),
+    /// without starting any server: for writing statistics and dumps.
+    pub fn model(&self) -> Result<Model, Error> {
+        let bootstrap = Bootstrap::parse(
+            self.bootstrap_json
+                .as_deref()
+                .unwrap_or(model::BUNDLED_BOOTSTRAP),
+        )?;
+        let bundled;
+        let delegations: &[Delegation] = if let Some(d) = &self.delegations {
+            d
+        } else {
+            bundled = ipcrawl_core::delegated::bundled();
+            &bundled
+        };
+        let params = GenParams {
+            density: self.density,
+        };
+        let model = Model::build(bootstrap, &self.scope, delegations, self.seed, params)?;
+        let mut aged = epoch::age(model, self.seed, params, self.epoch);
+        // Which networks their children cover wholly (search's `rdap-bottom`)
+        // follows the aged nesting.
+        model::mark_filled(&mut aged.nets);
+        Ok(aged)
     }
 }
 
@@ -229,27 +268,7 @@ impl World {
     /// Builds the model, binds one listener per registry on `127.0.0.1:0` and
     /// serves on background threads until [`WorldHandle::shutdown`] (or drop).
     pub fn start(cfg: WorldConfig) -> Result<WorldHandle, Error> {
-        let bootstrap = Bootstrap::parse(
-            cfg.bootstrap_json
-                .as_deref()
-                .unwrap_or(model::BUNDLED_BOOTSTRAP),
-        )?;
-        let bundled;
-        let delegations: &[Delegation] = if let Some(d) = &cfg.delegations {
-            d
-        } else {
-            bundled = ipcrawl_core::delegated::bundled();
-            &bundled
-        };
-        let model = Model::build(
-            bootstrap,
-            &cfg.scope,
-            delegations,
-            cfg.seed,
-            GenParams {
-                density: cfg.density,
-            },
-        )?;
+        let model = cfg.model()?;
         let listeners = http::Listeners::bind()?;
         let log = match &cfg.log {
             Some(p) => Some(
@@ -333,6 +352,12 @@ impl WorldHandle {
     /// The world's networks and routing.
     pub fn model(&self) -> &Model {
         &self.servers.handler().model
+    }
+
+    /// The registry's delegated-statistics file for this world
+    /// ([`stats::render`]), to serve at [`stats::url_path`].
+    pub fn stats(&self, r: Registry) -> Vec<u8> {
+        stats::render(self.model(), r)
     }
 
     /// The ground truth (computed once).

@@ -145,6 +145,22 @@ pub struct Net {
     /// Whether its children cover it wholly (then it is no `rdap-bottom`
     /// result: only networks with a gap, leaves included, are).
     pub filled: bool,
+    /// The delegated-statistics record of a top-level network (`None` for
+    /// nested ones): what [`crate::stats`] publishes for it.
+    pub record: Option<Box<Record>>,
+}
+
+/// What the delegated statistics say about a top-level network beyond its
+/// range, registry and country: kept as the input wrote it, so that the
+/// world's own statistics files rebuild the same world.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    /// `allocated` or `assigned`.
+    pub status: Status,
+    /// The `date` column (`YYYYMMDD`) as written; `None` when empty.
+    pub date: Option<String>,
+    /// The opaque holder id; `None` when the input had none.
+    pub holder_id: Option<String>,
 }
 
 /// The density and mix of nested reassignments.
@@ -155,7 +171,7 @@ pub struct GenParams {
 }
 
 /// How the world looks.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Model {
     /// Routing.
     pub bootstrap: Bootstrap,
@@ -165,6 +181,13 @@ pub struct Model {
     pub nets: Vec<Net>,
     /// Delegations dropped because they overlapped an earlier one.
     pub overlaps_dropped: usize,
+    /// Ranges the input statistics mark `reserved` (sorted by start): free
+    /// space there is published as reserved, elsewhere as available.
+    pub reserved: Vec<Range>,
+    /// How many years this world was aged ([`crate::epoch`]); 0 = as built.
+    pub epoch: u32,
+    /// What changed in each year, oldest first (empty at epoch 0).
+    pub history: Vec<crate::epoch::EpochLog>,
 }
 
 /// What the server for some registry does with a query.
@@ -263,11 +286,21 @@ impl Model {
         let mut nets = g.nets;
         assign_handles(&mut nets);
         mark_filled(&mut nets);
+        let mut reserved: Vec<Range> = delegations
+            .iter()
+            .filter(|d| d.status == Status::Reserved)
+            .filter(|d| scope_ranges.iter().any(|s| s.intersect(&d.range).is_some()))
+            .map(|d| d.range)
+            .collect();
+        reserved.sort_unstable();
         Ok(Model {
             bootstrap,
             scope: scope_ranges,
             nets,
             overlaps_dropped: dropped,
+            reserved,
+            epoch: 0,
+            history: Vec::new(),
         })
     }
 
@@ -411,6 +444,11 @@ const WORDS: [&str; 12] = [
     "MOBILE",
 ];
 
+/// One of the name words, picked by `k`.
+pub(crate) fn word(k: u64) -> &'static str {
+    WORDS[(k % WORDS.len() as u64) as usize]
+}
+
 struct Gen {
     nets: Vec<Net>,
     density: f64,
@@ -420,31 +458,16 @@ struct Gen {
 impl Gen {
     fn top(&mut self, d: &Delegation, _b: &Bootstrap) {
         let mut rng = SplitMix64::keyed(self.seed, u64::from(d.range.start));
-        let holder = d.holder.as_deref().map_or(u64::from(d.range.start), |h| {
-            ipcrawl_core::rng::hash_bytes(0, h.as_bytes())
-        });
+        let holder = holder_number(d.holder.as_deref(), d.range.start);
         let registered = match d.date.as_deref() {
             Some(s) if s.len() == 8 && s.is_ascii() => {
                 format!("{}-{}-{}", &s[..4], &s[4..6], &s[6..8])
             }
             _ => fake_date(&mut rng, 1995),
         };
-        let year: u32 = registered[..4].parse().unwrap_or(2000);
-        let kind = if year < 1994 && d.registry != Registry::Afrinic {
-            Kind::Legacy
-        } else if d.status == Status::Assigned {
-            Kind::Assignment
-        } else {
-            Kind::Allocation
-        };
+        let kind = top_kind(d.status, &registered, d.registry);
         let cc = d.cc.clone();
-        let word = WORDS[(holder % WORDS.len() as u64) as usize];
-        let name = format!(
-            "{}-{}-{}",
-            cc.as_deref().unwrap_or("EU"),
-            word,
-            holder % 1000 + 1
-        );
+        let name = top_name(cc.as_deref(), holder);
         let changed = later_date(&mut rng, &registered);
         let idx = self.nets.len() as u32;
         self.nets.push(Net {
@@ -460,6 +483,11 @@ impl Gen {
             changed,
             holder,
             filled: false,
+            record: Some(Box::new(Record {
+                status: d.status,
+                date: d.date.clone(),
+                holder_id: d.holder.clone(),
+            })),
         });
         self.carve(idx, &mut rng);
     }
@@ -496,6 +524,7 @@ impl Gen {
             changed,
             holder,
             filled: false,
+            record: None,
         };
         let idx = self.nets.len() as u32;
         self.nets.push(net);
@@ -609,6 +638,49 @@ impl Gen {
     }
 }
 
+/// The holder number of a delegated record: its opaque id hashed, else its start.
+pub(crate) fn holder_number(holder_id: Option<&str>, start: u32) -> u64 {
+    holder_id.map_or(u64::from(start), |h| {
+        ipcrawl_core::rng::hash_bytes(0, h.as_bytes())
+    })
+}
+
+/// The name of a top-level network of country `cc` and holder number `holder`.
+pub(crate) fn top_name(cc: Option<&str>, holder: u64) -> String {
+    let word = WORDS[(holder % WORDS.len() as u64) as usize];
+    format!("{}-{}-{}", cc.unwrap_or("EU"), word, holder % 1000 + 1)
+}
+
+/// A top-level network's kind from its status and registration date.
+pub(crate) fn top_kind(status: Status, registered: &str, registry: Registry) -> Kind {
+    let year: u32 = registered
+        .get(..4)
+        .and_then(|y| y.parse().ok())
+        .unwrap_or(2000);
+    if year < 1994 && registry != Registry::Afrinic {
+        Kind::Legacy
+    } else if status == Status::Assigned {
+        Kind::Assignment
+    } else {
+        Kind::Allocation
+    }
+}
+
+/// The networks [`Model::build`] draws for one delegated record: the
+/// top-level network first, then its nested ones in pre-order (parent
+/// indices relative to the returned list), with their handles.
+pub(crate) fn generate_block(d: &Delegation, seed: u64, params: GenParams) -> Vec<Net> {
+    let mut g = Gen {
+        nets: Vec::new(),
+        density: params.density.max(0.0),
+        seed,
+    };
+    g.top(d, &Bootstrap::default());
+    let mut nets = g.nets;
+    assign_handles(&mut nets);
+    nets
+}
+
 /// `n` addresses from `s`, if they fit in the parent and are smaller than it.
 fn child_range(s: u64, n: u64, end: u64, size: u64) -> Option<Range> {
     if n == 0 || n >= size || s + n - 1 > end {
@@ -632,7 +704,7 @@ fn later_date(rng: &mut SplitMix64, after: &str) -> String {
 }
 
 /// Gives every network its registry-style handle.
-fn assign_handles(nets: &mut [Net]) {
+pub(crate) fn assign_handles(nets: &mut [Net]) {
     let mut prev_start = None;
     let mut same_start = 0u32;
     for net in nets.iter_mut() {

@@ -60,14 +60,19 @@ fn vcard(fname: &str, kind: &str, email: Option<&str>, adr: &str) -> Value {
     json!(["vcard", props])
 }
 
+/// The time of day of every registration event (and `created:` in the dumps).
+pub(crate) const REGISTERED_AT: &str = "T10:00:00";
+/// The time of day of every last-changed event (and `last-modified:`).
+pub(crate) const CHANGED_AT: &str = "T12:30:00";
+
 fn events(reg: &str, changed: &str, tz: &str) -> Value {
     json!([
-        {"eventAction": "registration", "eventDate": format!("{reg}T10:00:00{tz}")},
-        {"eventAction": "last changed", "eventDate": format!("{changed}T12:30:00{tz}")}
+        {"eventAction": "registration", "eventDate": format!("{reg}{REGISTERED_AT}{tz}")},
+        {"eventAction": "last changed", "eventDate": format!("{changed}{CHANGED_AT}{tz}")}
     ])
 }
 
-fn dom(name: &str) -> String {
+pub(crate) fn dom(name: &str) -> String {
     let n: String = name
         .chars()
         .filter(char::is_ascii_alphanumeric)
@@ -78,6 +83,105 @@ fn dom(name: &str) -> String {
 
 fn slash8(start: u32) -> Cidr {
     Cidr::new_masked(start, 8)
+}
+
+/// The `type` word a registry gives a network of kind `k` (the `status:`
+/// of its RPSL object at RIPE NCC, APNIC and AFRINIC).
+pub fn net_type(r: Registry, k: Kind) -> &'static str {
+    match (r, k) {
+        (Registry::Arin, Kind::Allocation | Kind::Legacy) => "DIRECT ALLOCATION",
+        (Registry::Arin, Kind::Assignment) => "DIRECT ASSIGNMENT",
+        (Registry::Arin, Kind::SubAllocation) => "REALLOCATION",
+        (Registry::Arin, Kind::Reassignment) => "REASSIGNMENT",
+        (Registry::Ripe | Registry::Afrinic, Kind::Allocation) => "ALLOCATED PA",
+        (Registry::Ripe | Registry::Afrinic, Kind::Assignment) => "ASSIGNED PI",
+        (Registry::Ripe | Registry::Afrinic, Kind::Legacy) => "LEGACY",
+        (Registry::Ripe | Registry::Afrinic, Kind::SubAllocation) => "SUB-ALLOCATED PA",
+        (Registry::Ripe | Registry::Afrinic, Kind::Reassignment) => "ASSIGNED PA",
+        (Registry::Apnic, Kind::Allocation | Kind::Legacy) => "ALLOCATED PORTABLE",
+        (Registry::Apnic, Kind::Assignment) => "ASSIGNED PORTABLE",
+        (Registry::Apnic, Kind::SubAllocation) => "ALLOCATED NON-PORTABLE",
+        (Registry::Apnic, Kind::Reassignment) => "ASSIGNED NON-PORTABLE",
+        (Registry::Lacnic, Kind::Allocation | Kind::Legacy) => "allocated",
+        (Registry::Lacnic, Kind::Assignment) => "assigned",
+        (Registry::Lacnic, Kind::SubAllocation) => "reallocated",
+        (Registry::Lacnic, Kind::Reassignment) => "reassigned",
+    }
+}
+
+/// The parent range a top-level network names: its /8, or the whole space
+/// when it is the /8 itself (it cannot be its own parent).
+pub fn top_parent(r: Range) -> Range {
+    let block = slash8(r.start).range();
+    if block == r {
+        Range::ALL
+    } else {
+        block
+    }
+}
+
+/// The registrant organisation and abuse contact of a RIPE NCC, AFRINIC or
+/// APNIC network, shared by its RDAP answer and its bulk-dump objects
+/// ([`crate::dumps`]). Every name and e-mail is a function of the handle
+/// it belongs to, so one organisation or role object serves every network
+/// that names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Contacts {
+    /// Organisation id (`ORG-NL12-RIPE`, `ORG-CN12-AP`).
+    pub org: String,
+    /// Its `org-name` (the registrant's vCard `fn`).
+    pub org_name: String,
+    /// Abuse contact handle: a role's nic-hdl (RIPE NCC, AFRINIC) or an irt (APNIC).
+    pub abuse: String,
+    /// The abuse contact's name (vCard `fn`; the role's `role:`, the irt's handle).
+    pub abuse_name: String,
+    /// Its `abuse-mailbox`.
+    pub abuse_email: String,
+}
+
+fn title_word(k: u64) -> String {
+    let w = super::model::word(k);
+    let mut out = String::with_capacity(w.len());
+    for (i, c) in w.chars().enumerate() {
+        out.push(if i == 0 { c } else { c.to_ascii_lowercase() });
+    }
+    out
+}
+
+/// An organisation's name from its id's parts.
+fn org_name(prefix: &str, k: u64) -> String {
+    format!("{} {prefix} {k} Ltd", title_word(k))
+}
+
+/// The contacts of `n` (RIPE NCC, AFRINIC and APNIC styles; ARIN and LACNIC
+/// answers draw their own).
+pub fn contacts(n: &Net) -> Contacts {
+    let k = n.holder % 997 + 1;
+    if n.registry == Registry::Apnic {
+        let cc = n.cc.as_deref().unwrap_or("AP");
+        let irt = format!("IRT-{}-{cc}", n.name.replace('-', ""));
+        return Contacts {
+            org: format!("ORG-{cc}{k}-AP"),
+            org_name: org_name(cc, k),
+            abuse_name: irt.clone(),
+            abuse: irt,
+            abuse_email: format!("abuse@{}", dom(&n.name)),
+        };
+    }
+    let suffix = if n.registry == Registry::Afrinic {
+        "AFRINIC"
+    } else {
+        "RIPE"
+    };
+    let prefix = n.name.get(..2).unwrap_or(&n.name);
+    let m = n.holder % 99_991 + 1;
+    Contacts {
+        org: format!("ORG-{prefix}{k}-{suffix}"),
+        org_name: org_name(prefix, k),
+        abuse: format!("AR{m}-{suffix}"),
+        abuse_name: "Abuse contact".to_string(),
+        abuse_email: format!("abuse@noc{m}.example.net"),
+    }
 }
 
 /// The body for network `i` answered by its registry's server; `query_url` is
@@ -112,12 +216,7 @@ fn to_bytes(r: Registry, v: &Value) -> Vec<u8> {
 }
 
 fn arin(n: &Net, parent: Option<&Net>, base: &str, q: &str) -> Value {
-    let ty = match n.kind {
-        Kind::Allocation | Kind::Legacy => "DIRECT ALLOCATION",
-        Kind::Assignment => "DIRECT ASSIGNMENT",
-        Kind::SubAllocation => "REALLOCATION",
-        Kind::Reassignment => "REASSIGNMENT",
-    };
+    let ty = net_type(n.registry, n.kind);
     let parent_handle = parent.map_or_else(
         || format!("NET-{}-0-0-0-0", n.range.start >> 24),
         |p| p.handle.clone(),
@@ -183,25 +282,13 @@ fn arin(n: &Net, parent: Option<&Net>, base: &str, q: &str) -> Value {
 
 fn ripe_like(n: &Net, parent: Option<&Net>, base: &str, q: &str) -> Value {
     let afrinic = n.registry == Registry::Afrinic;
-    let ty = match n.kind {
-        Kind::Allocation => "ALLOCATED PA",
-        Kind::Assignment => "ASSIGNED PI",
-        Kind::Legacy => "LEGACY",
-        Kind::SubAllocation => "SUB-ALLOCATED PA",
-        Kind::Reassignment => "ASSIGNED PA",
-    };
-    let parent_handle = parent.map_or_else(
-        || slash8(n.range.start).range().to_string(),
-        |p| p.range.to_string(),
-    );
+    let ty = net_type(n.registry, n.kind);
+    let parent_handle =
+        parent.map_or_else(|| top_parent(n.range).to_string(), |p| p.range.to_string());
     let suffix = if afrinic { "AFRINIC" } else { "RIPE" };
-    let org = format!(
-        "ORG-{}{}-{suffix}",
-        &n.name[..2.min(n.name.len())],
-        n.holder % 997 + 1
-    );
-    let abuse = format!("AR{}-{suffix}", n.holder % 99_991 + 1);
-    let email = format!("abuse@{}", dom(&n.name));
+    let c = contacts(n);
+    // AFRINIC's server names a network after its organisation.
+    let name = if afrinic { &c.org } else { &n.name };
     let self_href = if afrinic {
         format!("{base}ip/{}", n.range)
     } else {
@@ -212,16 +299,16 @@ fn ripe_like(n: &Net, parent: Option<&Net>, base: &str, q: &str) -> Value {
         "startAddress": fmt_addr(n.range.start),
         "endAddress": fmt_addr(n.range.end),
         "ipVersion": "v4",
-        "name": n.name,
+        "name": name,
         "type": ty,
         "country": n.cc.as_deref().unwrap_or("EU"),
         "parentHandle": parent_handle,
         "cidr0_cidrs": cidr0(n.range),
         "status": ["active"],
         "entities": [
-            {"handle": org, "vcardArray": vcard(&n.name, "org", None, "Keizersgracht 1\nAmsterdam"),
+            {"handle": c.org, "vcardArray": vcard(&c.org_name, "org", None, "Keizersgracht 1\nAmsterdam"),
              "roles": ["registrant"], "objectClassName": "entity"},
-            {"handle": abuse, "vcardArray": vcard("Abuse contact", "group", Some(&email), "Keizersgracht 1\nAmsterdam"),
+            {"handle": c.abuse, "vcardArray": vcard(&c.abuse_name, "group", Some(&c.abuse_email), "Keizersgracht 1\nAmsterdam"),
              "roles": ["abuse"], "objectClassName": "entity"}
         ],
         "links": [
@@ -250,18 +337,17 @@ fn ripe_like(n: &Net, parent: Option<&Net>, base: &str, q: &str) -> Value {
 }
 
 fn apnic(n: &Net, parent: Option<&Net>, base: &str, q: &str) -> Value {
-    let ty = match n.kind {
-        Kind::Allocation | Kind::Legacy => "ALLOCATED PORTABLE",
-        Kind::Assignment => "ASSIGNED PORTABLE",
-        Kind::SubAllocation => "ALLOCATED NON-PORTABLE",
-        Kind::Reassignment => "ASSIGNED NON-PORTABLE",
-    };
+    let ty = net_type(n.registry, n.kind);
     let up = parent.map_or_else(|| slash8(n.range.start), |p| p.range.covering_cidr());
-    let parent_handle = parent.map_or_else(|| up.range().to_string(), |p| p.range.to_string());
+    // A top-level network that is a whole /8 names no parent (APNIC never
+    // names its 0.0.0.0/0 IANA-BLOCK as one).
+    let parent_handle = match parent {
+        Some(p) => Some(p.range.to_string()),
+        None => (up.range() != n.range).then(|| up.range().to_string()),
+    };
     let cc = n.cc.as_deref().unwrap_or("AP");
-    let irt = format!("IRT-{}-{cc}", n.name.replace('-', ""));
-    let email = format!("abuse@{}", dom(&n.name));
-    json!({
+    let c = contacts(n);
+    let mut v = json!({
         "rdapConformance": ["history_version_0", "nro_rdap_profile_0", "cidr0", "rdap_level_0"],
         "notices": [
             {"title": "Source", "description": ["Objects returned came from source", "APNIC"]},
@@ -286,23 +372,24 @@ fn apnic(n: &Net, parent: Option<&Net>, base: &str, q: &str) -> Value {
         "handle": n.handle,
         "parentHandle": parent_handle,
         "entities": [
-            {"roles": ["abuse"], "vcardArray": vcard(&irt, "group", Some(&email), "Brisbane"),
-             "objectClassName": "entity", "handle": irt},
-            {"roles": ["registrant"], "vcardArray": vcard(&n.name, "org", None, "Brisbane"),
-             "objectClassName": "entity", "handle": format!("ORG-{}{}-AP", cc, n.holder % 997 + 1)}
+            {"roles": ["abuse"], "vcardArray": vcard(&c.abuse_name, "group", Some(&c.abuse_email), "Brisbane"),
+             "objectClassName": "entity", "handle": c.abuse},
+            {"roles": ["registrant"], "vcardArray": vcard(&c.org_name, "org", None, "Brisbane"),
+             "objectClassName": "entity", "handle": c.org}
         ],
         "cidr0_cidrs": cidr0(n.range),
         "port43": "whois.apnic.net"
-    })
+    });
+    if parent_handle.is_none() {
+        if let Some(o) = v.as_object_mut() {
+            o.remove("parentHandle");
+        }
+    }
+    v
 }
 
 fn lacnic(n: &Net, parent: Option<&Net>, base: &str, q: &str) -> Value {
-    let ty = match n.kind {
-        Kind::Allocation | Kind::Legacy => "allocated",
-        Kind::Assignment => "assigned",
-        Kind::SubAllocation => "reallocated",
-        Kind::Reassignment => "reassigned",
-    };
+    let ty = net_type(n.registry, n.kind);
     let parent_handle =
         parent.map_or_else(|| slash8(n.range.start).to_string(), |p| p.handle.clone());
     let cc = n.cc.as_deref().unwrap_or("BR");

@@ -849,6 +849,10 @@ fn answers_parse_with_the_real_parser() {
         );
         match n.registry {
             Registry::Lacnic => assert_eq!(p.name, None),
+            // Like the real server: AFRINIC names a network after its organisation.
+            Registry::Afrinic => {
+                assert_eq!(p.name.as_deref(), Some(render::contacts(n).org.as_str()));
+            }
             _ => assert_eq!(p.name.as_deref(), Some(n.name.as_str())),
         }
         if matches!(n.registry, Registry::Arin | Registry::Lacnic) {

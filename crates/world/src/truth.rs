@@ -15,8 +15,24 @@
 //!                             "addresses": N, "search": false}, ...},
 //!   "oracle": {"queries": N, "redirects": N, "networks": N, "gaps": N,
 //!              "by_registry": {"apnic": N, ...}},
-//!   "overlaps_dropped": N }
+//!   "overlaps_dropped": N,
+//!   "epoch": 2, "date": "2028-08-21",
+//!   "epochs": [{"epoch": 1, "date": "2027-08-21",
+//!               "blocks": [{"change": "transferred", "start": "1.178.16.0",
+//!                           "end": "1.178.19.255", "date": "2027-03-02",
+//!                           "registry_before": "arin", "registry_after": "ripe",
+//!                           "holder_before": {"id": null, "name": "US-NET-5"},
+//!                           "holder_after": {"id": "…", "name": "US-CLOUD-7"}}, ...],
+//!               "added": [version, ...], "removed": [version, ...],
+//!               "changed": [{"before": version, "after": version}, ...]}, ...] }
 //! ```
+//! A `version` is `{"registry", "handle", "start", "end", "depth", "parent",
+//! "name", "type", "country", "registration", "last_changed"}`. `epochs`
+//! lists, per year since epoch 0, the blocks whose delegated record changed
+//! ([`crate::epoch::ChangeKind`]: `new`, `returned`, `transferred`,
+//! `renamed`, `reassigned`) and the networks added, removed and changed
+//! relative to the year before (a network is its range: a transferred one
+//! is `changed`, with its old registry and handle in `before`).
 //! `networks[].parent` is the parent's handle; `transfer` is true when the
 //! holder differs from the /8's bootstrap registry. `by_registry.*.addresses`
 //! and `oracle.by_registry` attribute to the registry holding the network (or,
@@ -29,6 +45,7 @@ use serde::Serialize;
 use ipcrawl_core::prefix::{fmt_addr, Range};
 use ipcrawl_core::rdap::Registry;
 
+use super::epoch::{epoch_date, BlockChange, EpochLog, NetVersion};
 use super::model::Model;
 
 /// One real network.
@@ -110,6 +127,157 @@ pub struct Truth {
     pub oracle: Oracle,
     /// Delegations left out because they overlapped an earlier one.
     pub overlaps_dropped: usize,
+    /// Years the world was aged (0 = as built).
+    pub epoch: u32,
+    /// The world's date, `YYYY-MM-DD` (the date of its statistics).
+    pub date: String,
+    /// What each year changed, oldest first.
+    pub epochs: Vec<EpochTruth>,
+}
+
+/// A network as it was in some epoch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Version {
+    /// Holder registry.
+    pub registry: Registry,
+    /// Handle as served.
+    pub handle: String,
+    /// First address.
+    pub start: String,
+    /// Last address.
+    pub end: String,
+    /// 0 = top-level.
+    pub depth: u8,
+    /// The parent's handle.
+    pub parent: Option<String>,
+    /// Network name.
+    pub name: String,
+    /// The `type` its registry gives it.
+    #[serde(rename = "type")]
+    pub net_type: String,
+    /// Country.
+    pub country: Option<String>,
+    /// Registration date.
+    pub registration: String,
+    /// Last-changed date.
+    pub last_changed: String,
+}
+
+/// A holder: opaque id (as in the statistics) and the network name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Holder {
+    /// The opaque id (`None` where the statistics have none).
+    pub id: Option<String>,
+    /// The top-level network's name.
+    pub name: String,
+}
+
+/// One changed block.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BlockTruth {
+    /// `new`, `returned`, `transferred`, `renamed` or `reassigned`.
+    pub change: &'static str,
+    /// First address.
+    pub start: String,
+    /// Last address.
+    pub end: String,
+    /// The date of the change.
+    pub date: String,
+    /// Holder registry before (null for a new block).
+    pub registry_before: Option<Registry>,
+    /// Holder registry after (null for a returned block).
+    pub registry_after: Option<Registry>,
+    /// Holder before.
+    pub holder_before: Option<Holder>,
+    /// Holder after.
+    pub holder_after: Option<Holder>,
+}
+
+/// A before/after pair.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Changed {
+    /// At epoch − 1.
+    pub before: Version,
+    /// At this epoch.
+    pub after: Version,
+}
+
+/// What one year changed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EpochTruth {
+    /// The epoch the year ends in.
+    pub epoch: u32,
+    /// Its date.
+    pub date: String,
+    /// Blocks whose delegated record changed.
+    pub blocks: Vec<BlockTruth>,
+    /// Networks that are new.
+    pub added: Vec<Version>,
+    /// Networks that are gone.
+    pub removed: Vec<Version>,
+    /// Networks that changed.
+    pub changed: Vec<Changed>,
+}
+
+impl Version {
+    fn of(v: &NetVersion) -> Version {
+        Version {
+            registry: v.registry,
+            handle: v.handle.clone(),
+            start: fmt_addr(v.range.start),
+            end: fmt_addr(v.range.end),
+            depth: v.depth,
+            parent: v.parent.clone(),
+            name: v.name.clone(),
+            net_type: super::render::net_type(v.registry, v.kind).to_string(),
+            country: v.cc.clone(),
+            registration: v.registered.clone(),
+            last_changed: v.changed.clone(),
+        }
+    }
+}
+
+fn holder(h: Option<&(Option<String>, String)>) -> Option<Holder> {
+    h.map(|(id, name)| Holder {
+        id: id.clone(),
+        name: name.clone(),
+    })
+}
+
+impl BlockTruth {
+    fn of(b: &BlockChange) -> BlockTruth {
+        BlockTruth {
+            change: b.kind.name(),
+            start: fmt_addr(b.range.start),
+            end: fmt_addr(b.range.end),
+            date: b.date.clone(),
+            registry_before: b.registry_before,
+            registry_after: b.registry_after,
+            holder_before: holder(b.holder_before.as_ref()),
+            holder_after: holder(b.holder_after.as_ref()),
+        }
+    }
+}
+
+impl EpochTruth {
+    /// The truth of one year's log.
+    pub fn of(log: &EpochLog) -> EpochTruth {
+        EpochTruth {
+            epoch: log.epoch,
+            date: log.date.clone(),
+            blocks: log.blocks.iter().map(BlockTruth::of).collect(),
+            added: log.added.iter().map(Version::of).collect(),
+            removed: log.removed.iter().map(Version::of).collect(),
+            changed: log
+                .changed
+                .iter()
+                .map(|(a, b)| Changed {
+                    before: Version::of(a),
+                    after: Version::of(b),
+                })
+                .collect(),
+        }
+    }
 }
 
 fn pair(r: Range) -> [String; 2] {
@@ -189,6 +357,9 @@ impl Truth {
             by_registry,
             oracle: oracle(model),
             overlaps_dropped: model.overlaps_dropped,
+            epoch: model.epoch,
+            date: epoch_date(model.epoch),
+            epochs: model.history.iter().map(EpochTruth::of).collect(),
         }
     }
 }

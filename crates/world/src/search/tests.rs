@@ -234,6 +234,7 @@ fn net(range: &str, parent: Option<u32>, depth: u8) -> Net {
         changed: "2020-01-02".into(),
         holder: 1,
         filled: false,
+        record: None,
     }
 }
 
@@ -259,6 +260,9 @@ fn ripe_tree() -> Model {
         scope: vec![Range::new(0xC100_0000, 0xC1FF_FFFF).unwrap()],
         nets,
         overlaps_dropped: 0,
+        reserved: Vec::new(),
+        epoch: 0,
+        history: Vec::new(),
     }
 }
 
