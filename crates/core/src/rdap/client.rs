@@ -73,6 +73,9 @@ impl ClientConfig {
     }
 }
 
+/// How many lookup timeouts a result-set search may take.
+const SET_TIMEOUT_FACTOR: u32 = 4;
+
 /// An RDAP client over real HTTP.
 pub struct Client {
     agent: Agent,
@@ -109,6 +112,8 @@ impl Client {
                 format!("{base}ip/{}", std::net::Ipv4Addr::from(*a)),
             )),
             Target::Prefix(c) => Ok((registry, format!("{base}ip/{c}"))),
+            Target::Search(rel, key) => Ok((registry, format!("{base}{}", super::search::path(*rel, *key)))),
+            Target::Help => Ok((registry, format!("{base}help"))),
             Target::Url(u) => self
                 .routes
                 .resolve(u)
@@ -133,7 +138,17 @@ impl Client {
         let mut redirects = 0u32;
         loop {
             seen.insert(url.clone());
-            let mut resp = match self.agent.get(&url).call() {
+            let request = self.agent.get(&url);
+            let request = if target.is_set_search() {
+                // A full result set is tens of MB: more time than a lookup.
+                request
+                    .config()
+                    .timeout_global(Some(self.cfg.request_timeout * SET_TIMEOUT_FACTOR))
+                    .build()
+            } else {
+                request
+            };
+            let mut resp = match request.call() {
                 Ok(r) => r,
                 Err(e) => return broken(reg, cause_of(&e), format!("{url}: {e}"), redirects),
             };
@@ -146,15 +161,16 @@ impl Client {
             };
             let location = header("location");
             let retry_after = header("retry-after").and_then(|v| v.trim().parse::<u64>().ok());
-            let limit = if status == 200 {
-                self.cfg.body_limit
+            let ok_limit = if target.is_set_search() {
+                super::search::MAX_SET_BODY as u64
             } else {
-                64 << 10
+                self.cfg.body_limit
             };
+            let limit = if status == 200 { ok_limit } else { 64 << 10 };
             let body = match read_body(resp.body_mut().as_reader(), limit) {
                 Ok(b) => b,
                 Err(BodyError::TooLarge) if status == 200 => {
-                    let reason = format!("body over {} bytes from {url}", self.cfg.body_limit);
+                    let reason = format!("body over {ok_limit} bytes from {url}");
                     return broken(reg, Broken::TooLarge, reason, redirects);
                 }
                 Err(BodyError::TooLarge) => Vec::new(),

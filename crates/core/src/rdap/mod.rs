@@ -260,4 +260,16 @@ pub enum Target {
     Prefix(crate::prefix::Cidr),
     /// An absolute URL given by a server (an `up` link).
     Url(String),
+    /// An RFC 9910 search: `ips/rirSearch1/{relation}/{key}`.
+    Search(search::Relation, search::Key),
+    /// `help`: the server's conformance (does it serve search?).
+    Help,
+}
+
+impl Target {
+    /// Whether the answer may be a large result set (its own body cap,
+    /// [`search::MAX_SET_BODY`], and a longer timeout).
+    pub fn is_set_search(&self) -> bool {
+        matches!(self, Target::Search(rel, _) if rel.is_set())
+    }
 }
