@@ -63,7 +63,10 @@ fn world(script: Arc<Script>) -> Registries {
     })
 }
 
-fn script(left: u64, headers: &[(&str, &str)]) -> Arc<Script> {
+/// Response headers, `(name, value)`.
+type Headers<'a> = &'a [(&'a str, &'a str)];
+
+fn script(left: u64, headers: Headers) -> Arc<Script> {
     Arc::new(Script {
         left: AtomicU64::new(left),
         headers: headers
@@ -216,7 +219,7 @@ fn three_429s_cost_three_growing_pauses_and_one_more_query() {
 /// the server's `Date`; garbage counts as absent.
 #[test]
 fn huge_dated_and_garbage_retry_afters() {
-    let cases: [(&[(&str, &str)], &str, u64); 3] = [
+    let cases: [(Headers, &str, u64); 3] = [
         (&[("Retry-After", "999999999")], "999999999 s", 999_999_999),
         (
             &[

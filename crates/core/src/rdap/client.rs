@@ -350,7 +350,7 @@ fn civil_secs(d: &str, m: &str, year: i64, time: &str) -> Option<i64> {
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
-    let month = MONTHS.iter().position(|x| *x == m)? as i64 + 1;
+    let month = i64::try_from(MONTHS.iter().position(|x| *x == m)?).ok()? + 1;
     let num = |x: &str, max: i64| {
         let ok = (1..=2).contains(&x.len()) && x.bytes().all(|b| b.is_ascii_digit());
         ok.then(|| x.parse::<i64>().ok())
