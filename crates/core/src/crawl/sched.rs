@@ -313,6 +313,13 @@ impl Scheduler {
     /// Back in its registry's queue, or delayed until `again_at` (not when
     /// it was dropped: see [`Scheduler::enqueue`]).
     fn requeue(&mut self, lane: usize, again_at: Option<Instant>) {
+        let put_off = self
+            .lanes
+            .queue_of(lane)
+            .is_some_and(|(reg, _)| self.polite.is_put_off(reg));
+        if put_off {
+            self.dropped[lane] = true;
+        }
         if self.dropped[lane] {
             return;
         }
@@ -796,7 +803,9 @@ mod tests {
     }
 
     /// A lane whose answer came, through a redirect, from a registry whose
-    /// work was put off is dropped too (it would be asked again at once).
+    /// work was put off is dropped too (it would be asked again at once);
+    /// so are the put-off registry's lanes in flight when they come back,
+    /// an answer first stored, a retry not waited for.
     #[test]
     fn a_redirect_to_a_put_off_registry_drops_the_lane() {
         let now = Instant::now();
@@ -808,25 +817,27 @@ mod tests {
             &[
                 (Registry::Lacnic, "11.0.0.0/24"),
                 (Registry::Arin, "12.0.0.0/24"),
+                (Registry::Arin, "13.0.0.0/24"),
             ],
             p,
         );
         let a1 = job(&mut s, now);
         let l1 = job(&mut s, now);
-        assert_eq!(
-            (a1.lookup.registry, l1.lookup.registry),
-            (Registry::Arin, Registry::Lacnic)
-        );
+        let a2 = job(&mut s, now);
+        let regs = [a1.lookup.registry, l1.lookup.registry, a2.lookup.registry];
+        assert_eq!(regs, [Registry::Arin, Registry::Lacnic, Registry::Arin]);
         // LACNIC's lookup was redirected to ARIN, which said 429: ARIN is put off.
         let limited = Answer::RateLimited {
             registry: Registry::Arin,
             retry_after: None,
         };
-        s.complete(&l1, limited.clone(), at(now));
+        s.complete(&l1, limited, at(now));
         assert_eq!(s.put_off()[0].registry, Registry::Arin);
-        // ARIN's own lane, in flight, answers: stored, then dropped.
+        // ARIN's lanes in flight come back: an answer is still stored...
         let w = s.complete(&a1, Answer::NotFound, at(now));
         assert_eq!(w.len(), 1, "its answer is still stored");
+        // ... and a transient failure is not retried (no wait for it).
+        assert!(s.complete(&a2, transient(), at(now)).is_empty());
         assert!(matches!(s.next(now), Next::Done));
         assert!(!s.finished());
     }
