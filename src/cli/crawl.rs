@@ -74,6 +74,14 @@ pub struct Args {
     /// Pause after a 429 without Retry-After, in milliseconds (doubles on repeats).
     #[arg(long, default_value_t = 60_000, hide = true)]
     pub rate_limit_pause_ms: u64,
+    /// Shortest pause after any 429 whatever its Retry-After says, in
+    /// milliseconds (doubles with each 429 in a row).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=3_600_000), hide = true)]
+    pub rate_limit_floor_ms: u64,
+    /// Longest total of 429 pauses per registry in one run, in seconds;
+    /// past it, that registry's remaining work is put off to the next run.
+    #[arg(long, value_name = "SECS", default_value_t = 4.0 * 3600.0, hide = true)]
+    pub max_pause: f64,
     /// First circuit-breaker pause, in milliseconds.
     #[arg(long, default_value_t = 30_000, hide = true)]
     pub breaker_pause_ms: u64,
@@ -108,8 +116,12 @@ fn parse_registry_url(s: &str) -> Result<(Registry, String), String> {
 }
 
 fn secs(name: &str, v: f64) -> anyhow::Result<Duration> {
-    if !v.is_finite() || v <= 0.0 || v > 86_400.0 {
-        anyhow::bail!("--{name} ({v}) must be a number of seconds between 0 and 86400");
+    secs_up_to(name, v, 86_400.0)
+}
+
+fn secs_up_to(name: &str, v: f64, max: f64) -> anyhow::Result<Duration> {
+    if !v.is_finite() || v <= 0.0 || v > max {
+        anyhow::bail!("--{name} ({v}) must be a number of seconds between 0 and {max}");
     }
     Ok(Duration::from_secs_f64(v))
 }
@@ -150,6 +162,8 @@ pub fn config(args: &Args) -> anyhow::Result<(Bootstrap, ClientConfig, CrawlConf
         max_attempts: args.attempts,
         retry_base: Duration::from_millis(args.retry_base_ms),
         rate_limit_base: Duration::from_millis(args.rate_limit_pause_ms),
+        rate_limit_floor: Duration::from_millis(args.rate_limit_floor_ms),
+        max_pause: secs_up_to("max-pause", args.max_pause, 30.0 * 86_400.0)?,
         breaker_base: Duration::from_millis(args.breaker_pause_ms),
         max_queries: args.max_queries,
         ..Policy::default()
@@ -205,8 +219,14 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         args.progress.resolve(),
         Duration::from_secs_f64(args.progress_every),
     );
+    let mut told = 0;
     let summary = crawl::run(&store, plan, &routes, fetch, &cfg, &quit, &mut |p| {
         view.show(p);
+        // A registry put off: one line, when it happens.
+        for off in p.put_off.iter().skip(told) {
+            view.note(&format!("ipcrawl: {off}"));
+        }
+        told = told.max(p.put_off.len());
     })
     .with_context(|| format!("crawling into {}", g.db.display()))?;
     view.finish();
@@ -219,7 +239,13 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         Stop::Finished => "finished",
         Stop::Interrupted => "interrupted",
         Stop::MaxQueries => "max_queries",
+        Stop::PutOff => "put_off",
     };
+    let put_off: serde_json::Map<String, serde_json::Value> = summary
+        .put_off
+        .iter()
+        .map(|o| (o.registry.name().to_string(), o.to_string().into()))
+        .collect();
     let (networks, placeholders) = store.counts()?;
     let out = serde_json::json!({
         "stop": stop,
@@ -229,30 +255,39 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         "networks": networks,
         "placeholders": placeholders,
         "failures": summary.failures,
+        "put_off": put_off,
         "counters": summary.snapshot,
     });
     println!("{out}");
-    match summary.stop {
-        Stop::Interrupted => {
-            eprintln!(
-                "ipcrawl: interrupted; everything answered so far is stored in {}. Run the same command again to resume.",
-                g.db.display()
-            );
-            Ok(ExitCode::from(130))
-        }
-        _ if summary.failures > 0 => {
-            eprintln!(
-                "ipcrawl: {} lookups failed for good (see `ipcrawl stats`); the next `ipcrawl crawl` retries them",
-                summary.failures
-            );
-            Ok(ExitCode::from(1))
-        }
-        Stop::MaxQueries => {
-            eprintln!("ipcrawl: stopped after --max-queries; run again to continue");
-            Ok(ExitCode::SUCCESS)
-        }
-        Stop::Finished => Ok(ExitCode::SUCCESS),
+    if summary.stop == Stop::Interrupted {
+        eprintln!(
+            "ipcrawl: interrupted; everything answered so far is stored in {}. Run the same command again to resume.",
+            g.db.display()
+        );
+        return Ok(ExitCode::from(130));
     }
+    // Exit 1: finished with work left (lookups failed for good, or a
+    // registry's work put off); the next run continues either way.
+    let mut code = ExitCode::SUCCESS;
+    if summary.failures > 0 {
+        eprintln!(
+            "ipcrawl: {} lookups failed for good (see `ipcrawl stats`); the next `ipcrawl crawl` retries them",
+            summary.failures
+        );
+        code = ExitCode::from(1);
+    }
+    if !summary.put_off.is_empty() {
+        let names: Vec<&str> = summary.put_off.iter().map(|o| o.registry.name()).collect();
+        eprintln!(
+            "ipcrawl: finished with work left: the remaining work of {} was put off after too many 429 pauses (see above); run the same command again later to continue",
+            names.join(", ")
+        );
+        code = ExitCode::from(1);
+    }
+    if summary.stop == Stop::MaxQueries {
+        eprintln!("ipcrawl: stopped after --max-queries; run again to continue");
+    }
+    Ok(code)
 }
 
 fn install_ctrlc(quit: Arc<AtomicBool>) {

@@ -5,6 +5,7 @@
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
+use ipcrawl::crawl::politeness::Why;
 use ipcrawl::crawl::Progress;
 use ipcrawl::rdap::Registry;
 
@@ -101,11 +102,7 @@ impl View {
                         .filter(|(_, r)| *r > 0.0)
                         .map(|(reg, r)| format!("{reg} {r:.0}/s"))
                         .collect();
-                    let paused: Vec<String> = p
-                        .paused
-                        .iter()
-                        .map(|(r, d)| format!("{r} {}s", d.as_secs()))
-                        .collect();
+                    let paused = paused_text(p);
                     b.set_message(format!(
                         "{} queries ({total:.0}/s) {} nets{}{}",
                         p.run_queries,
@@ -129,11 +126,7 @@ impl View {
                 }
                 self.last = Some(Instant::now());
                 let (per, total) = self.rates(p);
-                let paused: serde_json::Map<String, serde_json::Value> = p
-                    .paused
-                    .iter()
-                    .map(|(r, d)| (r.name().to_string(), serde_json::json!(d.as_secs_f64())))
-                    .collect();
+                let (paused, put_off) = paused_json(p);
                 let rates: serde_json::Map<String, serde_json::Value> = Registry::ALL
                     .iter()
                     .zip(per)
@@ -154,10 +147,19 @@ impl View {
                     "qps": (total * 10.0).round() / 10.0,
                     "qps_by_registry": rates,
                     "paused": paused,
+                    "put_off": put_off,
                     "counters": p.snapshot,
                 });
                 eprintln!("{line}");
             }
+        }
+    }
+
+    /// A one-line message on stderr, above the bar when there is one.
+    pub fn note(&self, line: &str) {
+        match &self.bar {
+            Some(b) => b.println(line),
+            None => eprintln!("{line}"),
         }
     }
 
@@ -166,5 +168,105 @@ impl View {
         if let Some(b) = self.bar.take() {
             b.finish();
         }
+    }
+}
+
+/// The bar's pause notes: `arin 59s (429, Retry-After 86400 s capped at
+/// 3600 s)`, `lacnic put off`.
+fn paused_text(p: &Progress) -> Vec<String> {
+    p.paused
+        .iter()
+        .map(|x| format!("{} {}s ({})", x.registry, x.left.as_secs(), x.why))
+        .chain(p.put_off.iter().map(|o| format!("{} put off", o.registry)))
+        .collect()
+}
+
+type JsonMap = serde_json::Map<String, serde_json::Value>;
+
+/// The JSON line's `paused` (registry → time left, why, the Retry-After
+/// asked for) and `put_off` (registry → the one-line reason) members.
+fn paused_json(p: &Progress) -> (JsonMap, JsonMap) {
+    let paused = p
+        .paused
+        .iter()
+        .map(|x| {
+            let asked = match x.why {
+                Why::RateLimited { asked, .. } => asked,
+                Why::Breaker { .. } => None,
+            };
+            let v = serde_json::json!({
+                "left_s": x.left.as_secs_f64(),
+                "why": x.why.to_string(),
+                "retry_after_s": asked,
+            });
+            (x.registry.name().to_string(), v)
+        })
+        .collect();
+    let put_off = p
+        .put_off
+        .iter()
+        .map(|o| (o.registry.name().to_string(), o.to_string().into()))
+        .collect();
+    (paused, put_off)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ipcrawl::crawl::politeness::{Pause, PutOff};
+    use ipcrawl::crawl::telemetry::Snapshot;
+
+    #[test]
+    fn paused_registries_show_why_and_what_the_server_asked() {
+        let p = Progress {
+            snapshot: Snapshot::default(),
+            run_queries: 0,
+            swept: 0,
+            total: 0,
+            elapsed: Duration::ZERO,
+            paused: vec![
+                Pause {
+                    registry: Registry::Arin,
+                    left: Duration::from_secs(3599),
+                    why: Why::RateLimited {
+                        asked: Some(86_400),
+                        streak: 1,
+                    },
+                },
+                Pause {
+                    registry: Registry::Afrinic,
+                    left: Duration::from_secs(30),
+                    why: Why::Breaker { trips: 1 },
+                },
+            ],
+            put_off: vec![PutOff {
+                registry: Registry::Lacnic,
+                paused: Duration::from_secs(4 * 3600),
+                max_pause: Duration::from_secs(4 * 3600),
+                limits: 17,
+                asked: None,
+            }],
+        };
+        assert_eq!(
+            paused_text(&p),
+            [
+                "arin 3599s (429, Retry-After 86400 s capped at 3600 s)",
+                "afrinic 30s (circuit open (trip 1))",
+                "lacnic put off"
+            ]
+        );
+        let (paused, put_off) = paused_json(&p);
+        assert_eq!(
+            serde_json::Value::Object(paused),
+            serde_json::json!({
+                "arin": {"left_s": 3599.0, "why": "429, Retry-After 86400 s capped at 3600 s", "retry_after_s": 86400},
+                "afrinic": {"left_s": 30.0, "why": "circuit open (trip 1)", "retry_after_s": null},
+            })
+        );
+        let reason = put_off["lacnic"].as_str().unwrap();
+        assert!(
+            reason.starts_with("lacnic: 17 rate limits (429) paused it for 4 h"),
+            "{reason}"
+        );
     }
 }

@@ -106,6 +106,26 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
             r.failures
         );
     }
+    let paused: Vec<String> = counters
+        .by_registry
+        .iter()
+        .filter(|(_, r)| r.pause_429_ms > 0 || r.put_off > 0)
+        .map(|(name, r)| {
+            format!(
+                "  {name}: paused {:.1} s by 429s, largest Retry-After {} s, work put off in {} run(s)",
+                r.pause_429_ms as f64 / 1000.0,
+                r.retry_after_max_s,
+                r.put_off
+            )
+        })
+        .collect();
+    if !paused.is_empty() {
+        println!();
+        println!("429 pauses:");
+        for line in paused {
+            println!("{line}");
+        }
+    }
     if !failures.is_empty() {
         println!();
         println!("failed lookups (retried by the next crawl):");

@@ -53,6 +53,19 @@ fn bad_values_get_one_line_errors() {
         (&["crawl", "--shard", "-1/4"], "-1"),
         (&["crawl", "--rate", "arin=10/fortnight"], "10/fortnight"),
         (&["crawl", "--rate", "arin=0/s"], "0/s"),
+        // Issue 15.7: these reached a panic or an absurd interval.
+        (
+            &["crawl", "--rate", "arin=1e-300/s"],
+            "invalid rate \"1e-300/s\": expected N/s, N/min or N/h from 1/h to 100000/s, or unlimited",
+        ),
+        (&["crawl", "--rate", "arin=inf/s"], "\"inf/s\""),
+        (&["crawl", "--rate", "arin=NaN/s"], "\"NaN/s\""),
+        (&["crawl", "--rate", "arin=-1/s"], "\"-1/s\""),
+        (&["crawl", "--rate", "arin=1e300/s"], "from 1/h to 100000/s"),
+        (&["crawl", "--rate", "arin=1/0s"], "\"1/0s\""),
+        (&["crawl", "--max-pause", "0"], "--max-pause (0)"),
+        (&["crawl", "--max-pause", "NaN"], "--max-pause"),
+        (&["crawl", "--rate-limit-floor-ms", "0"], "--rate-limit-floor-ms"),
         (&["crawl", "--rate", "foo=1/s"], "foo"),
         (&["crawl", "--rate", "arin"], "NAME=RATE"),
         (
@@ -100,6 +113,7 @@ fn bad_values_get_one_line_errors() {
         (&["world", "--density", "-2"], "-2"),
         (&["world", "--density=-2"], "--density"),
         (&["world", "--rate", "arin=fast"], "fast"),
+        (&["world", "--rate", "arin=1e-300/s"], "from 1/h to 100000/s"),
         (&["world", "--no-retry-after=1"], "--no-retry-after"),
         (&["world", "--latency-ms", "soon"], "soon"),
         (&["world", "--fault-5xx", "1.5"], "--fault-5xx"),

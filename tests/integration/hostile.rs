@@ -437,3 +437,190 @@ fn a_later_crawl_retries_and_heals() {
     assert_eq!(st["failures"], serde_json::json!([]));
     assert_unpoisoned(&wd);
 }
+
+// ------------------------------------------------------------ hostile sizes
+
+/// `"entities":[{},{},…]` with `n` empty entities (3 bytes each).
+fn empty_entities(n: usize) -> String {
+    let mut s = String::with_capacity(3 * n + 16);
+    s.push_str(r#","entities":["#);
+    for i in 0..n {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str("{}");
+    }
+    s.push(']');
+    s
+}
+
+/// Runs `ipcrawl --db <wd>/test.redb ARGS` under GNU time; returns the
+/// output and the child's peak resident set in KiB (its own `wait4`
+/// rusage, so other tests' processes do not count).
+fn run_measured(wd: &Workdir, args: &[&str]) -> (std::process::Output, u64) {
+    let time = std::path::Path::new("/usr/bin/time");
+    assert!(
+        time.exists(),
+        "the memory tests need GNU time at /usr/bin/time (Debian package `time`)"
+    );
+    let out = std::process::Command::new(time)
+        .arg("-v")
+        .arg(env!("CARGO_BIN_EXE_ipcrawl"))
+        .current_dir(&wd.dir)
+        .env_remove("IPCRAWL_DB")
+        .arg("--db")
+        .arg(wd.db())
+        .args(args)
+        .output()
+        .expect("run ipcrawl under /usr/bin/time");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let kib = err
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes):"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no peak RSS in GNU time's report:\n{err}"));
+    (out, kib)
+}
+
+/// A peak no refused hostile answer may push a small crawl over: the
+/// crawl itself needs ~30 MB; the unfixed parser needed 220 MB for one
+/// such answer and 1.9 GB for sixteen.
+const RSS_BOUND_KIB: u64 = 200 * 1024;
+
+/// The issue-15 answer: 3 MB holding 10^6 empty entities, for the target.
+#[test]
+fn a_million_empty_entities_are_refused_with_bounded_memory() {
+    let body = evil("8.8.8.0", "8.8.8.255", &empty_entities(1_000_000)).into_bytes();
+    assert!(
+        body.len() > 3_000_000 && body.len() < 4 << 20,
+        "{}",
+        body.len()
+    );
+    let wd = Workdir::new("hostile-entities");
+    let w = world(move |reg, path, _| {
+        (reg == Registry::Arin && is_target(path)).then(|| Reply::json(200, body.clone()))
+    });
+    wd.ok(&[
+        "gen-seeds",
+        "--within",
+        "1.1.1.0/24",
+        "--within",
+        "193.0.0.0/22",
+        "--within",
+        "8.8.8.0/23",
+    ]);
+    let args = crawl_args(&w, &[]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (out, kib) = run_measured(&wd, &args);
+    let db = std::fs::metadata(wd.db()).map_or(0, |m| m.len());
+    // The same crawl with a 404 instead, for the report's comparison.
+    let base = Workdir::new("hostile-entities-baseline");
+    base.ok(&[
+        "gen-seeds",
+        "--within",
+        "1.1.1.0/24",
+        "--within",
+        "193.0.0.0/22",
+        "--within",
+        "8.8.8.0/23",
+    ]);
+    let quiet = world(|_, _, _| None);
+    let args = crawl_args(&quiet, &[]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (_, base_kib) = run_measured(&base, &args);
+    eprintln!("one 10^6-entity answer: peak RSS {kib} KiB (the same crawl with a 404: {base_kib} KiB), DB {db} bytes");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_rejected(&wd, out.status.code(), "JSON values");
+    assert!(kib < RSS_BOUND_KIB, "peak RSS {kib} KiB");
+    assert!(db < 16 << 20, "DB {db} bytes");
+}
+
+/// Sixteen such answers at once (16 lanes in 16 ARIN /8s, 16 threads).
+#[test]
+fn sixteen_hostile_answers_at_once_stay_bounded() {
+    const SLASH8: [u8; 16] = [3, 4, 6, 7, 9, 11, 12, 13, 15, 16, 17, 18, 19, 20, 21, 22];
+    let wd = Workdir::new("hostile-entities-16");
+    let asked = Arc::new(AtomicU64::new(0));
+    let seen = Arc::clone(&asked);
+    let w = world(move |reg, path, _| {
+        let (addr, _) = ip_of(path)?;
+        let first = (addr >> 24) as u8;
+        if reg != Registry::Arin || !SLASH8.contains(&first) {
+            return None;
+        }
+        seen.fetch_add(1, Ordering::SeqCst);
+        let net = addr & 0xffff_ff00;
+        let (start, end) = (
+            std::net::Ipv4Addr::from(net).to_string(),
+            std::net::Ipv4Addr::from(net | 0xff).to_string(),
+        );
+        Some(Reply::json(
+            200,
+            evil(&start, &end, &empty_entities(1_000_000)),
+        ))
+    });
+    let mut seeds = vec!["gen-seeds".to_string()];
+    for b in SLASH8 {
+        seeds.extend(["--within".to_string(), format!("{b}.0.0.0/24")]);
+    }
+    let seeds: Vec<&str> = seeds.iter().map(String::as_str).collect();
+    wd.ok(&seeds);
+    let args = w.crawl_args(&[
+        "--threads",
+        "16",
+        "--retry-base-ms",
+        "10",
+        "--attempts",
+        "2",
+        "--timeout",
+        "20",
+    ]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (out, kib) = run_measured(&wd, &args);
+    let db = std::fs::metadata(wd.db()).map_or(0, |m| m.len());
+    eprintln!("sixteen 10^6-entity answers: peak RSS {kib} KiB, DB {db} bytes");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(asked.load(Ordering::SeqCst), 16, "one query per /24");
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let st = json(&wd.ok(&["stats", "--json"]));
+    let fails = st["failures"].as_array().unwrap();
+    assert_eq!(fails.len(), 16, "{fails:?}");
+    for f in fails {
+        let reason = f["reason"].as_str().unwrap();
+        assert!(reason.contains("JSON values"), "{reason}");
+        assert!(!reason.contains('\n'), "{reason}");
+    }
+    assert_eq!(st["networks"], 0, "{st}");
+    assert!(kib < RSS_BOUND_KIB, "peak RSS {kib} KiB");
+    assert!(db < 16 << 20, "DB {db} bytes");
+}
+
+#[test]
+fn sixty_five_entities_or_a_long_name_are_refused() {
+    let entities: Vec<String> = (0..65)
+        .map(|i| format!(r#"{{"handle":"E{i}","roles":["technical"]}}"#))
+        .collect();
+    body_case(
+        "hostile-65-entities",
+        evil(
+            "8.8.8.0",
+            "8.8.8.255",
+            &format!(r#","entities":[{}]"#, entities.join(",")),
+        )
+        .into_bytes(),
+        "more than 64 entities (nested ones included)",
+    );
+    body_case(
+        "hostile-long-name",
+        evil("8.8.8.0", "8.8.8.255", "")
+            .replacen(
+                r#""name":"EVIL""#,
+                &format!(r#""name":"{}""#, "N".repeat(5000)),
+                1,
+            )
+            .into_bytes(),
+        "name is 5000 bytes long (limit 1024)",
+    );
+}

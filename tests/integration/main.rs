@@ -6,7 +6,10 @@
 //!   from each test's function: the real fixtures in `tests/fixtures/rdap/`,
 //!   redirects, 404s, 5xx, streams) and the `crawl` arguments aimed at it;
 //! - `pipeline`: gen-seeds → crawl → coverage → export → lookup → stats;
-//! - `hostile`: hostile answers (huge, endless, broken, redirect tricks);
+//! - `hostile`: hostile answers (huge, endless, broken, redirect tricks,
+//!   10^6 entities with the crawl's peak memory measured);
+//! - `pauses`: 429s with `Retry-After: 0`, huge, dated or garbage values,
+//!   and a registry's work put off after its pause budget;
 //! - `files`: truncated, corrupt, foreign and other-version DBs, a read-only
 //!   directory, a disk that fills during a crawl;
 //! - `cli`: command-line errors and exit codes;
@@ -26,6 +29,7 @@ mod files;
 mod hostile;
 mod localworld;
 mod merge;
+mod pauses;
 mod people;
 mod pipeline;
 mod recipes;

@@ -44,12 +44,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::rdap::bootstrap::Bootstrap;
-use crate::rdap::{Fetch, Registry};
+use crate::rdap::Fetch;
 use crate::seeds::{self, SeedPlan};
 use crate::store::{self, Store};
 use crate::trie::{IntervalSet, KnownSet};
 
 pub use lanes::Depth;
+pub use politeness::{Pause, PutOff};
 pub use pool::Stop;
 pub use sched::Policy;
 pub use shard::Shard;
@@ -121,8 +122,11 @@ pub struct Progress {
     pub total: u64,
     /// Time since start.
     pub elapsed: Duration,
-    /// Registries paused (429 or circuit open), with time left.
-    pub paused: Vec<(Registry, Duration)>,
+    /// Registries paused (429 or circuit open), with time left and why.
+    pub paused: Vec<Pause>,
+    /// Registries whose remaining work was put off to the next run (their
+    /// 429 pauses passed `--max-pause`), each with a one-line reason.
+    pub put_off: Vec<PutOff>,
 }
 
 impl Progress {
@@ -151,6 +155,8 @@ pub struct Summary {
     pub elapsed: Duration,
     /// Failures standing in the DB after the run.
     pub failures: usize,
+    /// Registries whose remaining work was put off to the next run.
+    pub put_off: Vec<PutOff>,
 }
 
 /// A crawl that could not run or went wrong.
@@ -250,8 +256,10 @@ pub fn run(
         progress_every: cfg.progress_every,
         drain_timeout: cfg.drain_timeout,
     };
+    let mut put_off = Vec::new();
     let mut on_tick = |t: pool::Tick| {
         let snapshot = tele.snapshot();
+        put_off.clone_from(&t.put_off);
         on_progress(&Progress {
             run_queries: snapshot.queries - queries_before,
             snapshot,
@@ -259,6 +267,7 @@ pub fn run(
             total: t.total,
             elapsed: start.elapsed(),
             paused: t.paused,
+            put_off: t.put_off,
         });
     };
     let stop = pool::run(
@@ -278,6 +287,7 @@ pub fn run(
         lanes: specs.len(),
         elapsed: start.elapsed(),
         failures: store.failures()?.len(),
+        put_off,
     })
 }
 
@@ -329,7 +339,7 @@ fn lane_specs(plan: &SeedPlan, routes: &Bootstrap, cfg: &CrawlConfig) -> Vec<lan
 mod tests {
     use super::*;
     use crate::prefix::Cidr;
-    use crate::rdap::{Exchange, Target};
+    use crate::rdap::{Exchange, Registry, Target};
     use std::path::PathBuf;
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::mpsc;

@@ -23,9 +23,10 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use super::lanes::Job;
+use super::politeness::{Pause, PutOff};
 use super::sched::{Next, Scheduler};
 use super::telemetry::{add, inc, Telemetry};
-use crate::rdap::{classify, Fetch, Registry};
+use crate::rdap::{classify, Fetch};
 use crate::store::{self, Store, Write};
 use crate::time::Now;
 
@@ -64,6 +65,9 @@ pub enum Stop {
     Interrupted,
     /// `--max-queries` reached.
     MaxQueries,
+    /// Every lane swept but those of registries whose remaining work was
+    /// put off to the next run (their 429 pauses passed `--max-pause`).
+    PutOff,
 }
 
 /// What the progress callback sees.
@@ -73,8 +77,10 @@ pub struct Tick {
     pub swept: u64,
     /// Addresses in all lanes.
     pub total: u64,
-    /// Registries paused (429 or circuit open), with time left.
-    pub paused: Vec<(Registry, Duration)>,
+    /// Registries paused (429 or circuit open), with time left and why.
+    pub paused: Vec<Pause>,
+    /// Registries whose remaining work was put off to the next run.
+    pub put_off: Vec<PutOff>,
 }
 
 /// What the writer receives.
@@ -112,6 +118,7 @@ impl Shared {
             swept,
             total,
             paused: g.paused(Instant::now()),
+            put_off: g.put_off(),
         }
     }
 }
@@ -171,8 +178,12 @@ pub fn run(
             Stop::Finished
         } else if interrupted {
             Stop::Interrupted
-        } else {
+        } else if g.is_stopped() {
             Stop::MaxQueries
+        } else {
+            // Not stopped, not swept, nothing left to dispatch: lanes were
+            // put off.
+            Stop::PutOff
         })
     })
 }

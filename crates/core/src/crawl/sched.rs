@@ -23,8 +23,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::lanes::{Depth, Job, Known, LaneSpec, Lanes, Sweep};
-use super::politeness::{default_rates, Politeness, Rate, Rules};
-use super::telemetry::{inc, Telemetry};
+use super::politeness::{default_rates, Pause, Politeness, PutOff, Rate, Rules};
+use super::telemetry::{add, inc, Telemetry};
 use crate::rdap::{Answer, Answered, Registry};
 use crate::seeds::SeedSet;
 use crate::store::Write;
@@ -46,8 +46,15 @@ pub struct Policy {
     pub retry_cap: Duration,
     /// Pause after a 429 without Retry-After (doubles on repeats). Defaults to 60 s.
     pub rate_limit_base: Duration,
-    /// Longest such pause. Defaults to 15 min.
+    /// Longest such pause (and longest 429 floor). Defaults to 15 min.
     pub rate_limit_cap: Duration,
+    /// Shortest pause after any 429 whatever its Retry-After says (doubles
+    /// with each 429 in a row, never below the registry's spacing).
+    /// Defaults to 1 s.
+    pub rate_limit_floor: Duration,
+    /// Longest total of 429 pauses per registry and run; past it, that
+    /// registry's remaining work is put off to the next run. Defaults to 4 h.
+    pub max_pause: Duration,
     /// Consecutive transient failures that open a registry's circuit. Defaults to 8.
     pub breaker_threshold: u32,
     /// First circuit-open pause (doubles on repeats). Defaults to 30 s.
@@ -70,6 +77,8 @@ impl Default for Policy {
             retry_cap: Duration::from_secs(60),
             rate_limit_base: Duration::from_secs(60),
             rate_limit_cap: Duration::from_secs(15 * 60),
+            rate_limit_floor: Duration::from_secs(1),
+            max_pause: Duration::from_secs(4 * 3600),
             breaker_threshold: 8,
             breaker_base: Duration::from_secs(30),
             breaker_cap: Duration::from_secs(10 * 60),
@@ -89,6 +98,8 @@ impl Policy {
             retry_cap: self.retry_cap,
             rate_limit_base: self.rate_limit_base,
             rate_limit_cap: self.rate_limit_cap,
+            rate_limit_floor: self.rate_limit_floor,
+            max_pause: self.max_pause,
             breaker_threshold: self.breaker_threshold,
             breaker_base: self.breaker_base,
             breaker_cap: self.breaker_cap,
@@ -128,6 +139,9 @@ pub struct Scheduler {
     inflight: usize,
     dispatched: u64,
     stopped: bool,
+    /// Lanes put off to the next run (their registry's 429 pauses passed
+    /// the budget): never queued again in this run.
+    dropped: Vec<bool>,
 }
 
 impl Scheduler {
@@ -166,6 +180,7 @@ impl Scheduler {
             inflight: 0,
             dispatched: 0,
             stopped: false,
+            dropped: vec![false; specs.len()],
         }
     }
 
@@ -194,9 +209,14 @@ impl Scheduler {
         self.lanes.progress()
     }
 
-    /// Registries paused at `now`, with the time left.
-    pub fn paused(&self, now: Instant) -> Vec<(Registry, Duration)> {
+    /// Registries paused at `now`, with the time left and why.
+    pub fn paused(&self, now: Instant) -> Vec<Pause> {
         self.polite.paused(now)
+    }
+
+    /// Registries whose remaining work this run put off to the next.
+    pub fn put_off(&self) -> Vec<PutOff> {
+        self.polite.put_off()
     }
 
     /// The next job to run at `now`, or how long to wait.
@@ -246,7 +266,7 @@ impl Scheduler {
             Answer::RateLimited {
                 registry,
                 retry_after,
-            } => Some(self.rate_limited(job, registry, retry_after, now.instant)),
+            } => self.rate_limited(job, registry, retry_after, now.instant),
             Answer::Retry(reason) => self.retry(job, reason, &now, &mut out),
             Answer::Refused(reason) => self.refused(job, reason, &now, &mut out),
         };
@@ -288,25 +308,72 @@ impl Scheduler {
         None
     }
 
-    /// Back in its registry's queue, or delayed until `again_at`.
+    /// Back in its registry's queue, or delayed until `again_at` (not when
+    /// it was dropped: see [`Scheduler::enqueue`]).
     fn requeue(&mut self, lane: usize, again_at: Option<Instant>) {
+        let put_off = self
+            .lanes
+            .queue_of(lane)
+            .is_some_and(|(reg, _)| self.polite.is_put_off(reg));
+        if put_off {
+            self.dropped[lane] = true;
+        }
+        if self.dropped[lane] {
+            return;
+        }
         match again_at {
             Some(t) => self.delayed.push(Reverse((t, lane))),
             None => self.enqueue(lane),
         }
     }
 
-    /// A 429 from `registry`: the registry pauses, the lookup waits for it.
+    /// A 429 from `registry`: the registry pauses, the lookup waits for it
+    /// (returns when). When the 429 puts the registry's remaining work off
+    /// (or came from a registry already put off, after a redirect), the
+    /// lane is dropped for this run, and so is every lane waiting for that
+    /// registry; `None` then.
     fn rate_limited(
         &mut self,
         job: &Job,
         registry: Registry,
         retry_after: Option<u64>,
         now: Instant,
-    ) -> Instant {
-        inc(&self.tele.of(registry).rate_limited);
-        self.lanes.put_back(job.lane, job.lookup.clone());
-        self.polite.rate_limited(registry, retry_after, now)
+    ) -> Option<Instant> {
+        let c = self.tele.of(registry);
+        inc(&c.rate_limited);
+        if let Some(s) = retry_after {
+            c.retry_after_max_s.fetch_max(s, Ordering::Relaxed);
+        }
+        let was_put_off = self.polite.is_put_off(registry);
+        let l = self.polite.rate_limited(registry, retry_after, now);
+        add(&c.pause_429_ms, l.added.as_millis() as u64);
+        if !l.put_off {
+            self.lanes.put_back(job.lane, job.lookup.clone());
+            return Some(l.until);
+        }
+        self.dropped[job.lane] = true;
+        if !was_put_off {
+            inc(&c.put_off);
+            self.put_off_queues(registry);
+        }
+        None
+    }
+
+    /// Drops every idle lane waiting for `reg` (ready or delayed); lanes in
+    /// flight are dropped when they come back ([`Scheduler::enqueue`]).
+    fn put_off_queues(&mut self, reg: Registry) {
+        for lane in std::mem::take(&mut self.ready[reg.index()]) {
+            self.dropped[lane] = true;
+        }
+        let lanes = &self.lanes;
+        let dropped = &mut self.dropped;
+        self.delayed.retain(|&Reverse((_, lane))| {
+            let waits_for_reg = lanes.queue_of(lane).is_some_and(|(r, _)| r == reg);
+            if waits_for_reg {
+                dropped[lane] = true;
+            }
+            !waits_for_reg
+        });
     }
 
     /// A retryable failure: asked again later, or given up after the last
@@ -363,10 +430,17 @@ impl Scheduler {
         None
     }
 
+    /// Into the queue of the registry the lane waits for; a lane dropped,
+    /// or waiting for a registry whose work was put off, is dropped (the
+    /// next run sweeps it again from what was stored).
     fn enqueue(&mut self, lane: usize) {
         let Some((reg, climbing)) = self.lanes.queue_of(lane) else {
             return;
         };
+        if self.dropped[lane] || self.polite.is_put_off(reg) {
+            self.dropped[lane] = true;
+            return;
+        }
         // A climb goes first: it ends soon, and its writes are held until then.
         if climbing {
             self.ready[reg.index()].push_front(lane);
@@ -623,7 +697,7 @@ mod tests {
         );
         let paused = s.paused(now);
         assert_eq!(paused.len(), 1);
-        assert_eq!(paused[0].0, Registry::Ripe);
+        assert_eq!(paused[0].registry, Registry::Ripe);
         // While ARIN's only lane is in flight, the next event is RIPE's pause end.
         match s.next(now) {
             Next::Wait(t) => assert!(t >= now + Duration::from_secs(2)),
@@ -665,6 +739,106 @@ mod tests {
         );
     }
 
+    /// A server answering 429 with `Retry-After: 0` forever: RIPE is asked
+    /// again only after each growing pause, never faster; once the pauses
+    /// would pass `max_pause` its lanes are put off, ARIN carries on, and
+    /// the crawl ends with work left.
+    #[test]
+    fn endless_429s_put_one_registrys_lanes_off_and_the_rest_finishes() {
+        let t0 = Instant::now();
+        let p = Policy {
+            rate_limit_floor: Duration::from_millis(100),
+            max_pause: Duration::from_millis(1500),
+            ..policy(Depth::All)
+        };
+        let mut s = sched_of(
+            &[
+                (Registry::Ripe, "11.0.0.0/23"),
+                (Registry::Ripe, "11.1.0.0/24"),
+                (Registry::Arin, "12.0.0.0/22"),
+            ],
+            p,
+        );
+        let tele = Arc::clone(&s.tele);
+        let limited = || Answer::RateLimited {
+            registry: Registry::Ripe,
+            retry_after: Some(0),
+        };
+        let mut now = t0;
+        let mut ripe_asks = Vec::new();
+        let mut arin_done = 0;
+        loop {
+            match s.next(now) {
+                Next::Job(j) if j.lookup.registry == Registry::Ripe => {
+                    ripe_asks.push(now - t0);
+                    s.complete(&j, limited(), at(now));
+                }
+                Next::Job(j) => {
+                    arin_done += 1;
+                    s.complete(&j, Answer::NotFound, at(now));
+                }
+                Next::Wait(t) => now = t,
+                Next::Done => break,
+            }
+        }
+        // One ask per pause end (the other RIPE lane waits for the pause
+        // too): 100, 200, 400, 800 ms; the fifth 429 would pause it 1.6 s
+        // more, past the 1.5 s budget.
+        let ms: Vec<u128> = ripe_asks.iter().map(Duration::as_millis).collect();
+        assert_eq!(ms, [0, 100, 300, 700, 1500]);
+        assert_eq!(arin_done, 4, "every ARIN seed asked");
+        assert!(!s.finished(), "RIPE's lanes are left for the next run");
+        assert!(!s.is_stopped());
+        let off = s.put_off();
+        assert_eq!(off.len(), 1);
+        assert_eq!((off[0].registry, off[0].limits), (Registry::Ripe, 5));
+        assert!(s.paused(now).is_empty());
+        let ripe = &tele.snapshot().by_registry["ripe"];
+        assert_eq!((ripe.rate_limited, ripe.put_off), (5, 1));
+        assert_eq!(ripe.pause_429_ms, 1500);
+        assert_eq!(ripe.retry_after_max_s, 0);
+    }
+
+    /// A lane whose answer came, through a redirect, from a registry whose
+    /// work was put off is dropped too (it would be asked again at once);
+    /// so are the put-off registry's lanes in flight when they come back,
+    /// an answer first stored, a retry not waited for.
+    #[test]
+    fn a_redirect_to_a_put_off_registry_drops_the_lane() {
+        let now = Instant::now();
+        let p = Policy {
+            max_pause: Duration::ZERO,
+            ..policy(Depth::All)
+        };
+        let mut s = sched_of(
+            &[
+                (Registry::Lacnic, "11.0.0.0/24"),
+                (Registry::Arin, "12.0.0.0/24"),
+                (Registry::Arin, "13.0.0.0/24"),
+            ],
+            p,
+        );
+        let a1 = job(&mut s, now);
+        let l1 = job(&mut s, now);
+        let a2 = job(&mut s, now);
+        let regs = [a1.lookup.registry, l1.lookup.registry, a2.lookup.registry];
+        assert_eq!(regs, [Registry::Arin, Registry::Lacnic, Registry::Arin]);
+        // LACNIC's lookup was redirected to ARIN, which said 429: ARIN is put off.
+        let limited = Answer::RateLimited {
+            registry: Registry::Arin,
+            retry_after: None,
+        };
+        s.complete(&l1, limited, at(now));
+        assert_eq!(s.put_off()[0].registry, Registry::Arin);
+        // ARIN's lanes in flight come back: an answer is still stored...
+        let w = s.complete(&a1, Answer::NotFound, at(now));
+        assert_eq!(w.len(), 1, "its answer is still stored");
+        // ... and a transient failure is not retried (no wait for it).
+        assert!(s.complete(&a2, transient(), at(now)).is_empty());
+        assert!(matches!(s.next(now), Next::Done));
+        assert!(!s.finished());
+    }
+
     #[test]
     fn a_tripped_breaker_pauses_only_that_registry() {
         let mut now = Instant::now();
@@ -695,8 +869,11 @@ mod tests {
         }
         let paused = s.paused(now);
         assert_eq!(paused.len(), 1, "{paused:?}");
-        assert_eq!(paused[0].0, Registry::Ripe);
-        assert!(paused[0].1 >= Duration::from_millis(22_500), "{paused:?}");
+        assert_eq!(paused[0].registry, Registry::Ripe);
+        assert!(
+            paused[0].left >= Duration::from_millis(22_500),
+            "{paused:?}"
+        );
         // ARIN keeps being dispatched while RIPE's circuit is open.
         for _ in 0..3 {
             s.complete(&arin, Answer::NotFound, at(now));

@@ -10,7 +10,9 @@
 //! - `failed_lookup_whois`: lookups that failed for good.
 //!
 //! and extended per registry: queries, answers, not_found, placeholders,
-//! redirects, rate_limited, retries, failures.
+//! redirects, rate_limited, retries, failures, and what 429s cost:
+//! pause_429_ms, retry_after_max_s (the largest asked for), put_off (runs
+//! that put the registry's remaining work off).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -38,6 +40,12 @@ pub struct RegCounters {
     pub retries: AtomicU64,
     /// Lookups that failed for good.
     pub failures: AtomicU64,
+    /// Milliseconds the registry was paused by 429s.
+    pub pause_429_ms: AtomicU64,
+    /// The largest `Retry-After` it sent, in seconds (a maximum, not a sum).
+    pub retry_after_max_s: AtomicU64,
+    /// Runs that put its remaining work off (its 429 pauses passed `--max-pause`).
+    pub put_off: AtomicU64,
 }
 
 /// All counters of a crawl, cumulative across runs of the same DB.
@@ -80,6 +88,12 @@ pub struct RegSnapshot {
     pub retries: u64,
     /// See [`RegCounters`].
     pub failures: u64,
+    /// See [`RegCounters`].
+    pub pause_429_ms: u64,
+    /// See [`RegCounters`].
+    pub retry_after_max_s: u64,
+    /// See [`RegCounters`].
+    pub put_off: u64,
 }
 
 /// All counters at one instant.
@@ -140,6 +154,9 @@ impl Telemetry {
                 rate_limited: get(&c.rate_limited),
                 retries: get(&c.retries),
                 failures: get(&c.failures),
+                pause_429_ms: get(&c.pause_429_ms),
+                retry_after_max_s: get(&c.retry_after_max_s),
+                put_off: get(&c.put_off),
             };
             queries += s.queries;
             by_registry.insert(r.name().to_string(), s);
@@ -176,6 +193,9 @@ impl Telemetry {
                 ("rate_limited", r.rate_limited),
                 ("retries", r.retries),
                 ("failures", r.failures),
+                ("pause_429_ms", r.pause_429_ms),
+                ("retry_after_max_s", r.retry_after_max_s),
+                ("put_off", r.put_off),
             ] {
                 m.insert(format!("{name}.{k}"), v);
             }
@@ -215,6 +235,12 @@ impl Telemetry {
                 .store(v(&format!("{n}.retries")), Ordering::Relaxed);
             c.failures
                 .store(v(&format!("{n}.failures")), Ordering::Relaxed);
+            c.pause_429_ms
+                .store(v(&format!("{n}.pause_429_ms")), Ordering::Relaxed);
+            c.retry_after_max_s
+                .store(v(&format!("{n}.retry_after_max_s")), Ordering::Relaxed);
+            c.put_off
+                .store(v(&format!("{n}.put_off")), Ordering::Relaxed);
         }
         t
     }
@@ -255,6 +281,9 @@ mod tests {
                 &c.rate_limited,
                 &c.retries,
                 &c.failures,
+                &c.pause_429_ms,
+                &c.retry_after_max_s,
+                &c.put_off,
             ] {
                 n += 1;
                 add(x, n * 100);
@@ -269,8 +298,8 @@ mod tests {
         let t = Telemetry::default();
         let queries = set_every_counter(&t);
         let m = t.to_map();
-        // 5 crawl-wide counters + 8 for each of the 5 registries, all distinct.
-        assert_eq!(m.len(), 5 + 8 * 5);
+        // 5 crawl-wide counters + 11 for each of the 5 registries, all distinct.
+        assert_eq!(m.len(), 5 + 11 * 5);
         let distinct: std::collections::BTreeSet<u64> = m.values().copied().collect();
         assert_eq!(distinct.len(), m.len(), "{m:?}");
         let back = Telemetry::from_map(&m);
@@ -285,7 +314,8 @@ mod tests {
             get(&t.of(Registry::Lacnic).rate_limited)
         );
         assert_eq!(m["lacnic.rate_limited"], lacnic.rate_limited);
-        assert_eq!(m["afrinic.failures"], (5 + 8 * 5) * 100);
+        assert_eq!(m["afrinic.failures"], (5 + 11 * 4 + 8) * 100);
+        assert_eq!(m["afrinic.put_off"], (5 + 11 * 5) * 100);
     }
 
     #[test]

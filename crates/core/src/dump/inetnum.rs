@@ -6,7 +6,7 @@
 use super::rpsl::Object;
 use super::SkipReason;
 use crate::prefix::{parse_range_lenient, Range};
-use crate::rdap::parse::is_placeholder;
+use crate::rdap::parse::{is_placeholder, MAX_TEXT};
 use crate::rdap::{Entity, Network, Registry};
 
 /// An inetnum that passed every check, with what its network needs.
@@ -54,6 +54,17 @@ pub struct Contact {
     pub name: Option<String>,
     /// `abuse-mailbox:`, as given.
     pub mailbox: Option<String>,
+}
+
+/// A kept value, refused (the object skipped as [`SkipReason::TooLarge`])
+/// when longer than [`MAX_TEXT`]: a network from a dump is held to the RDAP
+/// parser's text cap, as one from an answer is (its other caps hold by
+/// construction: at most two entities with one role each, one status).
+fn fits(v: Option<String>) -> Result<Option<String>, SkipReason> {
+    match v {
+        Some(s) if s.len() > MAX_TEXT => Err(SkipReason::TooLarge),
+        v => Ok(v),
+    }
 }
 
 /// A value without its `# comment` tail, trimmed; `None` when empty.
@@ -131,9 +142,9 @@ pub fn read_inetnum(obj: &Object) -> Result<Inetnum, SkipReason> {
     // `24.232/16`, say) are foreign, whatever their range looks like.
     let registry = source_of(obj)?;
     let range = read_range(obj.first("inetnum").unwrap_or(""))?;
-    let netname = obj.first("netname").and_then(clean);
-    let status = obj.first("status").and_then(text);
-    let org = obj.first("org").and_then(clean);
+    let netname = fits(obj.first("netname").and_then(clean))?;
+    let status = fits(obj.first("status").and_then(text))?;
+    let org = fits(obj.first("org").and_then(clean))?;
     // AFRINIC's RDAP names networks after their org (`ORG-IANA1-AFRINIC`):
     // the placeholder names are checked against that name too.
     let afrinic_name = org.as_deref().filter(|_| registry == Registry::Afrinic);
@@ -142,57 +153,64 @@ pub fn read_inetnum(obj: &Object) -> Result<Inetnum, SkipReason> {
     if !placeholder && range.start >> 24 != range.end >> 24 {
         return Err(SkipReason::TooBroad);
     }
-    let last_changed = obj
-        .first("last-modified")
-        .and_then(clean)
-        .or_else(|| obj.all("changed").filter_map(changed_date).max());
+    let last_changed = fits(
+        obj.first("last-modified")
+            .and_then(clean)
+            .or_else(|| obj.all("changed").filter_map(changed_date).max()),
+    )?;
     Ok(Inetnum {
         registry,
         range,
         netname,
         status,
-        country: obj
-            .first("country")
-            .and_then(clean)
-            .map(|c| c.to_uppercase()),
+        country: fits(
+            obj.first("country")
+                .and_then(clean)
+                .map(|c| c.to_uppercase()),
+        )?,
         org,
-        abuse_c: obj.first("abuse-c").and_then(clean),
-        mnt_irt: obj.first("mnt-irt").and_then(clean),
-        created: obj.first("created").and_then(clean),
+        abuse_c: fits(obj.first("abuse-c").and_then(clean))?,
+        mnt_irt: fits(obj.first("mnt-irt").and_then(clean))?,
+        created: fits(obj.first("created").and_then(clean))?,
         last_changed,
         placeholder,
     })
 }
 
-/// Reads an `organisation` object: (its id, what the import uses).
-pub fn read_org(obj: &Object) -> Option<(String, Org)> {
-    let id = obj.first("organisation").and_then(clean)?;
-    Some((
+/// Reads an `organisation` object: (its id, what the import uses), or why
+/// it is skipped (no id; a value over [`MAX_TEXT`]).
+pub fn read_org(obj: &Object) -> Result<(String, Org), SkipReason> {
+    let id = fits(obj.first("organisation").and_then(clean))?.ok_or(SkipReason::NoKey)?;
+    Ok((
         id,
         Org {
-            name: obj.first("org-name").and_then(text),
-            abuse_c: obj.first("abuse-c").and_then(clean),
-            email: obj.first("e-mail").and_then(clean),
+            name: fits(obj.first("org-name").and_then(text))?,
+            abuse_c: fits(obj.first("abuse-c").and_then(clean))?,
+            email: fits(obj.first("e-mail").and_then(clean))?,
         },
     ))
 }
 
-/// Reads a `role` (keyed by `nic-hdl`) or `irt` (keyed by its name) object.
-pub fn read_contact(obj: &Object) -> Option<(String, Contact)> {
+/// Reads a `role` (keyed by `nic-hdl`) or `irt` (keyed by its name) object,
+/// or says why it is skipped (no key; a value over [`MAX_TEXT`]). Its e-mail
+/// is the `abuse-mailbox`, the value RIPE's RDAP server types `abuse` in the
+/// same role's vCard (and the RDAP parser prefers, see
+/// [`crate::rdap::parse`]).
+pub fn read_contact(obj: &Object) -> Result<(String, Contact), SkipReason> {
     let (key, name) = if obj.class == "irt" {
-        let id = obj.first("irt").and_then(clean)?;
+        let id = fits(obj.first("irt").and_then(clean))?.ok_or(SkipReason::NoKey)?;
         (id.clone(), Some(id))
     } else {
         (
-            obj.first("nic-hdl").and_then(clean)?,
-            obj.first("role").and_then(text),
+            fits(obj.first("nic-hdl").and_then(clean))?.ok_or(SkipReason::NoKey)?,
+            fits(obj.first("role").and_then(text))?,
         )
     };
-    Some((
+    Ok((
         key,
         Contact {
             name,
-            mailbox: obj.first("abuse-mailbox").and_then(clean),
+            mailbox: fits(obj.first("abuse-mailbox").and_then(clean))?,
         },
     ))
 }

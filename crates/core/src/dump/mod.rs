@@ -91,7 +91,10 @@ pub enum SkipReason {
     /// A line that is neither `name: value` nor a continuation (no colon, a bad
     /// attribute name, or a continuation line where an object starts).
     BadLine,
-    /// More than [`rpsl::MAX_OBJECT_BYTES`] of text, or a line over [`input::MAX_LINE`].
+    /// More than [`rpsl::MAX_OBJECT_BYTES`] of text, a line over
+    /// [`input::MAX_LINE`], or a kept value over the RDAP parser's
+    /// [`crate::rdap::parse::MAX_TEXT`] (a network from a dump is held to the
+    /// caps of one from an answer).
     TooLarge,
     /// More than [`rpsl::MAX_ATTRIBUTES`] attribute lines.
     TooManyAttributes,
@@ -144,7 +147,9 @@ impl fmt::Display for SkipReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             SkipReason::BadLine => "a line that is not \"name: value\" nor a continuation",
-            SkipReason::TooLarge => "object larger than 1 MiB or with a line over 64 KiB",
+            SkipReason::TooLarge => {
+                "object larger than 1 MiB, with a line over 64 KiB or a value over 1 KiB"
+            }
             SkipReason::TooManyAttributes => "object with more than 10000 attributes",
             SkipReason::BadRange => "inetnum is not an IPv4 range \"a.b.c.d - e.f.g.h\"",
             SkipReason::Inverted => "inetnum range starts after its end",
@@ -363,12 +368,12 @@ impl Index {
         }
         let reg = inetnum::source_of(obj)?.index();
         if obj.class == "organisation" {
-            let (id, org) = inetnum::read_org(obj).ok_or(SkipReason::NoKey)?;
+            let (id, org) = inetnum::read_org(obj)?;
             if let Some(m) = self.orgs.get_mut(reg) {
                 m.insert(id, org);
             }
         } else {
-            let (id, c) = inetnum::read_contact(obj).ok_or(SkipReason::NoKey)?;
+            let (id, c) = inetnum::read_contact(obj)?;
             // A role without an abuse-mailbox is never an abuse contact.
             if obj.class == "irt" || c.mailbox.is_some() {
                 if let Some(m) = self.contacts.get_mut(reg) {

@@ -717,3 +717,54 @@ fn sources_md_lists_every_dump_fixture_with_its_sha256() {
     assert_eq!(listed, on_disk);
     assert_eq!(listed.len(), 11);
 }
+
+/// A network from a dump is held to the RDAP parser's text cap: an inetnum
+/// keeping a value over `MAX_TEXT` is skipped as too large, an organisation
+/// or role with one is skipped (its references stay unresolved), and a value
+/// at the cap is kept.
+#[test]
+fn values_over_the_rdap_text_cap_skip_their_object() {
+    use crate::rdap::parse::MAX_TEXT;
+    let long = "x".repeat(MAX_TEXT + 1);
+    let fits = "y".repeat(MAX_TEXT);
+    let dump = format!(
+        "\
+inetnum: 10.0.0.0 - 10.0.0.255
+netname: {long}
+source: RIPE
+
+inetnum: 10.0.1.0 - 10.0.1.255
+netname: {fits}
+org: ORG-LONG
+abuse-c: AR-LONG
+source: RIPE
+
+inetnum: 10.0.2.0 - 10.0.2.255
+netname: OK
+country: {long}
+source: RIPE
+
+organisation: ORG-LONG
+org-name: {long}
+source: RIPE
+
+role: Abuse
+nic-hdl: AR-LONG
+abuse-mailbox: {long}@example.net
+source: RIPE
+"
+    );
+    let (nets, sums) = read_slices(&[("long.db", dump.as_bytes())]).unwrap();
+    assert_eq!(sums[0].skipped, BTreeMap::from([(SkipReason::TooLarge, 4)]));
+    assert_eq!(nets.len(), 1);
+    let n = &nets[0].network;
+    assert_eq!(n.name.as_deref(), Some(fits.as_str()));
+    assert_eq!(n.entities.len(), 2);
+    assert!(n
+        .entities
+        .iter()
+        .all(|e| e.name.is_none() && e.email.is_none()));
+    assert!(SkipReason::TooLarge
+        .to_string()
+        .contains("a value over 1 KiB"));
+}

@@ -8,8 +8,9 @@
 //! only onto registry hosts), and a cap on the body size. Bodies of every
 //! answer are read to the end so the connection returns to the pool.
 //!
-//! It reports facts (an [`Exchange`]: status, `Retry-After`, body, or how the
-//! exchange broke) and decides nothing about them: what a status or body
+//! It reports facts (an [`Exchange`]: status, `Retry-After` as seconds, read
+//! from delay-seconds or an HTTP-date by [`retry_after_secs`], body, or how
+//! the exchange broke) and decides nothing about them: what a status or body
 //! means for the crawl is [`super::classify`]'s job.
 //!
 //! TLS certificates and host names are always verified (ureq's default,
@@ -160,7 +161,13 @@ impl Client {
                     .map(str::to_string)
             };
             let location = header("location");
-            let retry_after = header("retry-after").and_then(|v| v.trim().parse::<u64>().ok());
+            let retry_after = header("retry-after").and_then(|v| {
+                retry_after_secs(
+                    &v,
+                    header("date").as_deref(),
+                    crate::time::Now::read().unix_secs,
+                )
+            });
             let ok_limit = if target.is_set_search() {
                 super::search::MAX_SET_BODY as u64
             } else {
@@ -309,6 +316,81 @@ fn absolutize(base: &str, loc: &str) -> String {
     }
 }
 
+/// `Retry-After` (RFC 9110 §10.2.3) as seconds from now: delay-seconds
+/// (digits only; more than `u64` holds saturates, to be capped by the
+/// politeness rules), or an HTTP-date counted from the response's own
+/// `Date` when it has a readable one (the server's clock against the
+/// server's clock), else from `now_unix`; a date in the past is 0. Anything
+/// else (negative, fractional, garbage) is `None`: treated as absent.
+pub fn retry_after_secs(value: &str, date: Option<&str>, now_unix: u64) -> Option<u64> {
+    let v = value.trim();
+    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(v.parse().unwrap_or(u64::MAX));
+    }
+    let at = http_date(v)?;
+    let base = date
+        .and_then(http_date)
+        .unwrap_or_else(|| i64::try_from(now_unix).unwrap_or(i64::MAX));
+    Some(u64::try_from(at.saturating_sub(base)).unwrap_or(0))
+}
+
+/// An HTTP-date (RFC 9110 §5.6.7) as Unix seconds, in the three forms a
+/// recipient must read: IMF-fixdate `Sun, 06 Nov 1994 08:49:37 GMT`,
+/// RFC 850 `Sunday, 06-Nov-94 08:49:37 GMT` (a two-digit year from 1970 to
+/// 2069), and asctime `Sun Nov  6 08:49:37 1994`. `None` for anything else.
+fn http_date(s: &str) -> Option<i64> {
+    let t: Vec<&str> = s.split_whitespace().collect();
+    let (day, mon, year, time) = match t.as_slice() {
+        [wd, d, m, y, time, "GMT"] if wd.ends_with(',') => (*d, *m, *y, *time),
+        [wd, dmy, time, "GMT"] if wd.ends_with(',') => {
+            let mut p = dmy.split('-');
+            let (d, m, y) = (p.next()?, p.next()?, p.next()?);
+            if p.next().is_some() || y.len() != 2 {
+                return None;
+            }
+            let yy: i64 = y.parse().ok()?;
+            let year = if yy < 70 { 2000 + yy } else { 1900 + yy };
+            return civil_secs(d, m, year, time);
+        }
+        [_, m, d, time, y] => (*d, *m, *y, *time),
+        _ => return None,
+    };
+    if year.len() != 4 {
+        return None;
+    }
+    civil_secs(day, mon, year.parse().ok()?, time)
+}
+
+/// Unix seconds of day `d` of month name `m` (`Jan`…`Dec`) of `year` at `hh:mm:ss` UTC.
+fn civil_secs(d: &str, m: &str, year: i64, time: &str) -> Option<i64> {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = i64::try_from(MONTHS.iter().position(|x| *x == m)?).ok()? + 1;
+    let num = |x: &str, max: i64| {
+        let ok = (1..=2).contains(&x.len()) && x.bytes().all(|b| b.is_ascii_digit());
+        ok.then(|| x.parse::<i64>().ok())
+            .flatten()
+            .filter(|&n| n <= max)
+    };
+    let day = num(d, 31).filter(|&n| n >= 1)?;
+    let mut hms = time.split(':');
+    let (h, mi, sec) = (hms.next()?, hms.next()?, hms.next()?);
+    if hms.next().is_some() || !(1970..=9999).contains(&year) {
+        return None;
+    }
+    let (h, mi, sec) = (num(h, 23)?, num(mi, 59)?, num(sec, 60)?);
+    // Howard Hinnant's days_from_civil.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + h * 3600 + mi * 60 + sec)
+}
+
 /// What kind of breakage a ureq error is: the request could not be made as
 /// configured (bad URI, TLS, https required), or the network failed.
 fn cause_of(e: &ureq::Error) -> Broken {
@@ -356,6 +438,66 @@ mod tests {
         let endless = std::io::repeat(b'x');
         assert!(matches!(read_body(endless, 1024), Err(BodyError::TooLarge)));
         assert_eq!(read_body(&b"abc"[..], 3).ok(), Some(b"abc".to_vec()));
+    }
+
+    #[test]
+    fn retry_after_as_seconds_or_an_http_date() {
+        // 1994-11-06T08:49:37Z, the RFC's example.
+        const T: u64 = 784_111_777;
+        let ra = |v: &str| retry_after_secs(v, None, T);
+        assert_eq!(ra("120"), Some(120));
+        assert_eq!(ra(" 0 "), Some(0));
+        assert_eq!(ra("99999999999999999999999"), Some(u64::MAX), "saturates");
+        // The three HTTP-date forms, 10 s after T.
+        for v in [
+            "Sun, 06 Nov 1994 08:49:47 GMT",
+            "Sunday, 06-Nov-94 08:49:47 GMT",
+            "Sun Nov  6 08:49:47 1994",
+        ] {
+            assert_eq!(ra(v), Some(10), "{v}");
+        }
+        // Counted from the server's own Date when it sends one.
+        let later = "Sun, 06 Nov 1994 09:49:37 GMT";
+        assert_eq!(
+            retry_after_secs(later, Some("Sun, 06 Nov 1994 09:00:00 GMT"), 0),
+            Some(2977)
+        );
+        assert_eq!(
+            retry_after_secs(later, Some("garbage"), T),
+            Some(3600),
+            "an unreadable Date: the local clock"
+        );
+        // A date in the past is "now"; leap days and far dates read right.
+        assert_eq!(ra("Sat, 05 Nov 1994 08:49:37 GMT"), Some(0));
+        assert_eq!(
+            retry_after_secs("Tue, 29 Feb 2000 00:00:00 GMT", None, 0),
+            Some(951_782_400)
+        );
+        assert_eq!(
+            retry_after_secs("Fri, 31 Dec 9999 23:59:59 GMT", None, 0),
+            Some(253_402_300_799)
+        );
+        // Garbage is absent, never a guess.
+        for bad in [
+            "",
+            "-1",
+            "1.5",
+            "+5",
+            "soon",
+            "1e3",
+            "0x10",
+            "Sun, 06 Nov 1994 08:49:37 UTC",
+            "Sun, 06 Foo 1994 08:49:37 GMT",
+            "Sun, 32 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 24:00:00 GMT",
+            "Sun, 06 Nov 94 08:49:37 GMT",
+            "Sun, 06 Nov 1969 08:49:37 GMT",
+            "Sunday, 06-Nov-1994 08:49:37 GMT",
+            "Sun Nov  6 08:49 1994",
+            "06 Nov 1994 08:49:37 GMT",
+        ] {
+            assert_eq!(ra(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

@@ -198,7 +198,9 @@ pub enum Exchange {
         url: String,
         /// HTTP status.
         status: u16,
-        /// Seconds from `Retry-After`, when given as a number.
+        /// Seconds from `Retry-After`, when given as a number or an
+        /// HTTP-date ([`client::retry_after_secs`]); `None` when absent or
+        /// unreadable.
         retry_after: Option<u64>,
         /// Body bytes: of a 200 at most the client's body limit, of any
         /// other status at most 64 KiB (empty when longer).

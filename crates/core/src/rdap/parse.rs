@@ -5,10 +5,36 @@
 //! deriving a strict schema. What it accepts and what it refuses:
 //!
 //! **Front end** (shared by [`parse_network`] and [`parse_error_body`]):
-//! bodies over [`MAX_BODY`] bytes, invalid UTF-8, an empty body and JSON nested
-//! deeper than [`MAX_DEPTH`] are refused before serde_json sees them (the depth
-//! check is a flat byte scan, so a 100k-deep `[[[[…` costs no stack). A leading
-//! UTF-8 byte-order mark is skipped. The top level must be an object.
+//! bodies over [`MAX_BODY`] bytes, invalid UTF-8, an empty body, JSON nested
+//! deeper than [`MAX_DEPTH`] and JSON holding more than [`MAX_VALUES`] values
+//! are refused before serde_json sees them (one flat byte scan, so a
+//! 100k-deep `[[[[…` costs no stack and 10^6 empty entities build no tree). A
+//! leading UTF-8 byte-order mark is skipped. The top level must be an object.
+//!
+//! **Caps** — part of the contract (README, "Hostile input"). Real answers
+//! are kilobytes with a few dozen entities; a hostile one must not cost
+//! memory, disk or time in proportion to what it claims. Per network object
+//! (a lookup answer, or each member of an RFC 9910 search set, see
+//! [`super::search`]; the bulk-dump reader holds its networks to the same
+//! text cap, see [`crate::dump`]):
+//!
+//! | what | cap | real answers reach | over it |
+//! |---|---|---|---|
+//! | body (a search member: its own JSON) | [`MAX_BODY`] 8 MiB (the client stops at 4 MiB) | 22 KB | refused |
+//! | JSON values (containers + commas) | [`MAX_VALUES`] 20,000 | 609 (804 for a search answer) | refused, before parsing |
+//! | JSON nesting | [`MAX_DEPTH`] 64 | about 10 | refused, before parsing |
+//! | entities met, nested ones included (before merging by handle) | [`MAX_ENTITIES`] 64 | 17 | refused |
+//! | entity nesting | [`MAX_ENTITY_DEPTH`] 8 | 2 | refused |
+//! | length of each kept text: `handle`, `name`, `type`, `country`, `parentHandle`, the `up` link, event dates, status values, and each entity's handle, roles, name, e-mail | [`MAX_TEXT`] 1 KiB | 102 | refused |
+//! | `status` values; one entity's `roles` | [`MAX_LIST`] 32 | 1; 6 | refused |
+//! | `links`, `events`, vCard properties, JSContact `emails` looked at | [`MAX_SCANNED`] 256 | 65 links, 9 properties | the rest ignored |
+//!
+//! A refusal is one line naming the member and the limit
+//! (`name is 5000 bytes long (limit 1024): refused as hostile`). Refusing
+//! rather than truncating: nothing the parser stores is cut or invented,
+//! and an answer this far from every real one is broken or hostile; the
+//! crawl records it as a failed lookup (a search set is refused whole) and
+//! stores nothing of it.
 //!
 //! **Leniency** — accepted and normalised:
 //! - addresses zero-padded (`074.125.000.000`) or with a `/32` suffix
@@ -20,7 +46,7 @@
 //! - strings where arrays are expected (`status`, `roles`), and values joined
 //!   in one string (`"technical, abuse"` → `technical`, `abuse`); roles and
 //!   status are trimmed, lower-cased and de-duplicated;
-//! - `[]` where an object is expected (vCard parameters are never read),
+//! - `[]` where an object is expected (vCard parameters then count as none),
 //!   `null` vCard values, numbers where text is expected (`"name": 126560`);
 //! - `type`, `name`, `country`, `parentHandle` and event dates are kept as sent
 //!   (trimmed; an empty string counts as absent);
@@ -36,8 +62,11 @@
 //!   first link having the exact token `up` (`rdap-up` is not `up`);
 //! - entities nested inside entities (ARIN) are flattened depth-first; the same
 //!   handle met twice becomes one [`Entity`] with the union of its roles (the
-//!   first name/e-mail found wins). Name is the vCard `fn`, e-mail the first
-//!   vCard `email` (a JSContact `jscard` member is read when no vCard has them);
+//!   first name/e-mail found wins). Name is the vCard `fn`; the e-mail is the
+//!   vCard `email` whose `type` parameter says `abuse` (a string, an array or
+//!   comma-joined values, any case: RIPE types its `abuse-mailbox` so), else
+//!   the one with the lowest `pref` (1 is the most preferred), else the first
+//!   (a JSContact `jscard` member is read when no vCard has them);
 //! - a missing `handle` is replaced by the range string (`a.b.c.d - e.f.g.h`).
 //!
 //! **Refused** with a specific [`ParseError`]: error bodies (`errorCode`
@@ -74,6 +103,37 @@ pub const MAX_BODY: usize = 8 * 1024 * 1024;
 /// Deepest JSON nesting accepted (arrays and objects); real answers reach about 10.
 pub const MAX_DEPTH: usize = 64;
 
+/// Most JSON values in one network object (a lookup answer, or one member
+/// of a search set), counted by the flat pre-scan as containers plus
+/// commas, before any tree is built. The real lookup answers reach 609
+/// (ARIN's 108.45.128.208), ARIN's `rdap-up` search answer 804; a 3 MB body
+/// of 10^6 empty entities counts 10^6.
+pub const MAX_VALUES: usize = 20_000;
+
+/// Most entities in one network, nested ones included, counted as met
+/// (before the same handle is merged). The real answers reach 17 (RIPE's
+/// 193.0.6.139, 14 distinct handles).
+pub const MAX_ENTITIES: usize = 64;
+
+/// Deepest entity nesting (entities inside entities). The real answers
+/// reach 2 (ARIN's registrant with its contacts).
+pub const MAX_ENTITY_DEPTH: usize = 8;
+
+/// Longest text kept, in bytes after trimming: `handle`, `name`, `type`,
+/// `country`, `parentHandle`, the `up` link, event dates, status values, and
+/// every entity's handle, roles, name and e-mail. The real answers reach 102
+/// (an APNIC link); names reach 56, e-mails 38.
+pub const MAX_TEXT: usize = 1024;
+
+/// Most values of a `status` list or of one entity's `roles` (after
+/// splitting joined ones). The real answers reach 1 and 6.
+pub const MAX_LIST: usize = 32;
+
+/// Most elements of `links`, `events`, a vCard, or a JSContact card's
+/// `emails` that are looked at; the rest are ignored. The real answers reach
+/// 65 links (nic.br), 9 vCard properties and 2 events.
+pub const MAX_SCANNED: usize = 256;
+
 /// Longest server value quoted in an error message.
 const QUOTE_MAX: usize = 80;
 
@@ -96,6 +156,26 @@ pub enum ParseError {
     TooDeep {
         /// The limit that was passed.
         limit: usize,
+    },
+    /// More than [`MAX_VALUES`] JSON values in one network object.
+    TooManyValues {
+        /// The limit that was passed.
+        limit: usize,
+    },
+    /// A list longer than its cap ([`MAX_ENTITIES`], [`MAX_ENTITY_DEPTH`],
+    /// [`MAX_LIST`]).
+    TooMany {
+        /// What overflowed (`entities (nested ones included)`, `status values`, ...).
+        what: String,
+        /// The limit that was passed.
+        limit: usize,
+    },
+    /// A text member longer than [`MAX_TEXT`] bytes.
+    TooLong {
+        /// The member (`name`, `entity 3 email`, ...).
+        member: String,
+        /// Its length in bytes.
+        len: usize,
     },
     /// Not JSON (syntax error or truncated); serde_json's message.
     Json(String),
@@ -185,6 +265,17 @@ impl fmt::Display for ParseError {
             ParseError::TooDeep { limit } => {
                 write!(f, "answer nests JSON deeper than {limit} levels")
             }
+            ParseError::TooManyValues { limit } => write!(
+                f,
+                "answer holds more than {limit} JSON values (real answers hold under 1000): refused as hostile"
+            ),
+            ParseError::TooMany { what, limit } => {
+                write!(f, "answer has more than {limit} {what}: refused as hostile")
+            }
+            ParseError::TooLong { member, len } => write!(
+                f,
+                "{member} is {len} bytes long (limit {MAX_TEXT}): refused as hostile"
+            ),
             ParseError::Json(m) => write!(f, "bad JSON: {m}"),
             ParseError::NotObject(kind) => {
                 write!(f, "answer is a JSON {kind}: expected an RDAP object")
@@ -322,7 +413,8 @@ pub fn is_placeholder(name: Option<&str>, handle: &str, _range: Range, status: &
 pub fn parse_network(body: &[u8], queried: Range) -> Result<Network, ParseError> {
     match parse_inner(body, queried) {
         Ok(n) => Ok(n),
-        Err(e @ ParseError::TooLarge { .. }) => Err(e),
+        // Hostile sizes are refused as such (a notice is small).
+        Err(e @ (ParseError::TooLarge { .. } | ParseError::TooManyValues { .. })) => Err(e),
         Err(e) => {
             if is_rate_limit_notice(body) {
                 Err(ParseError::RateLimited)
@@ -401,22 +493,22 @@ pub(crate) fn network_from_object(
     let end = address(root, "endAddress")?;
     let range = Range::new(start, end).ok_or(ParseError::Inverted { start, end })?;
 
-    let name = root.get("name").and_then(text);
-    let handle = root
-        .get("handle")
-        .and_then(text)
-        .unwrap_or_else(|| range.to_string());
+    let name = member_text(root, "name")?;
+    let handle = member_text(root, "handle")?.unwrap_or_else(|| range.to_string());
     check(range, &handle, name.as_deref())?;
 
-    let status: Vec<String> = root.get("status").map(split_lower).unwrap_or_default();
-    let parent_handle = root.get("parentHandle").and_then(text);
-    let up_link = up_link(root);
+    let status: Vec<String> = match root.get("status") {
+        Some(v) => split_lower(v, "status values", "a status value")?,
+        None => Vec::new(),
+    };
+    let parent_handle = member_text(root, "parentHandle")?;
+    let up_link = up_link(root)?;
     let parent_range = parent_handle
         .as_deref()
         .and_then(range_from_handle)
         .or_else(|| up_link.as_deref().and_then(range_from_href))
         .filter(|p| p.contains_range(&range));
-    let (registration, last_changed) = events(root);
+    let (registration, last_changed) = events(root)?;
     let placeholder = is_placeholder(name.as_deref(), &handle, range, &status);
     if !placeholder && range.start >> 24 != range.end >> 24 {
         return Err(ParseError::TooBroad { range });
@@ -426,20 +518,21 @@ pub(crate) fn network_from_object(
         handle,
         range,
         name,
-        net_type: root.get("type").and_then(text),
-        country: root.get("country").and_then(text),
+        net_type: member_text(root, "type")?,
+        country: member_text(root, "country")?,
         parent_handle,
         parent_range,
         up_link,
         status,
-        entities: entities(root),
+        entities: entities(root)?,
         registration,
         last_changed,
         placeholder,
     })
 }
 
-/// Size, UTF-8, emptiness and depth checks, then JSON; the top level must be an object.
+/// Size, UTF-8, emptiness, depth and value-count checks, then JSON; the top
+/// level must be an object.
 pub(crate) fn decode(body: &[u8]) -> Result<Map<String, Value>, ParseError> {
     if body.len() > MAX_BODY {
         return Err(ParseError::TooLarge { len: body.len() });
@@ -451,7 +544,7 @@ pub(crate) fn decode(body: &[u8]) -> Result<Map<String, Value>, ParseError> {
     if text.trim().is_empty() {
         return Err(ParseError::Empty);
     }
-    check_depth(text.as_bytes(), MAX_DEPTH)?;
+    check_shape(text.as_bytes(), MAX_DEPTH, MAX_VALUES)?;
     let value: Value = serde_json::from_str(text).map_err(|e| ParseError::Json(e.to_string()))?;
     match value {
         Value::Object(m) => Ok(m),
@@ -466,7 +559,26 @@ pub(crate) fn decode(body: &[u8]) -> Result<Map<String, Value>, ParseError> {
 /// Refuses nesting deeper than `limit` with a flat scan (strings and escapes
 /// are skipped), so hostile depth never reaches a recursive parser.
 pub(crate) fn check_depth(bytes: &[u8], limit: usize) -> Result<(), ParseError> {
+    check_shape(bytes, limit, usize::MAX)
+}
+
+/// One flat scan (strings and escapes skipped, nothing allocated): refuses
+/// nesting deeper than `max_depth`, and more than `max_values` JSON values
+/// counted as containers plus commas (every element or member after the
+/// first of its container follows a comma), so neither a hostile depth nor
+/// a hostile width ever reaches the parser or its tree.
+pub(crate) fn check_shape(
+    bytes: &[u8],
+    max_depth: usize,
+    max_values: usize,
+) -> Result<(), ParseError> {
+    count_values(bytes, max_depth, max_values).map(|_| ())
+}
+
+/// [`check_shape`], returning the values counted.
+fn count_values(bytes: &[u8], max_depth: usize, max_values: usize) -> Result<usize, ParseError> {
     let mut depth = 0usize;
+    let mut values = 0usize;
     let mut in_string = false;
     let mut escaped = false;
     for &b in bytes {
@@ -484,15 +596,20 @@ pub(crate) fn check_depth(bytes: &[u8], limit: usize) -> Result<(), ParseError> 
             b'"' => in_string = true,
             b'[' | b'{' => {
                 depth += 1;
-                if depth > limit {
-                    return Err(ParseError::TooDeep { limit });
+                if depth > max_depth {
+                    return Err(ParseError::TooDeep { limit: max_depth });
                 }
+                values += 1;
             }
             b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
+            b',' => values += 1,
+            _ => continue,
+        }
+        if values > max_values {
+            return Err(ParseError::TooManyValues { limit: max_values });
         }
     }
-    Ok(())
+    Ok(values)
 }
 
 /// A string (trimmed) or a number as text; `None` for anything else or an empty string.
@@ -504,6 +621,29 @@ pub(crate) fn text(v: &Value) -> Option<String> {
         }
         Value::Number(n) => Some(n.to_string()),
         _ => None,
+    }
+}
+
+/// [`text`] of a value that is kept, refused when longer than [`MAX_TEXT`]
+/// bytes (`member` names it in the error).
+fn capped_text(v: &Value, member: &dyn Fn() -> String) -> Result<Option<String>, ParseError> {
+    if let Value::String(s) = v {
+        let len = s.trim().len();
+        if len > MAX_TEXT {
+            return Err(ParseError::TooLong {
+                member: member(),
+                len,
+            });
+        }
+    }
+    Ok(text(v))
+}
+
+/// The capped text of the top-level member `key`.
+fn member_text(root: &Map<String, Value>, key: &'static str) -> Result<Option<String>, ParseError> {
+    match root.get(key) {
+        Some(v) => capped_text(v, &|| key.to_string()),
+        None => Ok(None),
     }
 }
 
@@ -523,18 +663,38 @@ pub(crate) fn texts(v: &Value) -> Vec<String> {
     }
 }
 
-/// [`texts`], each split on commas, trimmed, lower-cased, empty and repeated ones dropped.
-fn split_lower(v: &Value) -> Vec<String> {
+/// A string or an array of strings, each split on commas, trimmed,
+/// lower-cased, empty and repeated ones dropped. More than [`MAX_LIST`]
+/// elements or values (`list` names them), or one longer than [`MAX_TEXT`]
+/// (`one` names it), refuse the answer.
+fn split_lower(v: &Value, list: &str, one: &str) -> Result<Vec<String>, ParseError> {
+    let too_many = || ParseError::TooMany {
+        what: list.to_string(),
+        limit: MAX_LIST,
+    };
+    let items = match v {
+        Value::Array(items) => items.as_slice(),
+        other => std::slice::from_ref(other),
+    };
+    if items.len() > MAX_LIST {
+        return Err(too_many());
+    }
     let mut out: Vec<String> = Vec::new();
-    for t in texts(v) {
+    for item in items {
+        let Some(t) = capped_text(item, &|| one.to_string())? else {
+            continue;
+        };
         for part in t.split(',') {
             let p = part.trim().to_lowercase();
             if !p.is_empty() && !out.contains(&p) {
+                if out.len() == MAX_LIST {
+                    return Err(too_many());
+                }
                 out.push(p);
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// `errorCode` as a number, sent as a number or a string.
@@ -582,56 +742,73 @@ fn range_from_href(href: &str) -> Option<Range> {
     range_from_handle(tail)
 }
 
-/// The `href` of the first link whose `rel` has the exact token `up`.
-fn up_link(root: &Map<String, Value>) -> Option<String> {
-    let links = root.get("links")?.as_array()?;
-    links.iter().find_map(|l| {
-        let l = l.as_object()?;
-        let rel = l.get("rel")?.as_str()?;
-        if rel.split_whitespace().any(|t| t.eq_ignore_ascii_case("up")) {
-            l.get("href").and_then(text)
-        } else {
-            None
+/// The `href` of the first link (of the first [`MAX_SCANNED`]) whose `rel`
+/// has the exact token `up`.
+fn up_link(root: &Map<String, Value>) -> Result<Option<String>, ParseError> {
+    let Some(links) = root.get("links").and_then(Value::as_array) else {
+        return Ok(None);
+    };
+    for l in links.iter().take(MAX_SCANNED).filter_map(Value::as_object) {
+        let Some(rel) = l.get("rel").and_then(Value::as_str) else {
+            continue;
+        };
+        if !rel.split_whitespace().any(|t| t.eq_ignore_ascii_case("up")) {
+            continue;
         }
-    })
+        if let Some(href) = l.get("href") {
+            if let Some(h) = capped_text(href, &|| "the up link".to_string())? {
+                return Ok(Some(h));
+            }
+        }
+    }
+    Ok(None)
 }
 
-/// (`registration`, `last changed`) event dates as sent; the first of each wins.
-fn events(root: &Map<String, Value>) -> (Option<String>, Option<String>) {
+/// (`registration`, `last changed`) event dates as sent; the first of each
+/// wins (among the first [`MAX_SCANNED`] events).
+fn events(root: &Map<String, Value>) -> Result<(Option<String>, Option<String>), ParseError> {
     let mut registration = None;
     let mut last_changed = None;
     let Some(events) = root.get("events").and_then(Value::as_array) else {
-        return (None, None);
+        return Ok((None, None));
     };
-    for e in events.iter().filter_map(Value::as_object) {
-        let Some(action) = e.get("eventAction").and_then(text) else {
+    for e in events.iter().take(MAX_SCANNED).filter_map(Value::as_object) {
+        let Some(action) = e.get("eventAction").and_then(Value::as_str) else {
             continue;
         };
-        let date = e.get("eventDate").and_then(text);
-        let action = action.to_lowercase().replace('_', " ");
-        match action.as_str() {
-            "registration" if registration.is_none() => registration = date,
-            "last changed" if last_changed.is_none() => last_changed = date,
-            _ => {}
-        }
+        let action = action.trim().to_lowercase().replace('_', " ");
+        let slot = match action.as_str() {
+            "registration" if registration.is_none() => &mut registration,
+            "last changed" if last_changed.is_none() => &mut last_changed,
+            _ => continue,
+        };
+        *slot = match e.get("eventDate") {
+            Some(d) => capped_text(d, &|| format!("the {action} eventDate"))?,
+            None => None,
+        };
     }
-    (registration, last_changed)
+    Ok((registration, last_changed))
 }
 
 /// All entities, nested ones flattened depth-first, same handles merged.
-fn entities(root: &Map<String, Value>) -> Vec<Entity> {
+/// More than [`MAX_ENTITIES`] elements met in all `entities` arrays, or
+/// nesting deeper than [`MAX_ENTITY_DEPTH`], refuse the answer.
+fn entities(root: &Map<String, Value>) -> Result<Vec<Entity>, ParseError> {
     let mut out: Vec<Entity> = Vec::new();
     let mut by_handle: HashMap<String, usize> = HashMap::new();
-    let mut stack: Vec<&Value> = Vec::new();
+    let mut stack: Vec<(&Value, usize)> = Vec::new();
+    let mut met = 0usize;
     if let Some(top) = root.get("entities").and_then(Value::as_array) {
-        stack.extend(top.iter().rev());
+        push_entities(&mut stack, top, 1, &mut met)?;
     }
-    while let Some(v) = stack.pop() {
+    let mut n = 0usize;
+    while let Some((v, depth)) = stack.pop() {
         let Some(obj) = v.as_object() else { continue };
+        n += 1;
         if let Some(kids) = obj.get("entities").and_then(Value::as_array) {
-            stack.extend(kids.iter().rev());
+            push_entities(&mut stack, kids, depth + 1, &mut met)?;
         }
-        let e = entity(obj);
+        let e = entity(obj, n)?;
         let slot = e.handle.as_ref().and_then(|h| by_handle.get(h).copied());
         if let Some(known) = slot.and_then(|i| out.get_mut(i)) {
             for r in e.roles {
@@ -652,73 +829,185 @@ fn entities(root: &Map<String, Value>) -> Vec<Entity> {
             out.push(e);
         }
     }
-    out
+    Ok(out)
 }
 
-/// One entity object (its nested entities are handled by the caller).
-fn entity(obj: &Map<String, Value>) -> Entity {
-    let (mut name, mut email) = vcard(obj);
+/// Queues `kids` (met at entity nesting `depth`, from 1) on the
+/// depth-first stack, counting them in `met` against the caps.
+fn push_entities<'a>(
+    stack: &mut Vec<(&'a Value, usize)>,
+    kids: &'a [Value],
+    depth: usize,
+    met: &mut usize,
+) -> Result<(), ParseError> {
+    if kids.is_empty() {
+        return Ok(());
+    }
+    *met += kids.len();
+    if *met > MAX_ENTITIES {
+        return Err(ParseError::TooMany {
+            what: "entities (nested ones included)".into(),
+            limit: MAX_ENTITIES,
+        });
+    }
+    if depth > MAX_ENTITY_DEPTH {
+        return Err(ParseError::TooMany {
+            what: "levels of nested entities".into(),
+            limit: MAX_ENTITY_DEPTH,
+        });
+    }
+    stack.extend(kids.iter().rev().map(|k| (k, depth)));
+    Ok(())
+}
+
+/// One entity object, the `n`th met (its nested entities are handled by
+/// the caller).
+fn entity(obj: &Map<String, Value>, n: usize) -> Result<Entity, ParseError> {
+    let (mut name, mut email) = vcard(obj, n)?;
     if name.is_none() || email.is_none() {
-        let (jn, je) = jscard(obj);
+        let (jn, je) = jscard(obj, n)?;
         name = name.or(jn);
         email = email.or(je);
     }
-    Entity {
-        handle: obj.get("handle").and_then(text),
-        roles: obj.get("roles").map(split_lower).unwrap_or_default(),
+    let handle = match obj.get("handle") {
+        Some(h) => capped_text(h, &|| format!("entity #{n} handle"))?,
+        None => None,
+    };
+    let roles = match obj.get("roles") {
+        Some(r) => split_lower(
+            r,
+            &format!("roles in entity #{n}"),
+            &format!("a role of entity #{n}"),
+        )?,
+        None => Vec::new(),
+    };
+    Ok(Entity {
+        handle,
+        roles,
         name,
         email,
-    }
+    })
 }
 
 /// Text of a vCard property value: a string, or the first string of a structured value.
-fn vcard_text(v: &Value) -> Option<String> {
+fn vcard_text(v: &Value, member: &dyn Fn() -> String) -> Result<Option<String>, ParseError> {
     match v {
-        Value::Array(parts) => parts.iter().find_map(text),
-        other => text(other),
+        Value::Array(parts) => match parts.iter().find(|p| text(p).is_some()) {
+            Some(p) => capped_text(p, member),
+            None => Ok(None),
+        },
+        other => capped_text(other, member),
     }
 }
 
-/// (`fn`, first `email`) of a jCard `vcardArray` (`["vcard", [[name, params, type, value], ...]]`).
-fn vcard(obj: &Map<String, Value>) -> (Option<String>, Option<String>) {
+/// The value of vCard parameter `key` (any case), if present.
+fn param<'a>(params: Option<&'a Map<String, Value>>, key: &str) -> Option<&'a Value> {
+    params?
+        .iter()
+        .find_map(|(k, v)| k.eq_ignore_ascii_case(key).then_some(v))
+}
+
+/// Whether a vCard `type` parameter (a string, comma-joined values, or an
+/// array) names `abuse`, in any case.
+fn typed_abuse(v: &Value) -> bool {
+    let one = |s: &str| s.split(',').any(|t| t.trim().eq_ignore_ascii_case("abuse"));
+    match v {
+        Value::String(s) => one(s),
+        Value::Array(items) => items.iter().filter_map(Value::as_str).any(one),
+        _ => false,
+    }
+}
+
+/// A vCard `pref` parameter (1–100, 1 most preferred) sent as a number or a string.
+fn pref_of(v: &Value) -> Option<u64> {
+    match v {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// (`fn`, e-mail) of a jCard `vcardArray` (`["vcard", [[name, params, type,
+/// value], ...]]`), among its first [`MAX_SCANNED`] properties. The e-mail
+/// is the first `email` whose `type` parameter says `abuse`, else the one
+/// with the lowest `pref` (1 is the most preferred; the first of equals),
+/// else the first.
+fn vcard(
+    obj: &Map<String, Value>,
+    n: usize,
+) -> Result<(Option<String>, Option<String>), ParseError> {
     let mut name = None;
-    let mut email = None;
+    let mut abuse = None;
+    let mut preferred: Option<(u64, String)> = None;
+    let mut first = None;
     let props = obj
         .get("vcardArray")
         .and_then(Value::as_array)
         .and_then(|a| a.get(1))
         .and_then(Value::as_array);
-    for p in props.into_iter().flatten().filter_map(Value::as_array) {
+    let props = props.into_iter().flatten().take(MAX_SCANNED);
+    for p in props.filter_map(Value::as_array) {
         let Some(prop) = p.first().and_then(Value::as_str) else {
             continue;
         };
-        let value = p.get(3).and_then(vcard_text);
+        let Some(value) = p.get(3) else { continue };
         if prop.eq_ignore_ascii_case("fn") {
+            let v = vcard_text(value, &|| format!("entity #{n} name"))?;
             if name.is_none() {
-                name = value;
+                name = v;
             }
-        } else if prop.eq_ignore_ascii_case("email") && email.is_none() {
-            email = value;
+            continue;
+        }
+        if !prop.eq_ignore_ascii_case("email") {
+            continue;
+        }
+        let Some(email) = vcard_text(value, &|| format!("entity #{n} email"))? else {
+            continue;
+        };
+        let params = p.get(1).and_then(Value::as_object);
+        if abuse.is_none() && param(params, "type").is_some_and(typed_abuse) {
+            abuse = Some(email.clone());
+        }
+        if let Some(pref) = param(params, "pref").and_then(pref_of) {
+            if preferred.as_ref().is_none_or(|(best, _)| pref < *best) {
+                preferred = Some((pref, email.clone()));
+            }
+        }
+        if first.is_none() {
+            first = Some(email);
         }
     }
-    (name, email)
+    let email = abuse.or(preferred.map(|(_, e)| e)).or(first);
+    Ok((name, email))
 }
 
 /// (name, first e-mail) of a JSContact card (`jscard`, RFC 9553), when a server sends one.
-fn jscard(obj: &Map<String, Value>) -> (Option<String>, Option<String>) {
+fn jscard(
+    obj: &Map<String, Value>,
+    n: usize,
+) -> Result<(Option<String>, Option<String>), ParseError> {
     let Some(card) = obj.get("jscard").and_then(Value::as_object) else {
-        return (None, None);
+        return Ok((None, None));
     };
-    let name = card
+    let full = card
         .get("name")
-        .and_then(|n| n.get("full"))
-        .and_then(text)
-        .or_else(|| card.get("fullName").and_then(text));
-    let email = card
-        .get("emails")
-        .and_then(Value::as_object)
-        .and_then(|m| m.values().find_map(|e| e.get("address").and_then(text)));
-    (name, email)
+        .and_then(|v| v.get("full"))
+        .filter(|v| text(v).is_some())
+        .or_else(|| card.get("fullName"));
+    let name = match full {
+        Some(v) => capped_text(v, &|| format!("entity #{n} name"))?,
+        None => None,
+    };
+    let address = card.get("emails").and_then(Value::as_object).and_then(|m| {
+        m.values()
+            .take(MAX_SCANNED)
+            .find_map(|e| e.get("address").filter(|a| text(a).is_some()))
+    });
+    let email = match address {
+        Some(a) => capped_text(a, &|| format!("entity #{n} email"))?,
+        None => None,
+    };
+    Ok((name, email))
 }
 
 #[cfg(test)]
@@ -1351,6 +1640,337 @@ mod tests {
             "[".repeat(1000)
         ));
         ok(&in_string, "10.0.0.1");
+    }
+
+    // ------------------------------------------------------- hostile sizes
+
+    /// What the real answers reach, measured on every fixture with its
+    /// golden query (and ARIN's search answer for one network): each cap
+    /// leaves them a wide margin.
+    #[test]
+    fn real_answers_stay_far_below_every_cap() {
+        let count = |body: &[u8]| count_values(body, MAX_DEPTH, usize::MAX).unwrap();
+        let mut values = 0;
+        let (mut entities, mut roles, mut status) = (0, 0, 0);
+        for (body, query) in fuzz_corpus() {
+            values = values.max(count(&body));
+            if let Ok(n) = parse_network(&body, query) {
+                entities = entities.max(n.entities.len());
+                status = status.max(n.status.len());
+                roles = roles.max(n.entities.iter().map(|e| e.roles.len()).max().unwrap_or(0));
+            }
+        }
+        assert_eq!(values, 609, "ARIN's 108.45.128.208");
+        assert_eq!(entities, 14, "RIPE's 193.0.6.139: 14 distinct of 17 met");
+        assert_eq!(
+            (roles, status),
+            (4, 1),
+            "roles merged by handle; one status"
+        );
+        let up = include_bytes!(
+            "../../../../tests/fixtures/rdap-search/arin-rdap-up-149.112.152.0.json"
+        );
+        assert_eq!(count(up), 804);
+        const { assert!(MAX_VALUES >= 20 * 804 && MAX_ENTITIES >= 3 * 17) };
+    }
+
+    /// `"entities":[{},{},…]`: `n` empty entities.
+    fn empty_entities(n: usize) -> String {
+        format!(r#","entities":[{}]"#, vec!["{}"; n].join(","))
+    }
+
+    #[test]
+    fn a_million_empty_entities_are_refused_before_any_tree_is_built() {
+        let body = net(&format!(
+            r#""startAddress":"10.0.0.0","endAddress":"10.0.0.255"{}"#,
+            empty_entities(1_000_000)
+        ));
+        assert!(body.len() > 3_000_000 && body.len() < MAX_BODY);
+        let e = err(&body, "10.0.0.1");
+        assert_eq!(e, ParseError::TooManyValues { limit: MAX_VALUES });
+        assert_eq!(
+            e.to_string(),
+            "answer holds more than 20000 JSON values (real answers hold under 1000): refused as hostile"
+        );
+        // Commas and brackets inside strings are text, not values.
+        let body = net(&format!(
+            r#""startAddress":"10.0.0.0","endAddress":"10.0.0.255","name":"{}""#,
+            "[,".repeat(MAX_TEXT / 2)
+        ));
+        ok(&body, "10.0.0.1");
+    }
+
+    #[test]
+    fn entities_are_capped_in_number_and_depth() {
+        let with = |entities: &str| {
+            net(&format!(
+                r#""startAddress":"10.0.0.0","endAddress":"10.0.0.255","entities":{entities}"#
+            ))
+        };
+        let many = |n: usize| {
+            let list: Vec<String> = (0..n).map(|i| format!(r#"{{"handle":"E{i}"}}"#)).collect();
+            format!("[{}]", list.join(","))
+        };
+        assert_eq!(
+            ok(&with(&many(MAX_ENTITIES)), "10.0.0.1").entities.len(),
+            64
+        );
+        let e = err(&with(&many(MAX_ENTITIES + 1)), "10.0.0.1");
+        assert_eq!(
+            e.to_string(),
+            "answer has more than 64 entities (nested ones included): refused as hostile"
+        );
+        // Nested ones count, and the same handle counts each time it is met.
+        let nested = format!(
+            r#"[{{"handle":"A","entities":{}}},{{"handle":"A"}}]"#,
+            many(MAX_ENTITIES - 1)
+        );
+        assert!(matches!(
+            err(&with(&nested), "10.0.0.1"),
+            ParseError::TooMany { limit: 64, .. }
+        ));
+        // Nesting: 8 levels are fine, 9 are not.
+        let chain = |levels: usize| {
+            let mut s = String::from(r#"[{"handle":"L"}]"#);
+            for i in 1..levels {
+                s = format!(r#"[{{"handle":"L{i}","entities":{s}}}]"#);
+            }
+            s
+        };
+        assert_eq!(
+            ok(&with(&chain(MAX_ENTITY_DEPTH)), "10.0.0.1")
+                .entities
+                .len(),
+            8
+        );
+        let e = err(&with(&chain(MAX_ENTITY_DEPTH + 1)), "10.0.0.1");
+        assert_eq!(
+            e.to_string(),
+            "answer has more than 8 levels of nested entities: refused as hostile"
+        );
+    }
+
+    #[test]
+    fn texts_over_the_cap_refuse_the_answer_naming_the_member() {
+        let long = "x".repeat(MAX_TEXT + 1);
+        let fits = "y".repeat(MAX_TEXT);
+        let base = r#""startAddress":"10.0.0.0","endAddress":"10.0.0.255""#;
+        let vcard = |prop: &str, v: &str| {
+            format!(
+                r#","entities":[{{"handle":"E","vcardArray":["vcard",[["{prop}",{{}},"text","{v}"]]]}}]"#
+            )
+        };
+        for (extra, member) in [
+            (format!(r#","handle":"{long}""#), "handle"),
+            (format!(r#","name":"{long}""#), "name"),
+            (format!(r#","type":"{long}""#), "type"),
+            (format!(r#","country":"{long}""#), "country"),
+            (format!(r#","parentHandle":"{long}""#), "parentHandle"),
+            (
+                format!(r#","links":[{{"rel":"up","href":"{long}"}}]"#),
+                "the up link",
+            ),
+            (
+                format!(r#","events":[{{"eventAction":"registration","eventDate":"{long}"}}]"#),
+                "the registration eventDate",
+            ),
+            (
+                format!(r#","status":["active","{long}"]"#),
+                "a status value",
+            ),
+            (
+                format!(r#","entities":[{{"handle":"{long}"}}]"#),
+                "entity #1 handle",
+            ),
+            (
+                format!(r#","entities":[{{"handle":"E","roles":["{long}"]}}]"#),
+                "a role of entity #1",
+            ),
+            (vcard("fn", &long), "entity #1 name"),
+            (vcard("email", &long), "entity #1 email"),
+            (
+                format!(
+                    r#","entities":[{{"jscard":{{"emails":{{"a":{{"address":"{long}"}}}}}}}}]"#
+                ),
+                "entity #1 email",
+            ),
+        ] {
+            let e = err(&net(&format!("{base}{extra}")), "10.0.0.1");
+            assert_eq!(
+                e,
+                ParseError::TooLong {
+                    member: member.into(),
+                    len: MAX_TEXT + 1
+                },
+                "{extra:.60}"
+            );
+            let m = e.to_string();
+            assert_eq!(
+                m,
+                format!("{member} is 1025 bytes long (limit 1024): refused as hostile")
+            );
+            // Exactly at the cap is fine.
+            let at = extra.replace(&long, &fits);
+            ok(&net(&format!("{base}{at}")), "10.0.0.1");
+        }
+        // Members the parser does not keep are not capped.
+        ok(
+            &net(&format!(
+                r#"{base},"remarks":[{{"description":["{long}"]}}]"#
+            )),
+            "10.0.0.1",
+        );
+    }
+
+    #[test]
+    fn status_and_roles_lists_are_capped() {
+        let base = r#""startAddress":"10.0.0.0","endAddress":"10.0.0.255""#;
+        let words = |n: usize| (0..n).map(|i| format!("s{i}")).collect::<Vec<_>>();
+        let array = |n: usize| format!("[\"{}\"]", words(n).join("\",\""));
+        let joined = |n: usize| format!("\"{}\"", words(n).join(","));
+        for list in [array(MAX_LIST), joined(MAX_LIST)] {
+            let n = ok(&net(&format!(r#"{base},"status":{list}"#)), "10.0.0.1");
+            assert_eq!(n.status.len(), MAX_LIST);
+        }
+        for list in [array(MAX_LIST + 1), joined(MAX_LIST + 1)] {
+            let e = err(&net(&format!(r#"{base},"status":{list}"#)), "10.0.0.1");
+            assert_eq!(
+                e.to_string(),
+                "answer has more than 32 status values: refused as hostile"
+            );
+            let body = net(&format!(
+                r#"{base},"entities":[{{"handle":"E"}},{{"handle":"F","roles":{list}}}]"#
+            ));
+            assert_eq!(
+                err(&body, "10.0.0.1").to_string(),
+                "answer has more than 32 roles in entity #2: refused as hostile"
+            );
+        }
+        // Repeats are not new values.
+        let repeats = format!("\"{}\"", vec!["active"; 100].join(","));
+        let n = ok(&net(&format!(r#"{base},"status":{repeats}"#)), "10.0.0.1");
+        assert_eq!(n.status, ["active"]);
+    }
+
+    #[test]
+    fn only_the_first_links_events_and_vcard_properties_are_scanned() {
+        let base = r#""startAddress":"10.1.0.0","endAddress":"10.1.255.255""#;
+        let filler = vec![r#"{"rel":"self","href":"https://r/x"}"#; MAX_SCANNED].join(",");
+        let up = r#"{"rel":"up","href":"https://r/ip/10.0.0.0/8"}"#;
+        let links = |before: usize| {
+            let f = vec![r#"{"rel":"self","href":"https://r/x"}"#; before].join(",");
+            net(&format!(r#"{base},"links":[{f},{up}]"#))
+        };
+        assert_eq!(
+            ok(&links(MAX_SCANNED - 1), "10.1.0.0").up_link,
+            s("https://r/ip/10.0.0.0/8")
+        );
+        assert_eq!(ok(&links(MAX_SCANNED), "10.1.0.0").up_link, None);
+        assert!(filler.len() > 1000);
+        let props = |before: usize| {
+            let f = vec![r#"["tel",{},"text","1"]"#; before].join(",");
+            net(&format!(
+                r#"{base},"entities":[{{"handle":"E","vcardArray":["vcard",[{f},["email",{{}},"text","a@b"]]]}}]"#
+            ))
+        };
+        assert_eq!(
+            ok(&props(MAX_SCANNED - 1), "10.1.0.0").entities[0].email,
+            s("a@b")
+        );
+        assert_eq!(ok(&props(MAX_SCANNED), "10.1.0.0").entities[0].email, None);
+        let events = |before: usize| {
+            let f = vec![r#"{"eventAction":"x"}"#; before].join(",");
+            net(&format!(
+                r#"{base},"events":[{f},{{"eventAction":"registration","eventDate":"2001-01-01"}}]"#
+            ))
+        };
+        assert_eq!(
+            ok(&events(MAX_SCANNED - 1), "10.1.0.0").registration,
+            s("2001-01-01")
+        );
+        assert_eq!(ok(&events(MAX_SCANNED), "10.1.0.0").registration, None);
+    }
+
+    // ---------------------------------------------------------- e-mail rule
+
+    /// The e-mail of the one entity whose vCard has these `email` properties
+    /// (`[params, value]`).
+    fn email_of(props: &[(&str, &str)]) -> Option<String> {
+        let props: Vec<String> = props
+            .iter()
+            .map(|(params, v)| format!(r#"["email",{params},"text","{v}"]"#))
+            .collect();
+        let body = net(&format!(
+            r#""startAddress":"10.0.0.0","endAddress":"10.0.0.255",
+            "entities":[{{"handle":"E","vcardArray":["vcard",[["fn",{{}},"text","N"],{}]]}}]"#,
+            props.join(",")
+        ));
+        ok(&body, "10.0.0.1").entities[0].email.clone()
+    }
+
+    #[test]
+    fn the_email_typed_abuse_wins_then_the_preferred_then_the_first() {
+        // Issue 14: RIPE's own 193.0.6.139 (ops@ typed email, abuse@ typed abuse).
+        let n = ok(fixture!("ripe/ripe-193.0.6.139.json"), "193.0.6.139");
+        assert_eq!(ent(&n, "OPS4-RIPE").email, s("abuse@ripe.net"));
+        assert_eq!(
+            email_of(&[
+                (r#"{"type":"email"}"#, "ops@x"),
+                (r#"{"type":"abuse"}"#, "abuse@x")
+            ]),
+            s("abuse@x")
+        );
+        // Any case, an array, comma-joined values, an upper-case key.
+        for params in [
+            r#"{"type":"ABUSE"}"#,
+            r#"{"type":["work","Abuse"]}"#,
+            r#"{"type":"work,abuse"}"#,
+            r#"{"TYPE":"abuse"}"#,
+        ] {
+            assert_eq!(
+                email_of(&[(r#"{"pref":"1"}"#, "pref@x"), (params, "abuse@x")]),
+                s("abuse@x"),
+                "{params}"
+            );
+        }
+        // The first abuse-typed one of several.
+        assert_eq!(
+            email_of(&[
+                (r#"{"type":"abuse"}"#, "a1@x"),
+                (r#"{"type":"abuse"}"#, "a2@x")
+            ]),
+            s("a1@x")
+        );
+        // No abuse type: the lowest pref (string or number), the first of equals.
+        assert_eq!(
+            email_of(&[("{}", "first@x"), (r#"{"pref":"1"}"#, "pref@x")]),
+            s("pref@x")
+        );
+        assert_eq!(
+            email_of(&[
+                (r#"{"pref":3}"#, "p3@x"),
+                (r#"{"pref":2}"#, "p2@x"),
+                (r#"{"pref":"2"}"#, "p2b@x")
+            ]),
+            s("p2@x")
+        );
+        // Neither: the first; unreadable parameters count as none.
+        assert_eq!(
+            email_of(&[
+                ("[]", "first@x"),
+                (r#"{"type":7,"pref":"high"}"#, "second@x")
+            ]),
+            s("first@x")
+        );
+        assert_eq!(
+            email_of(&[(r#"{"type":"work"}"#, "work@x"), ("null", "n@x")]),
+            s("work@x")
+        );
+        // An abuse-typed property without a value does not count.
+        assert_eq!(
+            email_of(&[("{}", "first@x"), (r#"{"type":"abuse"}"#, "")]),
+            s("first@x")
+        );
     }
 
     #[test]

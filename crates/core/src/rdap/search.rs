@@ -9,8 +9,10 @@
 //! `tests/fixtures/rdap/search/` for real answers and DESIGN §6.1).
 //!
 //! Every member goes through the same object reader as a lookup answer
-//! ([`super::parse`]), with the search's own placement rule instead of the
-//! lookup's "contains the query":
+//! ([`super::parse`]), under the same per-network caps (its size at most
+//! [`super::parse::MAX_BODY`], at most [`super::parse::MAX_VALUES`] JSON
+//! values, and the entity, text and list caps listed there), with the
+//! search's own placement rule instead of the lookup's "contains the query":
 //! - a member of a down/bottom set must lie inside the key; a member outside
 //!   it (or too broad to trust, or unreadable) refuses the whole answer
 //!   ([`SearchError::Member`]): a server that sends one is broken or hostile,
@@ -40,7 +42,9 @@ use std::fmt;
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use super::parse::{check_depth, decode, error_code, network_from_object, text, texts, ParseError};
+use super::parse::{
+    check_depth, check_shape, decode, error_code, network_from_object, text, texts, ParseError,
+};
 use super::Network;
 use crate::prefix::{fmt_addr, Cidr, Range};
 
@@ -343,6 +347,17 @@ impl SetState {
         }
         if self.answer.members.len() >= MAX_SET_MEMBERS {
             self.answer.truncated = true;
+            return;
+        }
+        // The lookup answer's caps hold for each member: its size, and its
+        // JSON values before a tree is built (the set's depth is checked).
+        let shape = if raw.len() > super::parse::MAX_BODY {
+            Err(ParseError::TooLarge { len: raw.len() })
+        } else {
+            check_shape(raw.as_bytes(), usize::MAX, super::parse::MAX_VALUES)
+        };
+        if let Err(error) = shape {
+            self.member_error = Some(SearchError::Member { index, error });
             return;
         }
         let v: Value = match serde_json::from_str(raw) {
@@ -761,6 +776,53 @@ mod tests {
             let s = parse_set(&set(&m, tail), key("10.0.0.0/8")).unwrap();
             assert_eq!(s.truncated, cut, "{tail}");
             assert_eq!(s.members.len(), 1);
+        }
+    }
+
+    /// Each member is held to a lookup answer's caps: a hostile one refuses
+    /// the set, whatever its neighbours (and no tree of it is built).
+    #[test]
+    fn a_hostile_member_refuses_the_set_under_the_lookup_caps() {
+        use super::super::parse::{MAX_ENTITIES, MAX_TEXT, MAX_VALUES};
+        let good = net("10.0.0.0", "10.0.0.255", "");
+        let empties = vec!["{}"; 1_000_000].join(",");
+        let wide = net(
+            "10.0.1.0",
+            "10.0.1.255",
+            &format!(r#","entities":[{empties}]"#),
+        );
+        let many: Vec<String> = (0..=MAX_ENTITIES)
+            .map(|i| format!(r#"{{"handle":"E{i}"}}"#))
+            .collect();
+        let crowded = net(
+            "10.0.1.0",
+            "10.0.1.255",
+            &format!(r#","entities":[{}]"#, many.join(",")),
+        );
+        let long = net(
+            "10.0.1.0",
+            "10.0.1.255",
+            &format!(r#","country":"{}""#, "x".repeat(MAX_TEXT + 1)),
+        );
+        for (hostile, want) in [
+            (
+                wide,
+                format!("ipSearchResults[1]: answer holds more than {MAX_VALUES} JSON values"),
+            ),
+            (
+                crowded,
+                format!("ipSearchResults[1]: answer has more than {MAX_ENTITIES} entities"),
+            ),
+            (
+                long,
+                "ipSearchResults[1]: country is 1025 bytes long (limit 1024)".to_string(),
+            ),
+        ] {
+            let e = parse_set(&set(&[good.clone(), hostile], ""), key("10.0.0.0/16")).unwrap_err();
+            assert!(matches!(e, SearchError::Member { index: 1, .. }), "{e}");
+            let m = e.to_string();
+            assert!(m.contains(&want), "{m}");
+            assert!(!m.contains('\n'));
         }
     }
 
