@@ -297,6 +297,18 @@ impl Lanes {
         (self.advanced, self.total_span)
     }
 
+    /// Space a search marked as swept: no lane asks inside it, and the
+    /// failures standing inside it are resolved.
+    pub fn mark_swept(&mut self, r: Range, out: &mut Vec<Write>) {
+        self.swept.insert(r);
+        self.clear_failures(r, out);
+    }
+
+    /// A network a search stored: climbs stop at it.
+    pub fn note_network(&mut self, r: Range, reg: Registry) {
+        self.nets.insert(r, reg, r.end);
+    }
+
     /// Marks the lane's lookup as in flight.
     pub fn start(&mut self, lane: usize) {
         self.all[lane].busy = true;

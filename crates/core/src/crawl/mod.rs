@@ -33,6 +33,7 @@ pub mod netindex;
 pub mod politeness;
 pub mod pool;
 pub mod sched;
+pub mod walks;
 pub mod search;
 pub mod shard;
 pub mod telemetry;
@@ -44,7 +45,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::rdap::bootstrap::Bootstrap;
-use crate::rdap::Fetch;
+use crate::rdap::{Fetch, Registry};
 use crate::seeds::{self, SeedPlan};
 use crate::store::{self, Store};
 use crate::trie::{IntervalSet, KnownSet};
@@ -81,6 +82,11 @@ pub struct CrawlConfig {
     pub progress_every: Duration,
     /// After a stop, how long to wait for queries in flight. Defaults to 1 s.
     pub drain_timeout: Duration,
+    /// By [`Registry::index`]: the registries whose `help` is asked and,
+    /// when it lists RFC 9910 search, whose space is enumerated by search
+    /// before its lanes sweep what is left (`--search auto`: all five;
+    /// `--search off`: none). Defaults to all five.
+    pub search: [bool; 5],
 }
 
 impl Default for CrawlConfig {
@@ -95,6 +101,7 @@ impl Default for CrawlConfig {
             strategy: Strategy::Sweep,
             progress_every: Duration::from_secs(1),
             drain_timeout: Duration::from_secs(1),
+            search: [true; 5],
         }
     }
 }
@@ -243,6 +250,7 @@ pub fn run(
         climb: cfg.strategy == Strategy::Sweep,
         clip: cfg.strategy == Strategy::Sweep,
     };
+    let walks = load_walks(store, &specs, cfg, &tele)?;
     let scheduler = sched::Scheduler::new(
         &specs,
         Arc::new(plan.seeds),
@@ -250,7 +258,8 @@ pub fn run(
         sweep,
         cfg.policy.clone(),
         Arc::clone(&tele),
-    );
+    )
+    .with_walks(walks);
     let settings = pool::Settings {
         threads: cfg.threads,
         progress_every: cfg.progress_every,
@@ -311,6 +320,35 @@ fn load_known(store: &Store, cfg: &CrawlConfig) -> Result<lanes::Known, Error> {
         nets: netindex::NetIndex::from_keys(&store.network_keys()?),
         failed,
     })
+}
+
+/// The RFC 9910 searches of a crawl at `cfg`: the registries asked, over
+/// their lanes' space, minus the keys searched before at this depth.
+fn load_walks(
+    store: &Store,
+    specs: &[lanes::LaneSpec],
+    cfg: &CrawlConfig,
+    tele: &Arc<Telemetry>,
+) -> Result<walks::Walks, Error> {
+    if cfg.strategy != Strategy::Sweep || !cfg.search.iter().any(|on| *on) {
+        return Ok(walks::Walks::off(Arc::clone(tele)));
+    }
+    let level = cfg.policy.depth.level();
+    let mut searched: [IntervalSet; 5] = Default::default();
+    for r in Registry::ALL {
+        searched[r.index()] = store.load_searched(r, level)?;
+    }
+    let walk_level = match cfg.policy.depth {
+        Depth::Coverage => search::Level::Top,
+        Depth::All => search::Level::All,
+    };
+    Ok(walks::Walks::new(
+        cfg.search,
+        walks::regions_of(specs),
+        searched,
+        walk_level,
+        Arc::clone(tele),
+    ))
 }
 
 /// The lanes of `plan`'s space (one shard's part with `cfg.shard`).

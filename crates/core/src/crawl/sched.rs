@@ -25,7 +25,8 @@ use std::time::{Duration, Instant};
 use super::lanes::{Depth, Job, Known, LaneSpec, Lanes, Sweep};
 use super::politeness::{default_rates, Pause, Politeness, PutOff, Rate, Rules};
 use super::telemetry::{add, inc, Telemetry};
-use crate::rdap::{Answer, Answered, Registry};
+use super::walks::{Effect, Wait, WalkAnswer, WalkJob, Walks};
+use crate::rdap::{classify, Answer, Answered, Exchange, Registry, Target};
 use crate::seeds::SeedSet;
 use crate::store::Write;
 use crate::time::Now;
@@ -108,11 +109,55 @@ impl Policy {
     }
 }
 
+/// A job for a worker: a lane's lookup, or a registry's search work.
+#[derive(Clone, Debug)]
+pub enum Work {
+    /// A lane's lookup.
+    Lane(Job),
+    /// A `help` or a search walk's task.
+    Walk(WalkJob),
+}
+
+impl Work {
+    /// The registry to ask.
+    pub fn registry(&self) -> Registry {
+        match self {
+            Work::Lane(j) => j.lookup.registry,
+            Work::Walk(w) => w.registry,
+        }
+    }
+
+    /// What to ask for.
+    pub fn target(&self) -> Target {
+        match self {
+            Work::Lane(j) => j.lookup.target.clone(),
+            Work::Walk(w) => w.target(),
+        }
+    }
+
+    /// What the exchange means (the parse runs here, in the worker thread).
+    pub fn classify(&self, exchange: Exchange) -> Outcome {
+        match self {
+            Work::Lane(j) => Outcome::Lane(classify(exchange, j.lookup.must_contain)),
+            Work::Walk(w) => Outcome::Walk(w.classify(exchange)),
+        }
+    }
+}
+
+/// A classified result of a [`Work`].
+#[derive(Clone, Debug)]
+pub enum Outcome {
+    /// Of a lane's lookup.
+    Lane(Answer),
+    /// Of search work.
+    Walk(WalkAnswer),
+}
+
 /// What to do next.
 #[derive(Debug)]
 pub enum Next {
     /// Run this.
-    Job(Job),
+    Job(Work),
     /// Nothing to do before this instant.
     Wait(Instant),
     /// The crawl is over (or stopped and drained).
@@ -127,6 +172,7 @@ const IDLE_POLL: Duration = Duration::from_millis(100);
 /// The scheduler state (the pool wraps it in a mutex).
 pub struct Scheduler {
     lanes: Lanes,
+    walks: Walks,
     polite: Politeness,
     /// Idle lanes per registry queue.
     ready: [VecDeque<usize>; 5],
@@ -171,6 +217,7 @@ impl Scheduler {
         );
         Scheduler {
             lanes,
+            walks: Walks::off(Arc::clone(&tele)),
             polite: Politeness::new(policy.rules()),
             ready,
             delayed: BinaryHeap::new(),
@@ -182,6 +229,18 @@ impl Scheduler {
             stopped: false,
             dropped: vec![false; specs.len()],
         }
+    }
+
+    /// Adds RFC 9910 searches: while a registry's probe or walk runs, its
+    /// lanes wait (see [`super::walks`]).
+    pub fn with_walks(mut self, walks: Walks) -> Scheduler {
+        self.walks = walks;
+        self
+    }
+
+    /// Registries whose `help` said they serve search, this run.
+    pub fn search_served(&self) -> [bool; 5] {
+        self.walks.served()
     }
 
     /// Stops dispatching; [`Scheduler::next`] says `Done` once in-flight jobs are back.
@@ -229,26 +288,40 @@ impl Scheduler {
                 Next::Wait(now + DRAIN_POLL)
             };
         }
-        let mut earliest = wake;
+        let mut earliest = match (wake, self.walks.wakes_at()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         for i in 0..5 {
             let reg = Registry::ALL[(self.rr + i) % 5];
-            if self.ready[reg.index()].is_empty() {
+            let walking = self.walks.holds_lanes(reg);
+            if self.ready[reg.index()].is_empty() && !walking {
                 continue;
             }
             if let Err(t) = self.polite.ready(reg, now) {
                 earliest = Some(earliest.map_or(t, |e| e.min(t)));
                 continue;
             }
-            if let Some(job) = self.dispatch_from(reg, now) {
+            let work = if walking {
+                // The registry's lanes wait for its search.
+                self.walks.next_job(reg, now).map(Work::Walk)
+            } else {
+                self.dispatch_from(reg, now).map(Work::Lane)
+            };
+            if let Some(work) = work {
+                if let Work::Walk(_) = work {
+                    self.sent(reg, now);
+                }
                 self.rr = (self.rr + i + 1) % 5;
                 self.update_gauges();
-                return Next::Job(job);
+                return Next::Job(work);
             }
         }
         self.update_gauges();
         if self.inflight == 0
             && self.delayed.is_empty()
             && self.ready.iter().all(VecDeque::is_empty)
+            && Registry::ALL.iter().all(|&r| !self.walks.busy(r))
         {
             return Next::Done;
         }
@@ -256,7 +329,76 @@ impl Scheduler {
     }
 
     /// Takes a job's result, obtained at `now`; returns what to store.
-    pub fn complete(&mut self, job: &Job, answer: Answer, now: Now) -> Vec<Write> {
+    pub fn complete(&mut self, work: &Work, outcome: Outcome, now: Now) -> Vec<Write> {
+        match (work, outcome) {
+            (Work::Lane(job), Outcome::Lane(answer)) => self.complete_lane(job, answer, now),
+            (Work::Walk(job), Outcome::Walk(answer)) => {
+                self.complete_walk(job.clone(), answer, &now)
+            }
+            // A mismatched pair cannot be built by `Work::classify`.
+            _ => {
+                self.inflight -= 1;
+                Vec::new()
+            }
+        }
+    }
+
+    /// A search job's answer: the walk's writes; a 429 or a retryable
+    /// failure waits as politeness says, or gives the task up.
+    fn complete_walk(&mut self, job: WalkJob, answer: WalkAnswer, now: &Now) -> Vec<Write> {
+        self.inflight -= 1;
+        let reg = job.registry;
+        let (mut out, fx, pending) = self.walks.complete(job, answer, now);
+        let wait = fx.wait;
+        self.apply_effect(fx, &mut out);
+        if let Some(p) = pending {
+            match wait {
+                Some(Wait::RateLimited(from, retry_after)) => {
+                    let c = self.tele.of(from);
+                    inc(&c.rate_limited);
+                    let l = self.polite.rate_limited(from, retry_after, now.instant);
+                    add(&c.pause_429_ms, l.added.as_millis() as u64);
+                    if l.put_off {
+                        inc(&c.put_off);
+                        self.walks.stop(reg);
+                        self.put_off_queues(from);
+                    } else {
+                        self.walks.retry_later(p, l.until);
+                    }
+                }
+                Some(Wait::Retry(attempt)) => match self.polite.retry(reg, attempt, now.instant) {
+                    Some(at) => {
+                        inc(&self.tele.of(reg).retries);
+                        self.walks.retry_later(p, at);
+                    }
+                    None => {
+                        let (w, fx) = self.walks.give_up(p, now);
+                        out.extend(w);
+                        self.apply_effect(fx, &mut out);
+                    }
+                },
+                None => self.walks.retry_later(p, now.instant),
+            }
+        } else {
+            self.polite.answered(reg);
+        }
+        self.update_gauges();
+        out
+    }
+
+    /// What a walk step changes for the lanes: swept space they skip, and
+    /// stored networks their climbs stop at.
+    fn apply_effect(&mut self, fx: Effect, out: &mut Vec<Write>) {
+        for r in fx.swept {
+            self.lanes.mark_swept(r, out);
+        }
+        for (r, reg) in fx.stored {
+            self.lanes.note_network(r, reg);
+        }
+    }
+
+    /// A lane's lookup result.
+    fn complete_lane(&mut self, job: &Job, answer: Answer, now: Now) -> Vec<Write> {
         self.inflight -= 1;
         self.lanes.returned(job.lane);
         let mut out = Vec::new();
@@ -407,16 +549,22 @@ impl Scheduler {
                 self.enqueue(lane);
                 continue;
             }
-            self.polite.sent(reg, now);
             self.lanes.start(lane);
-            self.inflight += 1;
-            self.dispatched += 1;
-            if self.max_queries.is_some_and(|m| self.dispatched >= m) {
-                self.stopped = true;
-            }
+            self.sent(reg, now);
             return Some(Job { lane, lookup });
         }
         None
+    }
+
+    /// One query to `reg` goes out at `now`: politeness, counts, the
+    /// query budget.
+    fn sent(&mut self, reg: Registry, now: Instant) {
+        self.polite.sent(reg, now);
+        self.inflight += 1;
+        self.dispatched += 1;
+        if self.max_queries.is_some_and(|m| self.dispatched >= m) {
+            self.stopped = true;
+        }
     }
 
     fn promote_delayed(&mut self, now: Instant) -> Option<Instant> {

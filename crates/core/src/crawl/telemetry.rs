@@ -11,7 +11,8 @@
 //!
 //! and extended per registry: queries, answers, not_found, placeholders,
 //! redirects, rate_limited, retries, failures, and what 429s cost:
-//! pause_429_ms, retry_after_max_s (the largest asked for), put_off (runs
+//! searches, search_results, search_splits, search_fallbacks (RFC 9910
+//! search), pause_429_ms, retry_after_max_s (the largest asked for), put_off (runs
 //! that put the registry's remaining work off).
 
 use std::collections::BTreeMap;
@@ -46,6 +47,14 @@ pub struct RegCounters {
     pub retry_after_max_s: AtomicU64,
     /// Runs that put its remaining work off (its 429 pauses passed `--max-pause`).
     pub put_off: AtomicU64,
+    /// RFC 9910 result-set searches sent (`rdap-down`, `rdap-bottom`).
+    pub searches: AtomicU64,
+    /// Networks received in search results.
+    pub search_results: AtomicU64,
+    /// Search keys split (a set refused as too large, or cut).
+    pub search_splits: AtomicU64,
+    /// Search keys left to the address sweep.
+    pub search_fallbacks: AtomicU64,
 }
 
 /// All counters of a crawl, cumulative across runs of the same DB.
@@ -94,6 +103,14 @@ pub struct RegSnapshot {
     pub retry_after_max_s: u64,
     /// See [`RegCounters`].
     pub put_off: u64,
+    /// See [`RegCounters`].
+    pub searches: u64,
+    /// See [`RegCounters`].
+    pub search_results: u64,
+    /// See [`RegCounters`].
+    pub search_splits: u64,
+    /// See [`RegCounters`].
+    pub search_fallbacks: u64,
 }
 
 /// All counters at one instant.
@@ -157,6 +174,10 @@ impl Telemetry {
                 pause_429_ms: get(&c.pause_429_ms),
                 retry_after_max_s: get(&c.retry_after_max_s),
                 put_off: get(&c.put_off),
+                searches: get(&c.searches),
+                search_results: get(&c.search_results),
+                search_splits: get(&c.search_splits),
+                search_fallbacks: get(&c.search_fallbacks),
             };
             queries += s.queries;
             by_registry.insert(r.name().to_string(), s);
@@ -196,6 +217,10 @@ impl Telemetry {
                 ("pause_429_ms", r.pause_429_ms),
                 ("retry_after_max_s", r.retry_after_max_s),
                 ("put_off", r.put_off),
+                ("searches", r.searches),
+                ("search_results", r.search_results),
+                ("search_splits", r.search_splits),
+                ("search_fallbacks", r.search_fallbacks),
             ] {
                 m.insert(format!("{name}.{k}"), v);
             }
@@ -241,6 +266,14 @@ impl Telemetry {
                 .store(v(&format!("{n}.retry_after_max_s")), Ordering::Relaxed);
             c.put_off
                 .store(v(&format!("{n}.put_off")), Ordering::Relaxed);
+            for (a, k) in [
+                (&c.searches, "searches"),
+                (&c.search_results, "search_results"),
+                (&c.search_splits, "search_splits"),
+                (&c.search_fallbacks, "search_fallbacks"),
+            ] {
+                a.store(v(&format!("{n}.{k}")), Ordering::Relaxed);
+            }
         }
         t
     }
@@ -284,6 +317,10 @@ mod tests {
                 &c.pause_429_ms,
                 &c.retry_after_max_s,
                 &c.put_off,
+                &c.searches,
+                &c.search_results,
+                &c.search_splits,
+                &c.search_fallbacks,
             ] {
                 n += 1;
                 add(x, n * 100);
@@ -298,8 +335,8 @@ mod tests {
         let t = Telemetry::default();
         let queries = set_every_counter(&t);
         let m = t.to_map();
-        // 5 crawl-wide counters + 11 for each of the 5 registries, all distinct.
-        assert_eq!(m.len(), 5 + 11 * 5);
+        // 5 crawl-wide counters + 15 for each of the 5 registries, all distinct.
+        assert_eq!(m.len(), 5 + 15 * 5);
         let distinct: std::collections::BTreeSet<u64> = m.values().copied().collect();
         assert_eq!(distinct.len(), m.len(), "{m:?}");
         let back = Telemetry::from_map(&m);
@@ -314,8 +351,9 @@ mod tests {
             get(&t.of(Registry::Lacnic).rate_limited)
         );
         assert_eq!(m["lacnic.rate_limited"], lacnic.rate_limited);
-        assert_eq!(m["afrinic.failures"], (5 + 11 * 4 + 8) * 100);
-        assert_eq!(m["afrinic.put_off"], (5 + 11 * 5) * 100);
+        assert_eq!(m["afrinic.failures"], (5 + 15 * 4 + 8) * 100);
+        assert_eq!(m["afrinic.put_off"], (5 + 15 * 4 + 11) * 100);
+        assert_eq!(m["afrinic.search_fallbacks"], (5 + 15 * 5) * 100);
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub mod client;
 pub mod parse;
 pub mod search;
 
-pub use answer::{classify, Answer, Answered};
+pub use answer::{classify, classify_help, classify_search, Answer, Answered, HelpAnswer, SearchAnswer};
 
 use std::fmt;
 use std::str::FromStr;

@@ -117,6 +117,8 @@ pub enum Write {
     /// Keys this registry's RFC 9910 search has enumerated to this depth: a
     /// resumed search does not ask them again.
     Searched(Range, Registry, Level),
+    /// A plain `meta` entry (a note such as `help.<registry>`: JSON text).
+    Meta(String, Vec<u8>),
 }
 
 /// How deep a stretch of space is done (see [`Write::Swept`]).

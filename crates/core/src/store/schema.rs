@@ -4,7 +4,7 @@
 //!
 //! | table | key | value |
 //! |---|---|---|
-//! | `meta` | `&str` | bytes: `magic` = `ipcrawl`, `schema_version` = `2` (plain ASCII, so every version can read them), `created_at` (plain), `plan` (a [`Tag::Plan`] value), `merged_from` (a [`Tag::Names`] value), `migrated_from` (plain: `1 at <time>`) |
+//! | `meta` | `&str` | bytes: `magic` = `ipcrawl`, `schema_version` = `3` (plain ASCII, so every version can read them), `created_at` (plain), `plan` (a [`Tag::Plan`] value), `merged_from` (a [`Tag::Names`] value), `migrated_from` (plain: `1 at <time>`), `help.<registry>` (plain JSON: what the registry's RDAP `help` listed when a crawl asked, and whether it serves RFC 9910 search) |
 //! | `seeds` | `u8` first octet | the /8's seed runs ([`Tag::Seeds`]) |
 //! | `space` | `u8` first octet | the swept space inside the /8 ([`Tag::Ranges`]) |
 //! | `networks` | `(start, end, registry)` | the parsed record ([`Tag::Record`]) |

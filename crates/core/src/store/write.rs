@@ -367,6 +367,10 @@ impl Store {
                     .entry(set_searched(*reg, *level == Level::All))
                     .or_default()
                     .push(*r),
+                Write::Meta(k, v) => {
+                    let mut meta = txn.open_table(META).map_err(tbl(&META))?;
+                    meta.insert(k.as_str(), v.as_slice()).map_err(tbl(&META))?;
+                }
             }
         }
         if !new_known.is_empty() {
