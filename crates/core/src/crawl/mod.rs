@@ -20,9 +20,12 @@
 //! - [`sched`]: which ready lane goes next across registries, `--max-queries`,
 //!   stop and drain;
 //! - [`pool`]: threads, the channel, the single writer and its commit
-//!   policy, the stop on Ctrl-C or a storage error;
+//!   policy, the stop on Ctrl-C or a storage error, and the offline stop
+//!   ([`pool::unreachable`]: no server answered anything for
+//!   [`CrawlConfig::unreachable_after`] while lookups failed in transport);
 //! - [`shard`]: which part of the space a `--shard K/N` run takes;
-//! - [`telemetry`]: the counters.
+//! - [`telemetry`]: the counters, transport failures by registry and cause
+//!   included.
 //!
 //! Resuming needs no extra state: whatever was committed (networks, gaps,
 //! failures) is skipped or retried exactly as the sweep would have, so a
@@ -52,7 +55,7 @@ pub use lanes::Depth;
 pub use pool::Stop;
 pub use sched::Policy;
 pub use shard::Shard;
-use telemetry::{Snapshot, Telemetry};
+use telemetry::{Snapshot, Telemetry, TransportCount};
 
 /// A validated crawl configuration (no clap types).
 #[derive(Clone, Debug)]
@@ -79,6 +82,10 @@ pub struct CrawlConfig {
     pub progress_every: Duration,
     /// After a stop, how long to wait for queries in flight. Defaults to 1 s.
     pub drain_timeout: Duration,
+    /// The offline stop (see [`pool`]): a run in which no server answered
+    /// anything while lookups failed in transport ends as
+    /// [`Stop::Unreachable`] after this long. `None`: never. Defaults to 60 s.
+    pub unreachable_after: Option<Duration>,
 }
 
 impl Default for CrawlConfig {
@@ -93,6 +100,7 @@ impl Default for CrawlConfig {
             strategy: Strategy::Sweep,
             progress_every: Duration::from_secs(1),
             drain_timeout: Duration::from_secs(1),
+            unreachable_after: Some(Duration::from_secs(60)),
         }
     }
 }
@@ -122,17 +130,8 @@ pub struct Progress {
     pub elapsed: Duration,
     /// Registries paused (429 or circuit open), with time left.
     pub paused: Vec<(Registry, Duration)>,
-}
-
-impl Progress {
-    /// Estimated time left, from the swept fraction.
-    pub fn eta(&self) -> Option<Duration> {
-        if self.swept == 0 || self.total == 0 {
-            return None;
-        }
-        let f = self.swept as f64 / self.total as f64;
-        Some(self.elapsed.mul_f64((1.0 - f) / f))
-    }
+    /// Lookups of this run no server answered, by registry and cause.
+    pub run_transport: Vec<TransportCount>,
 }
 
 /// The outcome of [`run`].
@@ -150,6 +149,9 @@ pub struct Summary {
     pub elapsed: Duration,
     /// Failures standing in the DB after the run.
     pub failures: usize,
+    /// Lookups of this run no server answered, by registry and cause (the
+    /// diagnosis of a [`Stop::Unreachable`]).
+    pub run_transport: Vec<TransportCount>,
 }
 
 /// A crawl that could not run or went wrong.
@@ -234,7 +236,8 @@ pub fn run(
     ));
     let failed: BTreeSet<u32> = store.failures()?.into_iter().map(|f| f.addr).collect();
     let tele = Arc::new(Telemetry::from_map(&store.counters()?));
-    let queries_before = tele.snapshot().queries;
+    let before = tele.snapshot();
+    let queries_before = before.queries;
     let scheduler = sched::Scheduler::new(
         &specs,
         Arc::new(plan.seeds),
@@ -248,11 +251,13 @@ pub fn run(
         threads: cfg.threads,
         progress_every: cfg.progress_every,
         drain_timeout: cfg.drain_timeout,
+        unreachable_after: cfg.unreachable_after,
     };
     let mut on_tick = |t: pool::Tick| {
         let snapshot = tele.snapshot();
         on_progress(&Progress {
             run_queries: snapshot.queries - queries_before,
+            run_transport: snapshot.transport_since(&before),
             snapshot,
             swept: t.swept,
             total: t.total,
@@ -273,6 +278,7 @@ pub fn run(
     Ok(Summary {
         stop,
         run_queries: snapshot.queries - queries_before,
+        run_transport: snapshot.transport_since(&before),
         snapshot,
         lanes: specs.len(),
         elapsed: start.elapsed(),
