@@ -1,12 +1,36 @@
 //! Crawl progress on stderr: a live bar on a terminal, one JSON line per
 //! interval otherwise (`--progress`), rendered from the library's
 //! [`Progress`] snapshots.
+//!
+//! Rates and the ETA are smoothed ([`Ewma`]): every snapshot (4 a second)
+//! feeds an exponentially weighted rate with a time constant of [`TAU`], so
+//! a tick in which no answer happened to arrive does not show 0/s, and a
+//! slowdown shows within tens of seconds. The ETA is the addresses left
+//! divided by the smoothed rate of swept addresses. Why addresses and not
+//! queries: the addresses left are known exactly, the queries left are not
+//! (they depend on how finely the rest of the space is divided); and an
+//! estimate "queries left = addresses left × recent queries per address" at
+//! the recent query rate comes to the same figure, since the queries cancel
+//! out. A single answer can sweep a /8 at once; the smoothing spreads such
+//! jumps over [`TAU`].
+//!
+//! What a line shows, on the bar and in the JSON (`eta_s`, `qps`,
+//! `qps_by_registry`, `transport_failures`): see the README's "Progress".
 
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
+use ipcrawl::crawl::telemetry::TransportCount;
 use ipcrawl::crawl::Progress;
-use ipcrawl::rdap::Registry;
+use ipcrawl::rdap::{Registry, Transport};
+
+/// The time constant of the smoothed rates: a rate is the average over
+/// about the last [`TAU`], older time weighing exponentially less.
+pub const TAU: Duration = Duration::from_secs(20);
+/// History needed before an ETA is shown (before that, "ETA ?").
+const MIN_HISTORY: Duration = Duration::from_secs(3);
+/// Longer estimates are shown as unknown (a paused crawl, a stall).
+const MAX_ETA: Duration = Duration::from_secs(100 * 24 * 3600);
 
 /// How progress is shown on stderr.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,12 +56,283 @@ impl ProgressArg {
     }
 }
 
+/// The exponentially weighted rate of a growing count, fed at irregular
+/// times: the increments and the elapsed time both decay by
+/// `exp(-dt / tau)`, and the rate is their ratio. At the start (less history
+/// than `tau`) it is the plain average so far, with no bias towards 0.
+#[derive(Clone, Copy, Debug)]
+pub struct Ewma {
+    tau: f64,
+    /// Decayed sum of increments.
+    amount: f64,
+    /// Decayed sum of elapsed seconds.
+    time: f64,
+    last: Option<(f64, u64)>,
+}
+
+impl Ewma {
+    /// An empty rate with time constant `tau`.
+    pub fn new(tau: Duration) -> Ewma {
+        Ewma {
+            tau: tau.as_secs_f64().max(1e-3),
+            amount: 0.0,
+            time: 0.0,
+            last: None,
+        }
+    }
+
+    /// Feeds the count's value `count` at time `at` (both never go back; a
+    /// step back is taken as a new start).
+    pub fn observe(&mut self, at: Duration, count: u64) {
+        let t = at.as_secs_f64();
+        if let Some((t0, c0)) = self.last {
+            if t < t0 || count < c0 {
+                *self = Ewma::new(Duration::from_secs_f64(self.tau));
+            } else {
+                let dt = t - t0;
+                let decay = (-dt / self.tau).exp();
+                self.amount = self.amount * decay + (count - c0) as f64;
+                self.time = self.time * decay + dt;
+            }
+        }
+        self.last = Some((t, count));
+    }
+
+    /// Per second; `None` before any time has passed.
+    pub fn rate(&self) -> Option<f64> {
+        (self.time > 0.0).then(|| self.amount / self.time)
+    }
+
+    /// The history behind [`Ewma::rate`], in (decayed) seconds.
+    pub fn history(&self) -> Duration {
+        Duration::from_secs_f64(self.time)
+    }
+}
+
+/// The smoothed figures: swept addresses, queries, queries per registry.
+#[derive(Clone, Debug)]
+pub struct Estimate {
+    swept: Ewma,
+    queries: Ewma,
+    by_registry: [Ewma; 5],
+    left: u64,
+}
+
+impl Default for Estimate {
+    fn default() -> Estimate {
+        Estimate::new(TAU)
+    }
+}
+
+impl Estimate {
+    /// Empty, with time constant `tau`.
+    pub fn new(tau: Duration) -> Estimate {
+        Estimate {
+            swept: Ewma::new(tau),
+            queries: Ewma::new(tau),
+            by_registry: [Ewma::new(tau); 5],
+            left: 0,
+        }
+    }
+
+    /// Feeds one snapshot.
+    pub fn observe(&mut self, p: &Progress) {
+        self.observe_counts(
+            p.elapsed,
+            p.swept,
+            p.total,
+            p.run_queries,
+            registry_queries(p),
+        );
+    }
+
+    /// [`Estimate::observe`] from plain numbers (at `elapsed`: `swept` of
+    /// `total` addresses, `queries` sent, per registry `by_registry`).
+    pub fn observe_counts(
+        &mut self,
+        elapsed: Duration,
+        swept: u64,
+        total: u64,
+        queries: u64,
+        by_registry: [u64; 5],
+    ) {
+        self.swept.observe(elapsed, swept);
+        self.queries.observe(elapsed, queries);
+        for (e, q) in self.by_registry.iter_mut().zip(by_registry) {
+            e.observe(elapsed, q);
+        }
+        self.left = total.saturating_sub(swept);
+    }
+
+    /// Time left at the smoothed sweep rate: `None` until there is enough
+    /// history, or while nothing is being swept (a pause, a stall).
+    pub fn eta(&self) -> Option<Duration> {
+        if self.left == 0 {
+            return Some(Duration::ZERO);
+        }
+        if self.swept.history() < MIN_HISTORY {
+            return None;
+        }
+        let rate = self.swept.rate()?;
+        if rate <= 0.0 {
+            return None;
+        }
+        let secs = self.left as f64 / rate;
+        (secs < MAX_ETA.as_secs_f64()).then(|| Duration::from_secs_f64(secs))
+    }
+
+    /// Smoothed queries per second, all registries.
+    pub fn qps(&self) -> f64 {
+        self.queries.rate().unwrap_or(0.0)
+    }
+
+    /// Smoothed queries per second of one registry.
+    pub fn qps_of(&self, r: Registry) -> f64 {
+        self.by_registry[r.index()].rate().unwrap_or(0.0)
+    }
+}
+
+/// Queries per registry, in [`Registry::ALL`] order (cumulative).
+fn registry_queries(p: &Progress) -> [u64; 5] {
+    Registry::ALL.map(|r| {
+        p.snapshot
+            .by_registry
+            .get(r.name())
+            .map_or(0, |s| s.queries)
+    })
+}
+
+/// A rate for people: `12/s`, `2.5/s`, `10/min` (LACNIC's limit), `<1/min`.
+pub fn fmt_rate(per_s: f64) -> String {
+    if per_s >= 9.95 {
+        format!("{per_s:.0}/s")
+    } else if per_s >= 0.995 {
+        format!("{per_s:.1}/s")
+    } else if per_s * 60.0 >= 0.5 {
+        format!("{:.0}/min", per_s * 60.0)
+    } else if per_s > 0.0 {
+        "<1/min".into()
+    } else {
+        "0/s".into()
+    }
+}
+
+/// A duration for people: `45s`, `12m05s`, `3h20m`, `2d04h`.
+pub fn fmt_eta(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m{:02}s", s / 60, s % 60),
+        3600..86_400 => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
+        _ => format!("{}d{:02}h", s / 86_400, s % 86_400 / 3600),
+    }
+}
+
+/// `12 DNS failures`, `1 refused connection`, ...
+pub fn fmt_cause(cause: Transport, n: u64) -> String {
+    let noun = match cause {
+        Transport::Dns => "DNS failure",
+        Transport::Refused => "refused connection",
+        Transport::Unreachable => "unreachable-network error",
+        Transport::ConnectTimeout => "connect timeout",
+        Transport::Timeout => "request timeout",
+        Transport::Reset => "connection reset",
+        Transport::Tls => "TLS error",
+        Transport::Other => "transport error",
+    };
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
+/// Per registry with transport failures: `ripe: 12 DNS failures, 3 connect timeouts`.
+pub fn fmt_transport(counts: &[TransportCount]) -> Vec<String> {
+    Registry::ALL
+        .iter()
+        .filter_map(|&r| {
+            let mine: Vec<String> = counts
+                .iter()
+                .filter(|c| c.registry == r && c.count > 0)
+                .map(|c| fmt_cause(c.cause, c.count))
+                .collect();
+            (!mine.is_empty()).then(|| format!("{r}: {}", mine.join(", ")))
+        })
+        .collect()
+}
+
+/// The bar's message: ETA, queries and rate, networks, per-registry rates,
+/// paused registries, transport failures.
+pub fn bar_message(p: &Progress, e: &Estimate) -> String {
+    let eta = e.eta().map_or_else(|| "?".into(), fmt_eta);
+    let regs: Vec<String> = Registry::ALL
+        .iter()
+        .filter(|r| e.qps_of(**r) > 0.0)
+        .map(|r| format!("{r} {}", fmt_rate(e.qps_of(*r))))
+        .collect();
+    let paused: Vec<String> = p
+        .paused
+        .iter()
+        .map(|(r, d)| format!("{r} {}s", d.as_secs()))
+        .collect();
+    let mut parts = vec![format!(
+        "ETA {eta} | {} queries ({}) {} nets",
+        p.run_queries,
+        fmt_rate(e.qps()),
+        p.snapshot.got_whois
+    )];
+    if !regs.is_empty() {
+        parts.push(regs.join(" "));
+    }
+    if !paused.is_empty() {
+        parts.push(format!("paused: {}", paused.join(" ")));
+    }
+    parts.extend(fmt_transport(&p.run_transport));
+    parts.join(" | ")
+}
+
+/// One JSON progress line.
+pub fn json_line(p: &Progress, e: &Estimate) -> serde_json::Value {
+    let round2 = |x: f64| (x * 100.0).round() / 100.0;
+    let paused: serde_json::Map<String, serde_json::Value> = p
+        .paused
+        .iter()
+        .map(|(r, d)| (r.name().to_string(), serde_json::json!(d.as_secs_f64())))
+        .collect();
+    let rates: serde_json::Map<String, serde_json::Value> = Registry::ALL
+        .iter()
+        .map(|r| {
+            (
+                r.name().to_string(),
+                serde_json::json!(round2(e.qps_of(*r))),
+            )
+        })
+        .collect();
+    let mut transport = serde_json::Map::new();
+    for c in &p.run_transport {
+        let entry = transport
+            .entry(c.registry.name())
+            .or_insert_with(|| serde_json::json!({}));
+        entry[c.cause.key()] = c.count.into();
+    }
+    serde_json::json!({
+        "elapsed_s": (p.elapsed.as_secs_f64() * 10.0).round() / 10.0,
+        "swept": p.swept,
+        "total": p.total,
+        "percent": if p.total == 0 { 100.0 } else { (p.swept as f64 * 10000.0 / p.total as f64).round() / 100.0 },
+        "eta_s": e.eta().map(|d| d.as_secs()),
+        "run_queries": p.run_queries,
+        "qps": round2(e.qps()),
+        "qps_by_registry": rates,
+        "paused": paused,
+        "transport_failures": transport,
+        "counters": p.snapshot,
+    })
+}
+
 /// Renders progress: a bar on a terminal, JSON lines otherwise.
 pub struct View {
     mode: ProgressArg,
     every: Duration,
     last: Option<Instant>,
-    prev: Option<(Instant, [u64; 5], u64)>,
+    estimate: Estimate,
     bar: Option<indicatif::ProgressBar>,
 }
 
@@ -47,8 +342,10 @@ impl View {
         let bar = (mode == ProgressArg::Bar).then(|| {
             let b = indicatif::ProgressBar::new(1);
             b.set_style(
+                // No `{eta}`: indicatif's own estimate jumps with the swept
+                // addresses; ours is in the message.
                 indicatif::ProgressStyle::with_template(
-                    "{elapsed_precise} [{bar:30}] {percent:>3}% ETA {eta} {msg}",
+                    "{elapsed_precise} [{bar:30}] {percent:>3}% {msg}",
                 )
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
                 .progress_chars("=> "),
@@ -59,68 +356,22 @@ impl View {
             mode,
             every,
             last: None,
-            prev: None,
+            estimate: Estimate::default(),
             bar,
         }
     }
 
-    /// Per-registry and total query rates since the previous call.
-    fn rates(&mut self, p: &Progress) -> ([f64; 5], f64) {
-        let now = Instant::now();
-        let q: [u64; 5] = Registry::ALL.map(|r| {
-            p.snapshot
-                .by_registry
-                .get(r.name())
-                .map_or(0, |s| s.queries)
-        });
-        let mut per = [0.0; 5];
-        let mut total = 0.0;
-        if let Some((t, pq, pt)) = self.prev {
-            let dt = now.duration_since(t).as_secs_f64().max(1e-3);
-            for i in 0..5 {
-                per[i] = (q[i] - pq[i].min(q[i])) as f64 / dt;
-            }
-            total = (p.run_queries - pt.min(p.run_queries)) as f64 / dt;
-        }
-        self.prev = Some((now, q, p.run_queries));
-        (per, total)
-    }
-
-    /// Shows one snapshot.
+    /// Shows one snapshot (every snapshot feeds the smoothed rates, shown
+    /// or not).
     pub fn show(&mut self, p: &Progress) {
+        self.estimate.observe(p);
         match self.mode {
             ProgressArg::None | ProgressArg::Auto => {}
             ProgressArg::Bar => {
-                let (per, total) = self.rates(p);
                 if let Some(b) = &self.bar {
                     b.set_length(p.total.max(1));
                     b.set_position(p.swept);
-                    let regs: Vec<String> = Registry::ALL
-                        .iter()
-                        .zip(per)
-                        .filter(|(_, r)| *r > 0.0)
-                        .map(|(reg, r)| format!("{reg} {r:.0}/s"))
-                        .collect();
-                    let paused: Vec<String> = p
-                        .paused
-                        .iter()
-                        .map(|(r, d)| format!("{r} {}s", d.as_secs()))
-                        .collect();
-                    b.set_message(format!(
-                        "{} queries ({total:.0}/s) {} nets{}{}",
-                        p.run_queries,
-                        p.snapshot.got_whois,
-                        if regs.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" | {}", regs.join(" "))
-                        },
-                        if paused.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" | paused: {}", paused.join(" "))
-                        },
-                    ));
+                    b.set_message(bar_message(p, &self.estimate));
                 }
             }
             ProgressArg::Json => {
@@ -128,36 +379,16 @@ impl View {
                     return;
                 }
                 self.last = Some(Instant::now());
-                let (per, total) = self.rates(p);
-                let paused: serde_json::Map<String, serde_json::Value> = p
-                    .paused
-                    .iter()
-                    .map(|(r, d)| (r.name().to_string(), serde_json::json!(d.as_secs_f64())))
-                    .collect();
-                let rates: serde_json::Map<String, serde_json::Value> = Registry::ALL
-                    .iter()
-                    .zip(per)
-                    .map(|(r, q)| {
-                        (
-                            r.name().to_string(),
-                            serde_json::json!((q * 10.0).round() / 10.0),
-                        )
-                    })
-                    .collect();
-                let line = serde_json::json!({
-                    "elapsed_s": (p.elapsed.as_secs_f64() * 10.0).round() / 10.0,
-                    "swept": p.swept,
-                    "total": p.total,
-                    "percent": if p.total == 0 { 100.0 } else { (p.swept as f64 * 10000.0 / p.total as f64).round() / 100.0 },
-                    "eta_s": p.eta().map(|d| d.as_secs()),
-                    "run_queries": p.run_queries,
-                    "qps": (total * 10.0).round() / 10.0,
-                    "qps_by_registry": rates,
-                    "paused": paused,
-                    "counters": p.snapshot,
-                });
-                eprintln!("{line}");
+                eprintln!("{}", json_line(p, &self.estimate));
             }
+        }
+    }
+
+    /// A line above the bar (or on stderr without one).
+    pub fn say(&self, line: &str) {
+        match &self.bar {
+            Some(b) => b.println(line),
+            None => eprintln!("{line}"),
         }
     }
 
@@ -166,5 +397,194 @@ impl View {
         if let Some(b) = self.bar.take() {
             b.finish();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ipcrawl::crawl::telemetry::Snapshot;
+
+    const TOTAL: u64 = 10_000_000;
+
+    fn secs(s: f64) -> Duration {
+        Duration::from_secs_f64(s)
+    }
+
+    /// Feeds `swept` at one-second ticks from `from` on; returns the ETA
+    /// (seconds) after each tick.
+    fn feed(e: &mut Estimate, from: u64, swept: &[u64]) -> Vec<Option<f64>> {
+        swept
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| {
+                e.observe_counts(secs((from + i as u64) as f64), s, TOTAL, s / 100, [0; 5]);
+                e.eta().map(|d| d.as_secs_f64())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_steady_rate_gives_a_steady_eta() {
+        let mut e = Estimate::default();
+        // 10,000 addresses a second for 200 s.
+        let swept: Vec<u64> = (0..=200).map(|t| t * 10_000).collect();
+        let etas = feed(&mut e, 0, &swept);
+        assert_eq!(etas[1], None, "too little history");
+        for (t, eta) in etas.iter().enumerate().skip(5) {
+            let truth = (TOTAL - swept[t]) as f64 / 10_000.0;
+            let eta = eta.expect("an ETA");
+            assert!(
+                (eta - truth).abs() < 0.01 * truth,
+                "t={t}: {eta} vs {truth}"
+            );
+            if t > 5 {
+                // One second less per second, never a jump.
+                let step = etas[t - 1].unwrap() - eta;
+                assert!((step - 1.0).abs() < 0.05, "t={t}: step {step}");
+            }
+        }
+        assert!((e.qps() - 100.0).abs() < 1.0, "{}", e.qps());
+    }
+
+    #[test]
+    fn a_pause_grows_the_eta_and_a_resume_brings_it_back() {
+        let mut e = Estimate::default();
+        let mut swept: Vec<u64> = (0..=60).map(|t| t * 10_000).collect();
+        // 30 s without progress, then the same rate again for 120 s.
+        swept.extend(std::iter::repeat_n(600_000, 30));
+        swept.extend((1..=120).map(|t| 600_000 + t * 10_000));
+        let etas = feed(&mut e, 0, &swept);
+        let before = etas[60].unwrap();
+        // During the pause the estimate only grows (never drops to 0/s at once).
+        for t in 61..91 {
+            let (a, b) = (etas[t - 1].unwrap_or(f64::MAX), etas[t].unwrap_or(f64::MAX));
+            assert!(b >= a, "t={t}: {b} < {a} during the pause");
+        }
+        assert!(etas[90].unwrap_or(f64::MAX) > 2.0 * before);
+        // Within 3 TAU of the resume it is back within 5 % of the truth.
+        let t = 90 + 3 * TAU.as_secs() as usize;
+        let truth = (TOTAL - swept[t]) as f64 / 10_000.0;
+        let eta = etas[t].unwrap();
+        assert!((eta - truth).abs() < 0.05 * truth, "{eta} vs {truth}");
+    }
+
+    #[test]
+    fn a_sudden_slowdown_shows_within_a_bounded_number_of_ticks() {
+        let mut e = Estimate::default();
+        let mut swept: Vec<u64> = (0..=100).map(|t| t * 10_000).collect();
+        // A quarter of the rate from t = 100 on.
+        swept.extend((1..=200).map(|t| 1_000_000 + t * 2_500));
+        let etas = feed(&mut e, 0, &swept);
+        let old_rate_eta = |t: usize| (TOTAL - swept[t]) as f64 / 10_000.0;
+        // The truth is 4x the old-rate figure; by 1.5 TAU (30 ticks) the
+        // estimate has at least doubled against it.
+        let t = 100 + 30;
+        assert!(
+            etas[t].unwrap() > 2.0 * old_rate_eta(t),
+            "{:?} vs {}",
+            etas[t],
+            old_rate_eta(t)
+        );
+        // By 5 TAU it is within 5 % of the truth.
+        let t = 100 + 100;
+        let truth = (TOTAL - swept[t]) as f64 / 2_500.0;
+        assert!((etas[t].unwrap() - truth).abs() < 0.05 * truth);
+    }
+
+    #[test]
+    fn bursty_answers_do_not_flicker_the_rate_to_zero() {
+        // 10 queries a second arriving in one burst per second, seen by 4
+        // snapshots a second: 3 of 4 snapshots see no new query.
+        let mut e = Estimate::default();
+        let mut shown = Vec::new();
+        for tick in 0..400u64 {
+            let q = tick / 4 * 10;
+            e.observe_counts(secs(tick as f64 * 0.25), q, TOTAL, q, [q, 0, 0, 0, 0]);
+            if tick >= 8 {
+                shown.push(e.qps_of(Registry::Arin));
+            }
+        }
+        let min = shown.iter().copied().fold(f64::MAX, f64::min);
+        assert!(min > 7.0, "the rate dipped to {min}/s");
+        assert_eq!(e.qps_of(Registry::Ripe), 0.0);
+    }
+
+    #[test]
+    fn a_crawl_that_is_done_has_no_time_left() {
+        let mut e = Estimate::default();
+        e.observe_counts(secs(0.0), 0, 100, 0, [0; 5]);
+        e.observe_counts(secs(0.5), 100, 100, 3, [0; 5]);
+        assert_eq!(e.eta(), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn rates_durations_and_causes_for_people() {
+        assert_eq!(fmt_rate(64.4), "64/s");
+        assert_eq!(fmt_rate(2.46), "2.5/s");
+        assert_eq!(fmt_rate(10.0 / 60.0), "10/min");
+        assert_eq!(fmt_rate(0.001), "<1/min");
+        assert_eq!(fmt_rate(0.0), "0/s");
+        assert_eq!(fmt_eta(secs(45.0)), "45s");
+        assert_eq!(fmt_eta(secs(725.0)), "12m05s");
+        assert_eq!(fmt_eta(secs(12_000.0)), "3h20m");
+        assert_eq!(fmt_eta(secs(187_200.0)), "2d04h");
+        let counts = [
+            TransportCount {
+                registry: Registry::Ripe,
+                cause: Transport::Dns,
+                count: 12,
+            },
+            TransportCount {
+                registry: Registry::Ripe,
+                cause: Transport::ConnectTimeout,
+                count: 1,
+            },
+            TransportCount {
+                registry: Registry::Arin,
+                cause: Transport::Refused,
+                count: 3,
+            },
+        ];
+        assert_eq!(
+            fmt_transport(&counts),
+            [
+                "arin: 3 refused connections",
+                "ripe: 12 DNS failures, 1 connect timeout"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_bar_and_the_json_line_show_the_same_figures() {
+        let mut e = Estimate::default();
+        let progress = |t: f64, swept: u64, q: u64| Progress {
+            snapshot: Snapshot::default(),
+            run_queries: q,
+            swept,
+            total: TOTAL,
+            elapsed: secs(t),
+            paused: vec![(Registry::Lacnic, secs(59.5))],
+            run_transport: vec![TransportCount {
+                registry: Registry::Ripe,
+                cause: Transport::Dns,
+                count: 12,
+            }],
+        };
+        for t in 0..=10u64 {
+            e.observe(&progress(t as f64, t * 100_000, t * 10));
+        }
+        let p = progress(10.0, 1_000_000, 100);
+        let msg = bar_message(&p, &e);
+        assert_eq!(
+            msg,
+            "ETA 1m30s | 100 queries (10/s) 0 nets | paused: lacnic 59s | ripe: 12 DNS failures"
+        );
+        let j = json_line(&p, &e);
+        assert_eq!(j["eta_s"], 90);
+        assert_eq!(j["qps"], 10.0);
+        assert_eq!(j["percent"], 10.0);
+        assert_eq!(j["transport_failures"]["ripe"]["dns"], 12);
+        assert_eq!(j["qps_by_registry"]["arin"], 0.0);
     }
 }

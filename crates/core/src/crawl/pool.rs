@@ -169,6 +169,11 @@ pub fn run(
     on_tick: &mut dyn FnMut(Tick),
 ) -> Result<Stop, store::Error> {
     let threads = settings.threads.max(1);
+    let mut sched = sched;
+    if quit.load(Ordering::SeqCst) {
+        // A signal before the crawl began: not one query.
+        sched.stop();
+    }
     let shared = Arc::new(Shared {
         sched: Mutex::new(sched),
         wake: Condvar::new(),
@@ -234,9 +239,6 @@ fn watch(
         // Not on the workers' condvar: a wake-up meant for a worker must
         // never land here.
         std::thread::park_timeout(WATCH_EVERY);
-        if shared.live.load(Ordering::SeqCst) == 0 {
-            break;
-        }
         if stop_at.is_none() {
             let offline = settings.unreachable_after.is_some_and(|after| {
                 unreachable(
@@ -263,6 +265,11 @@ fn watch(
                 shared.wake.notify_all();
                 stop_at = Some(Instant::now());
             }
+        }
+        // After the stop checks: a crawl stopped before it began (below)
+        // has no workers left at the first look.
+        if shared.live.load(Ordering::SeqCst) == 0 {
+            break;
         }
         if stop_at.is_some_and(|t| t.elapsed() >= settings.drain_timeout) {
             break;
