@@ -17,13 +17,18 @@
 //! - `merge`: `merge` refusals and guarantees;
 //! - `people`: the map's pixels, `lookup` statuses/stdin/table, completions,
 //!   the man page, `-q`/`-v`, closed pipes;
-//! - `recipes`: the Slurm and ssh scale-out scripts with stand-in schedulers.
+//! - `recipes`: the Slurm and ssh scale-out scripts with stand-in schedulers;
+//! - `offline`: no registry reachable (refused, DNS, timeouts): the causes
+//!   named and the offline stop;
+//! - `signals`: SIGTERM and SIGHUP at once and mid-crawl, `nohup`, and one
+//!   Ctrl-C to `scripts/shards-local.sh`.
 
 mod cli;
 mod files;
 mod hostile;
 mod localworld;
 mod merge;
+mod offline;
 mod people;
 mod pipeline;
 mod recipes;
