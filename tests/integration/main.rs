@@ -35,4 +35,5 @@ mod recipes;
 mod resume;
 mod server;
 mod shards;
+mod signals;
 mod util;
