@@ -3,16 +3,22 @@
 //! [`Progress`] snapshots.
 //!
 //! Rates and the ETA are smoothed ([`Ewma`]): every snapshot (4 a second)
-//! feeds an exponentially weighted rate with a time constant of [`TAU`], so
-//! a tick in which no answer happened to arrive does not show 0/s, and a
-//! slowdown shows within tens of seconds. The ETA is the addresses left
-//! divided by the smoothed rate of swept addresses. Why addresses and not
-//! queries: the addresses left are known exactly, the queries left are not
-//! (they depend on how finely the rest of the space is divided); and an
-//! estimate "queries left = addresses left × recent queries per address" at
-//! the recent query rate comes to the same figure, since the queries cancel
-//! out. A single answer can sweep a /8 at once; the smoothing spreads such
-//! jumps over [`TAU`].
+//! feeds exponentially weighted rates with a time constant of [`TAU`], so a
+//! tick in which no answer happened to arrive does not show 0/s, and a
+//! slowdown shows within tens of seconds.
+//!
+//! The ETA is taken per registry and the largest one shown: each registry's
+//! addresses left divided by the smoothed rate at which its lanes are swept.
+//! Per registry, because the registries run side by side at very different
+//! rates (LACNIC's limit is 10/min, ARIN's 10/s): the crawl ends when the
+//! slowest one does, and a figure from all addresses together would promise
+//! the end when the fast ones are done. Addresses and not queries, because
+//! the addresses left are known exactly and the queries left are not (they
+//! depend on how finely the rest of the space is divided); an estimate
+//! "queries left = addresses left × recent queries per address" at the
+//! recent query rate comes to the same figure, since the queries cancel out.
+//! A single answer can sweep a /8 at once; the smoothing spreads such jumps
+//! over [`TAU`].
 //!
 //! What a line shows, on the bar and in the JSON (`eta_s`, `qps`,
 //! `qps_by_registry`, `transport_failures`): see the README's "Progress".
@@ -109,13 +115,13 @@ impl Ewma {
     }
 }
 
-/// The smoothed figures: swept addresses, queries, queries per registry.
+/// The smoothed figures: swept addresses and queries, per registry.
 #[derive(Clone, Debug)]
 pub struct Estimate {
-    swept: Ewma,
+    swept: [Ewma; 5],
+    left: [u64; 5],
     queries: Ewma,
-    by_registry: [Ewma; 5],
-    left: u64,
+    queries_by: [Ewma; 5],
 }
 
 impl Default for Estimate {
@@ -128,56 +134,57 @@ impl Estimate {
     /// Empty, with time constant `tau`.
     pub fn new(tau: Duration) -> Estimate {
         Estimate {
-            swept: Ewma::new(tau),
+            swept: [Ewma::new(tau); 5],
+            left: [0; 5],
             queries: Ewma::new(tau),
-            by_registry: [Ewma::new(tau); 5],
-            left: 0,
+            queries_by: [Ewma::new(tau); 5],
         }
     }
 
     /// Feeds one snapshot.
     pub fn observe(&mut self, p: &Progress) {
-        self.observe_counts(
-            p.elapsed,
-            p.swept,
-            p.total,
-            p.run_queries,
-            registry_queries(p),
-        );
+        self.observe_counts(p.elapsed, p.by_registry, p.run_queries, registry_queries(p));
     }
 
-    /// [`Estimate::observe`] from plain numbers (at `elapsed`: `swept` of
-    /// `total` addresses, `queries` sent, per registry `by_registry`).
+    /// [`Estimate::observe`] from plain numbers: at `elapsed`, per registry
+    /// (swept, total) addresses; `queries` sent, per registry `queries_by`.
     pub fn observe_counts(
         &mut self,
         elapsed: Duration,
-        swept: u64,
-        total: u64,
+        swept: [(u64, u64); 5],
         queries: u64,
-        by_registry: [u64; 5],
+        queries_by: [u64; 5],
     ) {
-        self.swept.observe(elapsed, swept);
-        self.queries.observe(elapsed, queries);
-        for (e, q) in self.by_registry.iter_mut().zip(by_registry) {
-            e.observe(elapsed, q);
+        for (i, (s, total)) in swept.into_iter().enumerate() {
+            self.swept[i].observe(elapsed, s);
+            self.left[i] = total.saturating_sub(s);
+            self.queries_by[i].observe(elapsed, queries_by[i]);
         }
-        self.left = total.saturating_sub(swept);
+        self.queries.observe(elapsed, queries);
     }
 
-    /// Time left at the smoothed sweep rate: `None` until there is enough
-    /// history, or while nothing is being swept (a pause, a stall).
+    /// Time left: the largest of the registries' [`Estimate::eta_of`].
+    /// `None` while any registry's is unknown.
     pub fn eta(&self) -> Option<Duration> {
-        if self.left == 0 {
+        let mut worst = Duration::ZERO;
+        for r in Registry::ALL {
+            worst = worst.max(self.eta_of(r)?);
+        }
+        Some(worst)
+    }
+
+    /// Time left for one registry's lanes: its addresses left at its
+    /// smoothed sweep rate (zero when it has none left). `None` until there
+    /// is enough history, or while it sweeps nothing (a pause, a stall).
+    pub fn eta_of(&self, r: Registry) -> Option<Duration> {
+        let (e, left) = (&self.swept[r.index()], self.left[r.index()]);
+        if left == 0 {
             return Some(Duration::ZERO);
         }
-        if self.swept.history() < MIN_HISTORY {
+        if e.history() < MIN_HISTORY {
             return None;
         }
-        let rate = self.swept.rate()?;
-        if rate <= 0.0 {
-            return None;
-        }
-        let secs = self.left as f64 / rate;
+        let secs = left as f64 / e.rate().filter(|r| *r > 0.0)?;
         (secs < MAX_ETA.as_secs_f64()).then(|| Duration::from_secs_f64(secs))
     }
 
@@ -188,7 +195,7 @@ impl Estimate {
 
     /// Smoothed queries per second of one registry.
     pub fn qps_of(&self, r: Registry) -> f64 {
-        self.by_registry[r.index()].rate().unwrap_or(0.0)
+        self.queries_by[r.index()].rate().unwrap_or(0.0)
     }
 }
 
@@ -262,9 +269,13 @@ pub fn fmt_transport(counts: &[TransportCount]) -> Vec<String> {
 /// paused registries, transport failures.
 pub fn bar_message(p: &Progress, e: &Estimate) -> String {
     let eta = e.eta().map_or_else(|| "?".into(), fmt_eta);
+    // The registries still sweeping (a finished one's rate only decays).
     let regs: Vec<String> = Registry::ALL
         .iter()
-        .filter(|r| e.qps_of(**r) > 0.0)
+        .filter(|r| {
+            let (swept, total) = p.by_registry[r.index()];
+            swept < total && e.qps_of(**r) > 0.0
+        })
         .map(|r| format!("{r} {}", fmt_rate(e.qps_of(*r))))
         .collect();
     let paused: Vec<String> = p
@@ -305,6 +316,18 @@ pub fn json_line(p: &Progress, e: &Estimate) -> serde_json::Value {
             )
         })
         .collect();
+    let registries: serde_json::Map<String, serde_json::Value> = Registry::ALL
+        .iter()
+        .map(|&r| {
+            let (swept, total) = p.by_registry[r.index()];
+            let v = serde_json::json!({
+                "swept": swept,
+                "total": total,
+                "eta_s": e.eta_of(r).map(|d| d.as_secs()),
+            });
+            (r.name().to_string(), v)
+        })
+        .collect();
     let mut transport = serde_json::Map::new();
     for c in &p.run_transport {
         let entry = transport
@@ -321,6 +344,7 @@ pub fn json_line(p: &Progress, e: &Estimate) -> serde_json::Value {
         "run_queries": p.run_queries,
         "qps": round2(e.qps()),
         "qps_by_registry": rates,
+        "by_registry": registries,
         "paused": paused,
         "transport_failures": transport,
         "counters": p.snapshot,
@@ -411,14 +435,20 @@ mod tests {
         Duration::from_secs_f64(s)
     }
 
-    /// Feeds `swept` at one-second ticks from `from` on; returns the ETA
-    /// (seconds) after each tick.
+    /// ARIN's lanes only: `swept` of [`TOTAL`].
+    fn arin(swept: u64) -> [(u64, u64); 5] {
+        [(swept, TOTAL), (0, 0), (0, 0), (0, 0), (0, 0)]
+    }
+
+    /// Feeds ARIN's `swept` at one-second ticks from `from` on; returns the
+    /// ETA (seconds) after each tick.
     fn feed(e: &mut Estimate, from: u64, swept: &[u64]) -> Vec<Option<f64>> {
         swept
             .iter()
             .enumerate()
             .map(|(i, &s)| {
-                e.observe_counts(secs((from + i as u64) as f64), s, TOTAL, s / 100, [0; 5]);
+                let q = s / 100;
+                e.observe_counts(secs((from + i as u64) as f64), arin(s), q, [q, 0, 0, 0, 0]);
                 e.eta().map(|d| d.as_secs_f64())
             })
             .collect()
@@ -493,6 +523,43 @@ mod tests {
     }
 
     #[test]
+    fn the_slowest_registry_sets_the_eta() {
+        // ARIN: 1,000,000 addresses at 10,000/s (done at t = 100 s);
+        // LACNIC: 100,000 at 100/s (done at t = 1000 s).
+        let mut e = Estimate::default();
+        let at = |t: u64| -> [(u64, u64); 5] {
+            [
+                ((t * 10_000).min(1_000_000), 1_000_000),
+                (0, 0),
+                (0, 0),
+                (t * 100, 100_000),
+                (0, 0),
+            ]
+        };
+        for t in 0..=50 {
+            e.observe_counts(secs(t as f64), at(t), t * 110, [t * 100, 0, 0, t * 10, 0]);
+        }
+        // All addresses together would say 595,000 left at 10,100/s: 59 s.
+        let eta = e.eta().unwrap().as_secs_f64();
+        assert!((eta - 950.0).abs() < 10.0, "{eta}");
+        for t in 51..=200 {
+            e.observe_counts(secs(t as f64), at(t), t * 110, [t * 100, 0, 0, t * 10, 0]);
+        }
+        let eta = e.eta().unwrap().as_secs_f64();
+        assert!((eta - 800.0).abs() < 8.0, "ARIN is done: {eta}");
+    }
+
+    #[test]
+    fn a_registry_that_sweeps_nothing_makes_the_eta_unknown() {
+        let mut e = Estimate::default();
+        for t in 0..=30u64 {
+            let regs = [(t * 1000, TOTAL), (0, 1000), (0, 0), (0, 0), (0, 0)];
+            e.observe_counts(secs(t as f64), regs, t * 10, [t * 10, 0, 0, 0, 0]);
+        }
+        assert_eq!(e.eta(), None, "RIPE has 1,000 addresses left and no rate");
+    }
+
+    #[test]
     fn bursty_answers_do_not_flicker_the_rate_to_zero() {
         // 10 queries a second arriving in one burst per second, seen by 4
         // snapshots a second: 3 of 4 snapshots see no new query.
@@ -500,7 +567,7 @@ mod tests {
         let mut shown = Vec::new();
         for tick in 0..400u64 {
             let q = tick / 4 * 10;
-            e.observe_counts(secs(tick as f64 * 0.25), q, TOTAL, q, [q, 0, 0, 0, 0]);
+            e.observe_counts(secs(tick as f64 * 0.25), arin(q), q, [q, 0, 0, 0, 0]);
             if tick >= 8 {
                 shown.push(e.qps_of(Registry::Arin));
             }
@@ -513,8 +580,9 @@ mod tests {
     #[test]
     fn a_crawl_that_is_done_has_no_time_left() {
         let mut e = Estimate::default();
-        e.observe_counts(secs(0.0), 0, 100, 0, [0; 5]);
-        e.observe_counts(secs(0.5), 100, 100, 3, [0; 5]);
+        let regs = |s| [(s, 100), (0, 0), (0, 0), (0, 0), (0, 0)];
+        e.observe_counts(secs(0.0), regs(0), 0, [0; 5]);
+        e.observe_counts(secs(0.5), regs(100), 3, [3, 0, 0, 0, 0]);
         assert_eq!(e.eta(), Some(Duration::ZERO));
     }
 
@@ -570,6 +638,7 @@ mod tests {
                 cause: Transport::Dns,
                 count: 12,
             }],
+            by_registry: arin(swept),
         };
         for t in 0..=10u64 {
             e.observe(&progress(t as f64, t * 100_000, t * 10));
@@ -586,5 +655,8 @@ mod tests {
         assert_eq!(j["percent"], 10.0);
         assert_eq!(j["transport_failures"]["ripe"]["dns"], 12);
         assert_eq!(j["qps_by_registry"]["arin"], 0.0);
+        assert_eq!(j["by_registry"]["arin"]["swept"], 1_000_000);
+        assert_eq!(j["by_registry"]["arin"]["eta_s"], 90);
+        assert_eq!(j["by_registry"]["ripe"]["eta_s"], 0, "nothing to sweep");
     }
 }

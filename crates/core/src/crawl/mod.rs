@@ -132,6 +132,9 @@ pub struct Progress {
     pub paused: Vec<(Registry, Duration)>,
     /// Lookups of this run no server answered, by registry and cause.
     pub run_transport: Vec<TransportCount>,
+    /// Per registry (by [`Registry::index`]): (addresses of its lanes swept
+    /// so far, addresses in its lanes). They add up to `swept` and `total`.
+    pub by_registry: [(u64, u64); 5],
 }
 
 /// The outcome of [`run`].
@@ -230,6 +233,10 @@ pub fn run(
 ) -> Result<Summary, Error> {
     let start = Instant::now();
     let specs = lane_specs(&plan, routes, cfg);
+    let mut reg_totals = [0u64; 5];
+    for l in &specs {
+        reg_totals[l.registry.index()] += l.range.len();
+    }
     let known = KnownSet::from_set(&store.load_known()?);
     let gaps = KnownSet::from_set(&IntervalSet::from_ranges(
         store.gaps()?.into_iter().map(|(r, _, _)| r),
@@ -258,6 +265,10 @@ pub fn run(
         on_progress(&Progress {
             run_queries: snapshot.queries - queries_before,
             run_transport: snapshot.transport_since(&before),
+            by_registry: {
+                let swept = tele.swept_by_registry();
+                std::array::from_fn(|i| (swept[i].min(reg_totals[i]), reg_totals[i]))
+            },
             snapshot,
             swept: t.swept,
             total: t.total,

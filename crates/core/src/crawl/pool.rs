@@ -437,19 +437,26 @@ mod tests {
         }
     }
 
-    fn crawl(path: &PathBuf, plan: crate::seeds::SeedPlan, cfg: &CrawlConfig) -> crawl::Summary {
+    /// Runs the crawl; returns its summary and the last progress seen.
+    fn crawl(
+        path: &PathBuf,
+        plan: crate::seeds::SeedPlan,
+        cfg: &CrawlConfig,
+    ) -> (crawl::Summary, crawl::Progress) {
         let store = Store::open_rw(path).unwrap();
         let quit = AtomicBool::new(false);
-        crawl::run(
+        let mut last = None;
+        let s = crawl::run(
             &store,
             plan,
             &Bootstrap::bundled(),
             Arc::new(OnlyArin),
             cfg,
             &quit,
-            &mut |_| {},
+            &mut |p| last = Some(p.clone()),
         )
-        .unwrap()
+        .unwrap();
+        (s, last.expect("a final progress tick"))
     }
 
     #[test]
@@ -457,7 +464,7 @@ mod tests {
         // RIPE space only: 65,536 seeds, far more than failing lookups can
         // get through before the bound.
         let (path, plan) = db("offline", &["193.0.0.0/8"]);
-        let s = crawl(&path, plan, &cfg(4, Duration::from_millis(200)));
+        let (s, _) = crawl(&path, plan, &cfg(4, Duration::from_millis(200)));
         assert_eq!(s.stop, Stop::Unreachable);
         assert_eq!(s.run_transport.len(), 1, "{:?}", s.run_transport);
         let c = s.run_transport[0];
@@ -472,8 +479,12 @@ mod tests {
     fn one_registry_answering_keeps_the_crawl_going() {
         // One worker: ARIN (asked first) answers before any RIPE failure.
         let (path, plan) = db("one-answers", &["11.0.0.0/22", "193.0.0.0/22"]);
-        let s = crawl(&path, plan, &cfg(1, Duration::from_millis(1)));
+        let (s, p) = crawl(&path, plan, &cfg(1, Duration::from_millis(1)));
         assert_eq!(s.stop, Stop::Finished, "{:?}", s.run_transport);
+        // Per registry progress adds up: both swept to the end.
+        let (arin, ripe) = (p.by_registry[0], p.by_registry[1]);
+        assert_eq!((arin, ripe), ((1024, 1024), (1024, 1024)), "{p:?}");
+        assert_eq!((p.swept, p.total), (2048, 2048));
         assert!(s.failures > 0, "RIPE's lookups failed for good");
         assert!(s.run_transport[0].count >= 5, "{:?}", s.run_transport);
         let _ = std::fs::remove_file(&path);

@@ -15,9 +15,10 @@
 //! answered, and why). All of these are stored with the crawl and shown by
 //! `stats`.
 //!
-//! One live counter is never stored: [`Telemetry::reached`], the lookups of
-//! this run that some server answered (any status), which the pool's
-//! offline stop rule reads.
+//! Two live counters are never stored: [`Telemetry::reached`], the lookups
+//! of this run that some server answered (any status), which the pool's
+//! offline stop rule reads; and [`Telemetry::swept`], the addresses of each
+//! registry's lanes this run has swept, for the progress display's ETA.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -72,6 +73,9 @@ pub struct Telemetry {
     /// Live, not stored: lookups of this run that a server answered (any
     /// status; see the module docs).
     pub reached: AtomicU64,
+    /// Live, not stored: addresses of each registry's lanes swept by this
+    /// run, in [`Registry::ALL`] order (their sum is the pool's swept count).
+    pub swept: [AtomicU64; 5],
 }
 
 /// Transport failures of one registry, by cause (in [`Transport::ALL`]
@@ -185,6 +189,11 @@ impl Telemetry {
             Some(t) => inc(&self.of(exchange.registry()).transport[t.index()]),
             None => inc(&self.reached),
         }
+    }
+
+    /// [`Telemetry::swept`] read, by [`Registry::index`].
+    pub fn swept_by_registry(&self) -> [u64; 5] {
+        self.swept.each_ref().map(get)
     }
 
     /// Transport failures of every registry and cause together (cumulative).
