@@ -32,7 +32,7 @@ const STEP: u64 = 150;
 const DEADLINE: Duration = Duration::from_secs(180);
 
 /// Signal numbers (Linux), for `/proc` masks and exit codes.
-fn number(sig: &str) -> u32 {
+fn number(sig: &str) -> i32 {
     match sig {
         "HUP" => 1,
         "INT" => 2,
@@ -121,9 +121,7 @@ impl Logged {
 
     /// Requests logged so far.
     fn logged(&self) -> usize {
-        std::fs::read_to_string(&self.log)
-            .map(|t| t.lines().count())
-            .unwrap_or(0)
+        std::fs::read_to_string(&self.log).map_or(0, |t| t.lines().count())
     }
 
     /// Stops the world; returns the distinct (registry, path) it was asked.
@@ -151,7 +149,7 @@ struct Stopped {
 fn assert_stopped_cleanly(db: &Path, sig: &str, s: &Stopped) {
     assert_eq!(
         s.status.code(),
-        Some(128 + number(sig) as i32),
+        Some(128 + number(sig)),
         "exit after SIG{sig}: {}",
         s.stderr
     );

@@ -368,7 +368,7 @@ mod tests {
     use crate::prefix::Cidr;
     use crate::rdap::bootstrap::Bootstrap;
     use crate::rdap::{Broken, Exchange, Target, Transport};
-    use std::path::PathBuf;
+    use std::path::{Path, PathBuf};
 
     #[test]
     fn the_offline_rule_needs_failures_no_answer_and_the_time() {
@@ -439,7 +439,7 @@ mod tests {
 
     /// Runs the crawl; returns its summary and the last progress seen.
     fn crawl(
-        path: &PathBuf,
+        path: &Path,
         plan: crate::seeds::SeedPlan,
         cfg: &CrawlConfig,
     ) -> (crawl::Summary, crawl::Progress) {

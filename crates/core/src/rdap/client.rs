@@ -378,7 +378,7 @@ fn io_cause(e: &std::io::Error) -> Transport {
     }
     // rustls reports a failed handshake or a corrupt record from inside the
     // stream, as `InvalidData` carrying its error.
-    if e.get_ref().is_some_and(|i| i.is::<rustls::Error>()) {
+    if matches!(e.get_ref(), Some(i) if i.is::<rustls::Error>()) {
         return Transport::Tls;
     }
     match e.kind() {
