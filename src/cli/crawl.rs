@@ -13,7 +13,7 @@
 //!
 //! Offline: when no registry answered anything for `--unreachable-after`
 //! (60 s) while lookups failed in transport, the crawl stops (the rule is
-//! [`ipcrawl::crawl::pool::unreachable`]) with one line naming the causes
+//! [`ipcrawl::crawl::pool::nothing_reachable`]) with one line naming the causes
 //! per registry host, and exit 2; everything is resumable.
 
 use std::path::PathBuf;

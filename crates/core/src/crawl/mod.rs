@@ -21,7 +21,7 @@
 //!   stop and drain;
 //! - [`pool`]: threads, the channel, the single writer and its commit
 //!   policy, the stop on Ctrl-C or a storage error, and the offline stop
-//!   ([`pool::unreachable`]: no server answered anything for
+//!   ([`pool::nothing_reachable`]: no server answered anything for
 //!   [`CrawlConfig::unreachable_after`] while lookups failed in transport);
 //! - [`shard`]: which part of the space a `--shard K/N` run takes;
 //! - [`telemetry`]: the counters, transport failures by registry and cause

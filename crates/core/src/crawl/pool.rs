@@ -15,7 +15,7 @@
 //! on a full queue, the crawl stops and [`run`] returns that error within
 //! the drain timeout.
 //!
-//! The offline stop ([`unreachable`], the one place of that rule): a run in
+//! The offline stop ([`nothing_reachable`], the one place of that rule): a run in
 //! which no server has answered anything yet (any HTTP status counts, a 429
 //! or a 503 too) while lookups failed in transport (DNS, refused, timeouts,
 //! ...: [`crate::rdap::Transport`]) stops as [`Stop::Unreachable`] once
@@ -83,7 +83,7 @@ pub enum Stop {
 /// The offline stop rule: whether a run `elapsed` since its start, in which
 /// servers answered `reached` lookups and `transport_failures` lookups got no
 /// answer, must stop because nothing is reachable (`after`: the bound).
-pub fn unreachable(
+pub fn nothing_reachable(
     elapsed: Duration,
     reached: u64,
     transport_failures: u64,
@@ -221,7 +221,7 @@ pub fn run(
 }
 
 /// Watches the crawl until the workers are done or the drain after a stop
-/// times out; stops it on `quit`, by the offline rule ([`unreachable`]), or
+/// times out; stops it on `quit`, by the offline rule ([`nothing_reachable`]), or
 /// when the writer ends early. Returns why it stopped it.
 fn watch(
     shared: &Shared,
@@ -241,7 +241,7 @@ fn watch(
         std::thread::park_timeout(WATCH_EVERY);
         if stop_at.is_none() {
             let offline = settings.unreachable_after.is_some_and(|after| {
-                unreachable(
+                nothing_reachable(
                     started.elapsed(),
                     shared.tele.reached.load(Ordering::Relaxed),
                     shared
@@ -374,12 +374,15 @@ mod tests {
     fn the_offline_rule_needs_failures_no_answer_and_the_time() {
         let after = Duration::from_secs(60);
         let s = Duration::from_secs;
-        assert!(unreachable(s(60), 0, 1, after));
-        assert!(unreachable(s(3600), 0, 500, after));
-        assert!(!unreachable(s(59), 0, 500, after), "not yet");
-        assert!(!unreachable(s(600), 1, 500, after), "a server answered");
+        assert!(nothing_reachable(s(60), 0, 1, after));
+        assert!(nothing_reachable(s(3600), 0, 500, after));
+        assert!(!nothing_reachable(s(59), 0, 500, after), "not yet");
         assert!(
-            !unreachable(s(600), 0, 0, after),
+            !nothing_reachable(s(600), 1, 500, after),
+            "a server answered"
+        );
+        assert!(
+            !nothing_reachable(s(600), 0, 0, after),
             "nothing failed: queries in flight"
         );
     }
