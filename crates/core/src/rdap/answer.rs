@@ -12,14 +12,14 @@
 //! | 429 | [`Answer::RateLimited`] |
 //! | 5xx | [`Answer::Retry`] |
 //! | any other status | [`Answer::Refused`] |
-//! | connect failure, timeout, reset, unreadable body | [`Answer::Retry`] |
+//! | DNS failure, connect refused or timed out, no route, request timeout, reset, unreadable body | [`Answer::Retry`] |
 //! | bad URI, TLS failure, body over the limit, bad redirect or link | [`Answer::Refused`] |
 //!
 //! Pure: the parse runs here, in the caller's (worker) thread, so the CPU
 //! work stays parallel; no I/O.
 
 use super::parse::{is_rate_limit_notice, parse_network, ParseError};
-use super::{Broken, Exchange, Network, Registry};
+use super::{Broken, Exchange, Network, Registry, Transport};
 use crate::prefix::Range;
 
 /// A classified lookup result: what the crawl acts on.
@@ -62,8 +62,12 @@ pub struct Answered {
 pub fn classify(exchange: Exchange, queried: Range) -> Answer {
     match exchange {
         Exchange::Broken { cause, reason, .. } => match cause {
-            Broken::Transport => Answer::Retry(reason),
-            Broken::Setup | Broken::TooLarge | Broken::Route => Answer::Refused(reason),
+            // A certificate or handshake failure does not fix itself in seconds.
+            Broken::Transport(Transport::Tls)
+            | Broken::Setup
+            | Broken::TooLarge
+            | Broken::Route => Answer::Refused(reason),
+            Broken::Transport(_) => Answer::Retry(reason),
         },
         Exchange::Response {
             registry,
@@ -294,7 +298,14 @@ mod tests {
     #[test]
     fn broken_exchanges_by_cause() {
         for (cause, want) in [
-            (Broken::Transport, "retry"),
+            (Broken::Transport(Transport::Dns), "retry"),
+            (Broken::Transport(Transport::Refused), "retry"),
+            (Broken::Transport(Transport::Unreachable), "retry"),
+            (Broken::Transport(Transport::ConnectTimeout), "retry"),
+            (Broken::Transport(Transport::Timeout), "retry"),
+            (Broken::Transport(Transport::Reset), "retry"),
+            (Broken::Transport(Transport::Other), "retry"),
+            (Broken::Transport(Transport::Tls), "refused"),
             (Broken::Setup, "refused"),
             (Broken::TooLarge, "refused"),
             (Broken::Route, "refused"),
