@@ -16,8 +16,13 @@
 #   GEN_SEEDS  gen-seeds arguments for new shard files, e.g. "--within 1.0.0.0/8"
 #              (default: none; a crawl then seeds the whole non-reserved space)
 # Running it again resumes every unfinished shard, then merges again.
+# Signals: one Ctrl-C (SIGINT), SIGTERM or SIGHUP is passed on once to every
+# shard crawl, which stops cleanly and writes its summary; the script waits
+# for all of them and exits 128 + the signal (130, 143, 129), like a crawl.
+# A second signal is passed on too: the crawls then exit at once.
 # Exit: 0 merged; 1 merged, but some lookups failed for good (the next run
-# retries them); 2 a shard or the merge failed (nothing merged); 130 Ctrl-C.
+# retries them); 2 a shard or the merge failed (nothing merged); 130/143/129
+# interrupted by SIGINT/SIGTERM/SIGHUP (run the same command again to resume).
 set -uo pipefail
 
 if [[ $# -lt 1 || ! $1 =~ ^[1-9][0-9]*$ ]]; then
@@ -36,25 +41,55 @@ if [[ ! -x $ipcrawl ]]; then
   exit 2
 fi
 
-pids=()
-trap 'kill -INT "${pids[@]}" 2>/dev/null; wait; echo "$0: interrupted; run the same command again to resume" >&2; exit 130' INT TERM
 for ((k = 0; k < n; k++)); do
   db="$dir/shard-$k.redb"
   if [[ -n ${GEN_SEEDS:-} && ! -e $db ]]; then
     # shellcheck disable=SC2086 # GEN_SEEDS is a list of arguments
     "$ipcrawl" --db "$db" gen-seeds $GEN_SEEDS >/dev/null || exit 2
   fi
-  "$ipcrawl" --db "$db" crawl --shard "$k/$n" --progress none "$@" >"$dir/shard-$k.summary.json" &
+done
+
+# Each shard crawl runs in its own process group (job control on while they
+# start), so a Ctrl-C at the terminal reaches this script only, and forward()
+# passes it on to each crawl exactly once. (Without it the crawls would get
+# the terminal's SIGINT and the forwarded one: two signals, an abort.)
+pids=()
+stopped=""
+signals=0
+forward() {
+  stopped=$1
+  signals=$((signals + 1))
+  ((${#pids[@]})) && kill -"$1" "${pids[@]}" 2>/dev/null
+}
+trap 'forward INT' INT
+trap 'forward TERM' TERM
+trap 'forward HUP' HUP
+set -m
+for ((k = 0; k < n; k++)); do
+  [[ -n $stopped ]] && break
+  "$ipcrawl" --db "$dir/shard-$k.redb" crawl --shard "$k/$n" --progress none "$@" >"$dir/shard-$k.summary.json" &
   pids+=("$!")
 done
+set +m
 
 worst=0
 for k in "${!pids[@]}"; do
-  wait "${pids[$k]}"
-  rc=$?
+  # A signal interrupts `wait` (the trap runs): wait again for the crawl's
+  # own exit status.
+  while :; do
+    seen=$signals
+    wait "${pids[$k]}"
+    rc=$?
+    ((signals == seen)) && break
+  done
   echo "shard $k/$n: exit $rc (summary in $dir/shard-$k.summary.json)" >&2
   ((rc > worst)) && worst=$rc
 done
+if [[ -n $stopped ]]; then
+  code=$((128 + $(kill -l "$stopped")))
+  echo "$0: interrupted (SIG$stopped); every shard stored what it had: run the same command again to resume" >&2
+  exit "$code"
+fi
 if ((worst > 1)); then
   echo "$0: a shard did not finish (exit $worst); fix the cause and run again to resume; nothing merged" >&2
   exit 2

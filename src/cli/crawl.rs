@@ -1,15 +1,30 @@
 //! `ipcrawl crawl`: arguments → [`CrawlConfig`], the seed plan
 //! ([`crawl::ensure_plan`]), the crawl, progress on stderr
 //! ([`super::progress`]), a JSON summary on stdout.
+//!
+//! Signals: SIGINT (Ctrl-C), SIGTERM (Kubernetes, Slurm, systemd, `kill`)
+//! and SIGHUP (a closed terminal) all stop the crawl cleanly: what is
+//! answered is committed, the summary printed, and the exit code is 128 +
+//! the signal (130, 143, 129), resumable. The handlers are the first thing
+//! `crawl` installs, before it reads its arguments or opens the DB. A second
+//! signal exits at once (its own 128 + signal; the DB is then repaired on
+//! the next open, like after kill -9). SIGHUP is left alone when the crawl
+//! was started with it ignored (`nohup`).
+//!
+//! Offline: when no registry answered anything for `--unreachable-after`
+//! (60 s) while lookups failed in transport, the crawl stops (the rule is
+//! [`ipcrawl::crawl::pool::nothing_reachable`]) with one line naming the causes
+//! per registry host, and exit 2; everything is resumable.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use ipcrawl::crawl::politeness::{default_rates, Rate};
+use ipcrawl::crawl::telemetry::TransportCount;
 use ipcrawl::crawl::{self, CrawlConfig, Depth, PlanOrigin, Policy, Shard, Stop};
 use ipcrawl::rdap::bootstrap::Bootstrap;
 use ipcrawl::rdap::client::{Client, ClientConfig};
@@ -91,6 +106,10 @@ pub struct Args {
     /// Connect timeout in seconds.
     #[arg(long, default_value_t = 10.0, hide = true)]
     pub connect_timeout: f64,
+    /// Stop after this many seconds in which no registry answered anything
+    /// while lookups failed in transport (0: never).
+    #[arg(long, value_name = "SECS", default_value_t = 60.0, hide = true)]
+    pub unreachable_after: f64,
     /// One lane per bootstrap entry instead of one per delegated block.
     #[arg(long, hide = true)]
     pub no_cuts: bool,
@@ -194,6 +213,11 @@ pub fn config(args: &Args) -> anyhow::Result<(Bootstrap, ClientConfig, CrawlConf
             crawl::Strategy::Sweep
         },
         progress_every: Duration::from_millis(250),
+        unreachable_after: if args.unreachable_after == 0.0 {
+            None
+        } else {
+            Some(secs("unreachable-after", args.unreachable_after)?)
+        },
         ..CrawlConfig::default()
     };
     Ok((routes, client, cfg))
@@ -201,6 +225,8 @@ pub fn config(args: &Args) -> anyhow::Result<(Bootstrap, ClientConfig, CrawlConf
 
 /// Runs the command.
 pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
+    // First of all: a signal from now on stops the crawl cleanly.
+    let signals = StopSignals::install()?;
     let (routes, client_cfg, cfg) = config(&args)?;
     secs("progress-every", args.progress_every)?;
     let mut store = Store::open_or_create(&g.db)?;
@@ -212,22 +238,38 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
             plan.info.seeds
         );
     }
-    let quit = Arc::new(AtomicBool::new(false));
-    install_ctrlc(Arc::clone(&quit));
     let fetch = Arc::new(Client::new(routes.clone(), client_cfg));
     let mut view = View::new(
         args.progress.resolve(),
         Duration::from_secs_f64(args.progress_every),
     );
     let mut told = 0;
-    let summary = crawl::run(&store, plan, &routes, fetch, &cfg, &quit, &mut |p| {
-        view.show(p);
-        // A registry put off: one line, when it happens.
-        for off in p.put_off.iter().skip(told) {
-            view.note(&format!("ipcrawl: {off}"));
-        }
-        told = told.max(p.put_off.len());
-    })
+    let mut announced = false;
+    let summary = crawl::run(
+        &store,
+        plan,
+        &routes,
+        fetch,
+        &cfg,
+        &signals.quit,
+        &mut |p| {
+            if !announced {
+                if let Some(sig) = signals.received() {
+                    announced = true;
+                    view.say(&format!(
+                        "ipcrawl: stopping on {}: committing what is stored ({} to abort now)",
+                        sig.name, sig.again
+                    ));
+                }
+            }
+            view.show(p);
+            // A registry put off: one line, when it happens.
+            for off in p.put_off.iter().skip(told) {
+                view.say(&format!("ipcrawl: {off}"));
+            }
+            told = told.max(p.put_off.len());
+        },
+    )
     .with_context(|| format!("crawling into {}", g.db.display()))?;
     view.finish();
     if summary.stop == Stop::Finished {
@@ -240,15 +282,20 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         Stop::Interrupted => "interrupted",
         Stop::MaxQueries => "max_queries",
         Stop::PutOff => "put_off",
+        Stop::Unreachable => "unreachable",
     };
     let put_off: serde_json::Map<String, serde_json::Value> = summary
         .put_off
         .iter()
         .map(|o| (o.registry.name().to_string(), o.to_string().into()))
         .collect();
+    let signal = signals
+        .received()
+        .filter(|_| summary.stop == Stop::Interrupted);
     let (networks, placeholders) = store.counts()?;
     let out = serde_json::json!({
         "stop": stop,
+        "signal": signal.map(|s| s.name),
         "run_queries": summary.run_queries,
         "elapsed_s": (summary.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
         "lanes": summary.lanes,
@@ -256,15 +303,29 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         "placeholders": placeholders,
         "failures": summary.failures,
         "put_off": put_off,
+        "transport_failures": transport_json(&summary.run_transport),
         "counters": summary.snapshot,
     });
     println!("{out}");
-    if summary.stop == Stop::Interrupted {
-        eprintln!(
-            "ipcrawl: interrupted; everything answered so far is stored in {}. Run the same command again to resume.",
-            g.db.display()
-        );
-        return Ok(ExitCode::from(130));
+    match summary.stop {
+        Stop::Interrupted => {
+            let sig = signal.unwrap_or(SIGNALS[0]);
+            eprintln!(
+                "ipcrawl: interrupted ({}); everything answered so far is stored in {}. Run the same command again to resume.",
+                sig.name,
+                g.db.display()
+            );
+            return Ok(ExitCode::from(sig.exit_code()));
+        }
+        Stop::Unreachable => {
+            let after = cfg.unreachable_after.unwrap_or_default();
+            eprintln!(
+                "ipcrawl: error: {}",
+                diagnosis(after, &summary.run_transport, |r| host_of(routes.base(r)))
+            );
+            return Ok(ExitCode::from(2));
+        }
+        Stop::Finished | Stop::MaxQueries | Stop::PutOff => {}
     }
     // Exit 1: finished with work left (lookups failed for good, or a
     // registry's work put off); the next run continues either way.
@@ -290,14 +351,197 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     Ok(code)
 }
 
-fn install_ctrlc(quit: Arc<AtomicBool>) {
-    let presses = AtomicU32::new(0);
-    let _ = ctrlc::set_handler(move || {
-        if presses.fetch_add(1, Ordering::SeqCst) == 0 {
-            quit.store(true, Ordering::SeqCst);
-            eprintln!("\nipcrawl: stopping: committing what is stored (Ctrl-C again to abort now)");
-        } else {
-            std::process::exit(130);
+/// `{"ripe": {"dns": 12}, ...}`: the run's transport failures.
+fn transport_json(counts: &[TransportCount]) -> serde_json::Value {
+    let mut m = serde_json::Map::new();
+    for c in counts {
+        let e = m
+            .entry(c.registry.name())
+            .or_insert_with(|| serde_json::json!({}));
+        e[c.cause.key()] = c.count.into();
+    }
+    m.into()
+}
+
+/// The host (and port) of a base URL: `https://rdap.arin.net/registry/` →
+/// `rdap.arin.net`.
+fn host_of(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.split('/').next().unwrap_or(rest).to_string()
+}
+
+/// The one-line offline diagnosis: `no registry answered in 60 s:
+/// rdap.arin.net (arin): DNS failure (14); ...: check the network, DNS and
+/// firewall ...`.
+fn diagnosis(
+    after: Duration,
+    counts: &[TransportCount],
+    host: impl Fn(Registry) -> String,
+) -> String {
+    let per: Vec<String> = Registry::ALL
+        .iter()
+        .filter_map(|&r| {
+            let mut mine: Vec<&TransportCount> =
+                counts.iter().filter(|c| c.registry == r).collect();
+            mine.sort_by_key(|c| std::cmp::Reverse(c.count));
+            let causes: Vec<String> = mine
+                .iter()
+                .map(|c| format!("{} ({})", c.cause, c.count))
+                .collect();
+            (!causes.is_empty()).then(|| format!("{} ({r}): {}", host(r), causes.join(", ")))
+        })
+        .collect();
+    let secs = after.as_secs_f64();
+    let t = if secs.fract() == 0.0 {
+        format!("{secs:.0}")
+    } else {
+        format!("{secs}")
+    };
+    format!(
+        "no registry answered in {t} s: {}: check the network, DNS and firewall (or the --registry URLs); nothing is lost: run the same command again to resume",
+        per.join("; ")
+    )
+}
+
+/// A stop signal: its number, name, and how to send it again.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+struct Sig {
+    number: i32,
+    name: &'static str,
+    again: &'static str,
+}
+
+impl Sig {
+    /// 128 + the signal, as shells report a process it ended.
+    fn exit_code(self) -> u8 {
+        u8::try_from(128 + self.number).unwrap_or(130)
+    }
+}
+
+#[cfg(unix)]
+const SIGNALS: [Sig; 3] = [
+    Sig {
+        number: signal_hook::consts::SIGINT,
+        name: "SIGINT",
+        again: "Ctrl-C again",
+    },
+    Sig {
+        number: signal_hook::consts::SIGTERM,
+        name: "SIGTERM",
+        again: "signal again",
+    },
+    Sig {
+        number: signal_hook::consts::SIGHUP,
+        name: "SIGHUP",
+        again: "signal again",
+    },
+];
+
+#[cfg(not(unix))]
+const SIGNALS: [Sig; 2] = [
+    Sig {
+        number: signal_hook::consts::SIGINT,
+        name: "SIGINT",
+        again: "Ctrl-C again",
+    },
+    Sig {
+        number: signal_hook::consts::SIGTERM,
+        name: "SIGTERM",
+        again: "signal again",
+    },
+];
+
+/// The stop signals' handlers (see the module docs): the first signal
+/// raises `quit` and records which it was; a second one exits at once.
+struct StopSignals {
+    quit: Arc<AtomicBool>,
+    which: Arc<AtomicUsize>,
+}
+
+impl StopSignals {
+    fn install() -> anyhow::Result<StopSignals> {
+        let quit = Arc::new(AtomicBool::new(false));
+        let which = Arc::new(AtomicUsize::new(0));
+        for sig in SIGNALS {
+            if sig.name == "SIGHUP" && ignored_at_start(sig.number) {
+                continue;
+            }
+            let n = sig.number;
+            let fail = |e: std::io::Error| anyhow::anyhow!("cannot handle {}: {e}", sig.name);
+            // In this order: the exit checks the flag before the first
+            // signal raises it.
+            signal_hook::flag::register_conditional_shutdown(
+                n,
+                i32::from(sig.exit_code()),
+                Arc::clone(&quit),
+            )
+            .map_err(fail)?;
+            signal_hook::flag::register_usize(n, Arc::clone(&which), n as usize).map_err(fail)?;
+            signal_hook::flag::register(n, Arc::clone(&quit)).map_err(fail)?;
         }
-    });
+        Ok(StopSignals { quit, which })
+    }
+
+    /// The signal that raised `quit`, if one did.
+    fn received(&self) -> Option<Sig> {
+        let n = self.which.load(Ordering::SeqCst);
+        SIGNALS.into_iter().find(|s| s.number as usize == n)
+    }
+}
+
+/// Whether signal `n` was ignored when the process started (`nohup` ignores
+/// SIGHUP): read from `/proc/self/status` on Linux; elsewhere `false`.
+fn ignored_at_start(n: i32) -> bool {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return false;
+    };
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigIgn:"))
+        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+        .is_some_and(|mask| n >= 1 && mask & (1 << (n - 1)) != 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ipcrawl::rdap::Transport;
+
+    #[test]
+    fn the_offline_diagnosis_names_hosts_causes_and_what_to_check() {
+        let c = |registry, cause, count| TransportCount {
+            registry,
+            cause,
+            count,
+        };
+        let counts = [
+            c(Registry::Arin, Transport::Dns, 14),
+            c(Registry::Ripe, Transport::ConnectTimeout, 3),
+            c(Registry::Ripe, Transport::Refused, 12),
+        ];
+        let line = diagnosis(Duration::from_secs(60), &counts, |r| {
+            host_of(Registry::official_base(r))
+        });
+        assert_eq!(
+            line,
+            "no registry answered in 60 s: rdap.arin.net (arin): DNS failure (14); \
+             rdap.db.ripe.net (ripe): connection refused (12), connect timeout (3): \
+             check the network, DNS and firewall (or the --registry URLs); nothing is lost: \
+             run the same command again to resume"
+        );
+        assert!(!line.contains('\n'));
+        assert_eq!(host_of("http://127.0.0.1:8081/"), "127.0.0.1:8081");
+        assert!(
+            diagnosis(Duration::from_millis(1500), &counts, |_| "h".into())
+                .starts_with("no registry answered in 1.5 s: h (arin)")
+        );
+    }
+
+    #[test]
+    fn exit_codes_are_128_plus_the_signal() {
+        let codes: Vec<u8> = SIGNALS.iter().map(|s| s.exit_code()).collect();
+        assert_eq!(&codes[..2], [130, 143]);
+        #[cfg(unix)]
+        assert_eq!(codes[2], 129);
+    }
 }

@@ -3,7 +3,8 @@
 //!
 //! Exit codes: 0 done; 1 the run finished but some lookups failed for good
 //! (`ipcrawl stats` lists them); 2 fatal (bad arguments, unreadable DB, ...);
-//! 130 interrupted by Ctrl-C (run the same command again to resume).
+//! 130, 143, 129 interrupted by SIGINT (Ctrl-C), SIGTERM, SIGHUP (run the
+//! same command again to resume; see [`crawl`]).
 //! Errors are one line on stderr: `ipcrawl: error: ...`. A closed stdout
 //! (`ipcrawl export | head`) is not an error: every command exits 0 quietly,
 //! whether it meets the closed pipe as an `io::Error` (propagated to

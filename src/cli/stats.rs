@@ -1,5 +1,7 @@
 //! `ipcrawl stats`: prints [`stats::report`] (the crawl's counters, seeds
-//! pending/done/failed, and the standing failures) as a table or JSON.
+//! pending/done/failed, the standing failures, and the lookups no server
+//! answered, by registry and cause) as a table or JSON (where the causes are
+//! `by_registry.NAME.transport`).
 
 use std::process::ExitCode;
 
@@ -27,6 +29,7 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         placeholders,
         gaps,
         failures,
+        transport,
     } = stats::report(&store)?;
     let SeedCounts {
         total,
@@ -124,6 +127,13 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         println!("429 pauses:");
         for line in paused {
             println!("{line}");
+        }
+    }
+    if !transport.is_empty() {
+        println!();
+        println!("no answer (transport failures, all runs):");
+        for line in super::progress::fmt_transport(&transport) {
+            println!("  {line}");
         }
     }
     if !failures.is_empty() {

@@ -20,8 +20,13 @@
 //! - `merge`: `merge` refusals and guarantees;
 //! - `people`: the map's pixels, `lookup` statuses/stdin/table, completions,
 //!   the man page, `-q`/`-v`, closed pipes;
-//! - `recipes`: the Slurm and ssh scale-out scripts with stand-in schedulers.
-//! - `compat`: databases written by earlier versions (`tests/fixtures/db/`).
+//! - `recipes`: the Slurm and ssh scale-out scripts with stand-in schedulers;
+//! - `offline`: no registry reachable (refused, DNS, timeouts): the causes
+//!   named and the offline stop;
+//! - `signals`: SIGTERM and SIGHUP at once and mid-crawl, `nohup`, and one
+//!   Ctrl-C to `scripts/shards-local.sh`;
+//! - `compat`: databases written by earlier versions (`tests/fixtures/db/`);
+//! - `pauses`: 429s with `Retry-After: 0`, huge, dated or garbage values.
 
 mod cli;
 mod compat;
@@ -29,6 +34,7 @@ mod files;
 mod hostile;
 mod localworld;
 mod merge;
+mod offline;
 mod pauses;
 mod people;
 mod pipeline;
@@ -36,4 +42,5 @@ mod recipes;
 mod resume;
 mod server;
 mod shards;
+mod signals;
 mod util;

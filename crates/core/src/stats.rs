@@ -1,5 +1,6 @@
 //! The crawl's standing, as `ipcrawl stats` shows it: counters, seed
-//! accounting (done, failed, pending), stored networks, gaps and failures.
+//! accounting (done, failed, pending), stored networks, gaps, failures, and
+//! the lookups no server answered, by registry and cause.
 //!
 //! Seed accounting is interval algebra over what the store holds: a seed is
 //! *done* when a stored network or a probed gap covers it, *failed* when a
@@ -8,7 +9,7 @@
 
 use serde::Serialize;
 
-use crate::crawl::telemetry::{snapshot_from_map, Snapshot};
+use crate::crawl::telemetry::{snapshot_from_map, Snapshot, TransportCount};
 use crate::prefix::Range;
 use crate::rdap::Registry;
 use crate::seeds::SeedPlan;
@@ -52,11 +53,15 @@ pub struct StatsReport {
     pub gaps: GapCounts,
     /// The standing failures (retried by the next crawl).
     pub failures: Vec<Failure>,
+    /// Lookups no server answered (all runs), by registry and cause,
+    /// nonzero ones only.
+    pub transport: Vec<TransportCount>,
 }
 
 /// Reads the report from the store.
 pub fn report(store: &Store) -> Result<StatsReport, store::Error> {
     let counters = snapshot_from_map(&store.counters()?);
+    let transport = counters.transport_failures();
     let plan = store.load_plan()?;
     let known = store.load_known()?;
     let gaps = store.gaps()?;
@@ -69,6 +74,7 @@ pub fn report(store: &Store) -> Result<StatsReport, store::Error> {
         placeholders,
         gaps: gap_counts(&gaps),
         failures,
+        transport,
     })
 }
 

@@ -515,7 +515,9 @@ impl Lanes {
         let l = &mut self.all[lane];
         if to > l.cursor {
             let end = u64::from(l.range.end) + 1;
-            self.advanced += to.min(end) - l.cursor.min(end);
+            let n = to.min(end) - l.cursor.min(end);
+            self.advanced += n;
+            add(&self.tele.swept[l.registry.index()], n);
             l.cursor = to;
         }
         l.cont = cont;
@@ -525,7 +527,9 @@ impl Lanes {
         let l = &mut self.all[lane];
         if !l.done {
             let end = u64::from(l.range.end) + 1;
-            self.advanced += end.saturating_sub(l.cursor);
+            let n = end.saturating_sub(l.cursor);
+            self.advanced += n;
+            add(&self.tele.swept[l.registry.index()], n);
             l.cursor = end;
             l.done = true;
             self.swept_count += 1;

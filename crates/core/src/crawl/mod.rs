@@ -20,9 +20,12 @@
 //! - [`sched`]: which ready lane goes next across registries, `--max-queries`,
 //!   stop and drain;
 //! - [`pool`]: threads, the channel, the single writer and its commit
-//!   policy, the stop on Ctrl-C or a storage error;
+//!   policy, the stop on Ctrl-C or a storage error, and the offline stop
+//!   ([`pool::nothing_reachable`]: no server answered anything for
+//!   [`CrawlConfig::unreachable_after`] while lookups failed in transport);
 //! - [`shard`]: which part of the space a `--shard K/N` run takes;
-//! - [`telemetry`]: the counters.
+//! - [`telemetry`]: the counters, transport failures by registry and cause
+//!   included.
 //!
 //! Resuming needs no extra state: whatever was committed (networks, gaps,
 //! failures) is skipped or retried exactly as the sweep would have, so a
@@ -33,10 +36,10 @@ pub mod netindex;
 pub mod politeness;
 pub mod pool;
 pub mod sched;
-pub mod walks;
 pub mod search;
 pub mod shard;
 pub mod telemetry;
+pub mod walks;
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -55,7 +58,7 @@ pub use politeness::{Pause, PutOff};
 pub use pool::Stop;
 pub use sched::Policy;
 pub use shard::Shard;
-use telemetry::{Snapshot, Telemetry};
+use telemetry::{Snapshot, Telemetry, TransportCount};
 
 /// A validated crawl configuration (no clap types).
 #[derive(Clone, Debug)]
@@ -87,6 +90,10 @@ pub struct CrawlConfig {
     /// before its lanes sweep what is left (`--search auto`: all five;
     /// `--search off`: none). Defaults to all five.
     pub search: [bool; 5],
+    /// The offline stop (see [`pool`]): a run in which no server answered
+    /// anything while lookups failed in transport ends as
+    /// [`Stop::Unreachable`] after this long. `None`: never. Defaults to 60 s.
+    pub unreachable_after: Option<Duration>,
 }
 
 impl Default for CrawlConfig {
@@ -102,6 +109,7 @@ impl Default for CrawlConfig {
             progress_every: Duration::from_secs(1),
             drain_timeout: Duration::from_secs(1),
             search: [true; 5],
+            unreachable_after: Some(Duration::from_secs(60)),
         }
     }
 }
@@ -134,17 +142,11 @@ pub struct Progress {
     /// Registries whose remaining work was put off to the next run (their
     /// 429 pauses passed `--max-pause`), each with a one-line reason.
     pub put_off: Vec<PutOff>,
-}
-
-impl Progress {
-    /// Estimated time left, from the swept fraction.
-    pub fn eta(&self) -> Option<Duration> {
-        if self.swept == 0 || self.total == 0 {
-            return None;
-        }
-        let f = self.swept as f64 / self.total as f64;
-        Some(self.elapsed.mul_f64((1.0 - f) / f))
-    }
+    /// Lookups of this run no server answered, by registry and cause.
+    pub run_transport: Vec<TransportCount>,
+    /// Per registry (by [`Registry::index`]): (addresses of its lanes swept
+    /// so far, addresses in its lanes). They add up to `swept` and `total`.
+    pub by_registry: [(u64, u64); 5],
 }
 
 /// The outcome of [`run`].
@@ -164,6 +166,9 @@ pub struct Summary {
     pub failures: usize,
     /// Registries whose remaining work was put off to the next run.
     pub put_off: Vec<PutOff>,
+    /// Lookups of this run no server answered, by registry and cause (the
+    /// diagnosis of a [`Stop::Unreachable`]).
+    pub run_transport: Vec<TransportCount>,
 }
 
 /// A crawl that could not run or went wrong.
@@ -242,9 +247,14 @@ pub fn run(
 ) -> Result<Summary, Error> {
     let start = Instant::now();
     let specs = lane_specs(&plan, routes, cfg);
+    let mut reg_totals = [0u64; 5];
+    for l in &specs {
+        reg_totals[l.registry.index()] += l.range.len();
+    }
     let known = load_known(store, cfg)?;
     let tele = Arc::new(Telemetry::from_map(&store.counters()?));
-    let queries_before = tele.snapshot().queries;
+    let before = tele.snapshot();
+    let queries_before = before.queries;
     let sweep = lanes::Sweep {
         depth: cfg.policy.depth,
         climb: cfg.strategy == Strategy::Sweep,
@@ -264,6 +274,7 @@ pub fn run(
         threads: cfg.threads,
         progress_every: cfg.progress_every,
         drain_timeout: cfg.drain_timeout,
+        unreachable_after: cfg.unreachable_after,
     };
     let mut put_off = Vec::new();
     let mut on_tick = |t: pool::Tick| {
@@ -271,6 +282,11 @@ pub fn run(
         put_off.clone_from(&t.put_off);
         on_progress(&Progress {
             run_queries: snapshot.queries - queries_before,
+            run_transport: snapshot.transport_since(&before),
+            by_registry: {
+                let swept = tele.swept_by_registry();
+                std::array::from_fn(|i| (swept[i].min(reg_totals[i]), reg_totals[i]))
+            },
             snapshot,
             swept: t.swept,
             total: t.total,
@@ -292,6 +308,7 @@ pub fn run(
     Ok(Summary {
         stop,
         run_queries: snapshot.queries - queries_before,
+        run_transport: snapshot.transport_since(&before),
         snapshot,
         lanes: specs.len(),
         elapsed: start.elapsed(),

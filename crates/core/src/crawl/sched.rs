@@ -398,7 +398,7 @@ impl Scheduler {
     }
 
     /// A lane's lookup result.
-    fn complete_lane(&mut self, job: &Job, answer: Answer, now: Now) -> Vec<Write> {
+    pub(crate) fn complete_lane(&mut self, job: &Job, answer: Answer, now: Now) -> Vec<Write> {
         self.inflight -= 1;
         self.lanes.returned(job.lane);
         let mut out = Vec::new();
@@ -688,7 +688,8 @@ mod tests {
 
     fn job(s: &mut Scheduler, now: Instant) -> Job {
         match s.next(now) {
-            Next::Job(j) => j,
+            Next::Job(Work::Walk(w)) => panic!("no search in this test: {w:?}"),
+            Next::Job(Work::Lane(j)) => j,
             other => panic!("expected a job, got {other:?}"),
         }
     }
@@ -714,14 +715,14 @@ mod tests {
         assert_eq!(j.lookup.target, Target::Addr(a("11.0.0.0")));
         // One lane: only one query in flight.
         assert!(matches!(s.next(now), Next::Wait(_)));
-        s.complete(&j, answer(net("11.0.0.0", "11.0.0.127", None)), at(now));
+        s.complete_lane(&j, answer(net("11.0.0.0", "11.0.0.127", None)), at(now));
         let j = job(&mut s, now);
         assert_eq!(
             j.lookup.target,
             Target::Addr(a("11.0.0.128")),
             "continuation at end + 1"
         );
-        let w = s.complete(&j, Answer::NotFound, at(now));
+        let w = s.complete_lane(&j, Answer::NotFound, at(now));
         assert!(matches!(w[0], Write::Gap(r, GapKind::NotFound, _) if r.end == a("11.0.0.255")));
         let j = job(&mut s, now);
         assert_eq!(
@@ -729,7 +730,7 @@ mod tests {
             Target::Addr(a("11.0.1.0")),
             "next seed after a gap"
         );
-        s.complete(&j, answer(net("11.0.1.0", "11.0.3.255", None)), at(now));
+        s.complete_lane(&j, answer(net("11.0.1.0", "11.0.3.255", None)), at(now));
         assert!(matches!(s.next(now), Next::Done));
         assert!(s.finished());
         assert_eq!(s.progress(), (1024, 1024));
@@ -741,17 +742,17 @@ mod tests {
         let mut s = sched("11.0.0.0/16", Depth::Coverage);
         let j = job(&mut s, now);
         let child = net("11.0.0.0", "11.0.0.7", Some("11.0.0.0 - 11.0.63.255"));
-        s.complete(&j, answer(child), at(now));
+        s.complete_lane(&j, answer(child), at(now));
         let j = job(&mut s, now);
         assert_eq!(j.lookup.kind, JobKind::Parent);
         assert_eq!(
             j.lookup.target,
             Target::Prefix("11.0.0.0/18".parse().unwrap())
         );
-        s.complete(&j, answer(net("11.0.0.0", "11.0.63.255", None)), at(now));
+        s.complete_lane(&j, answer(net("11.0.0.0", "11.0.63.255", None)), at(now));
         let j = job(&mut s, now);
         assert_eq!(j.lookup.target, Target::Addr(a("11.0.64.0")));
-        s.complete(&j, Answer::NotFound, at(now));
+        s.complete_lane(&j, Answer::NotFound, at(now));
         let j = job(&mut s, now);
         assert_eq!(j.lookup.target, Target::Addr(a("11.0.65.0")));
     }
@@ -763,13 +764,14 @@ mod tests {
         for attempt in 1..=5 {
             let j = loop {
                 match s.next(now) {
-                    Next::Job(j) => break j,
+                    Next::Job(Work::Walk(w)) => panic!("no search in this test: {w:?}"),
+                    Next::Job(Work::Lane(j)) => break j,
                     Next::Wait(t) => now = t,
                     Next::Done => panic!("done too early"),
                 }
             };
             assert_eq!(j.lookup.addr, a("11.0.0.0"), "attempt {attempt}");
-            let w = s.complete(&j, transient(), at(now));
+            let w = s.complete_lane(&j, transient(), at(now));
             if attempt == 5 {
                 assert!(matches!(&w[0], Write::Failure(f) if f.end == a("11.0.0.255")));
                 // The failure's time is the caller's wall clock, not the scheduler's.
@@ -780,7 +782,7 @@ mod tests {
         }
         let j = job(&mut s, now);
         assert_eq!(j.lookup.addr, a("11.0.1.0"));
-        let w = s.complete(&j, answer(net("11.0.0.0", "11.0.1.255", None)), at(now));
+        let w = s.complete_lane(&j, answer(net("11.0.0.0", "11.0.1.255", None)), at(now));
         // The later answer covers the failed address: the failure is cleared.
         assert!(w
             .iter()
@@ -792,7 +794,7 @@ mod tests {
         let now = Instant::now();
         let mut s = sched("11.0.0.0/23", Depth::Coverage);
         let j = job(&mut s, now);
-        let w = s.complete(&j, Answer::Refused("HTTP 400 from x".into()), at(now));
+        let w = s.complete_lane(&j, Answer::Refused("HTTP 400 from x".into()), at(now));
         match &w[..] {
             [Write::Failure(f)] => {
                 assert_eq!((f.addr, f.attempts), (a("11.0.0.0"), 1));
@@ -808,7 +810,7 @@ mod tests {
         let now = Instant::now();
         let mut s = sched("11.0.0.0/24", Depth::All);
         let j = job(&mut s, now);
-        let w = s.complete(&j, answer(net("11.0.0.0", "11.0.0.255", None)), at(now));
+        let w = s.complete_lane(&j, answer(net("11.0.0.0", "11.0.0.255", None)), at(now));
         match &w[..] {
             [Write::Network(rec, raw), Write::Swept(..)] => {
                 assert_eq!(rec.fetched_at, STAMP);
@@ -835,7 +837,7 @@ mod tests {
         let arin = j;
         let j = job(&mut s, now);
         assert_eq!(j.lookup.registry, Registry::Ripe);
-        s.complete(
+        s.complete_lane(
             &j,
             Answer::RateLimited {
                 registry: Registry::Ripe,
@@ -848,6 +850,7 @@ mod tests {
         assert_eq!(paused[0].registry, Registry::Ripe);
         // While ARIN's only lane is in flight, the next event is RIPE's pause end.
         match s.next(now) {
+            Next::Job(Work::Walk(w)) => panic!("no search in this test: {w:?}"),
             Next::Wait(t) => assert!(t >= now + Duration::from_secs(2)),
             other => panic!("{other:?}"),
         }
@@ -855,9 +858,10 @@ mod tests {
         let mut arin_addrs = vec![arin.lookup.addr];
         let mut j = arin;
         loop {
-            s.complete(&j, Answer::NotFound, at(now));
+            s.complete_lane(&j, Answer::NotFound, at(now));
             match s.next(now) {
-                Next::Job(next) => {
+                Next::Job(Work::Walk(w)) => panic!("no search in this test: {w:?}"),
+                Next::Job(Work::Lane(next)) => {
                     assert_eq!(next.lookup.registry, Registry::Arin, "RIPE is paused");
                     arin_addrs.push(next.lookup.addr);
                     j = next;
@@ -917,13 +921,14 @@ mod tests {
         let mut arin_done = 0;
         loop {
             match s.next(now) {
-                Next::Job(j) if j.lookup.registry == Registry::Ripe => {
+                Next::Job(Work::Walk(w)) => panic!("no search in this test: {w:?}"),
+                Next::Job(Work::Lane(j)) if j.lookup.registry == Registry::Ripe => {
                     ripe_asks.push(now - t0);
-                    s.complete(&j, limited(), at(now));
+                    s.complete_lane(&j, limited(), at(now));
                 }
-                Next::Job(j) => {
+                Next::Job(Work::Lane(j)) => {
                     arin_done += 1;
-                    s.complete(&j, Answer::NotFound, at(now));
+                    s.complete_lane(&j, Answer::NotFound, at(now));
                 }
                 Next::Wait(t) => now = t,
                 Next::Done => break,
@@ -976,13 +981,13 @@ mod tests {
             registry: Registry::Arin,
             retry_after: None,
         };
-        s.complete(&l1, limited, at(now));
+        s.complete_lane(&l1, limited, at(now));
         assert_eq!(s.put_off()[0].registry, Registry::Arin);
         // ARIN's lanes in flight come back: an answer is still stored...
-        let w = s.complete(&a1, Answer::NotFound, at(now));
+        let w = s.complete_lane(&a1, Answer::NotFound, at(now));
         assert_eq!(w.len(), 1, "its answer is still stored");
         // ... and a transient failure is not retried (no wait for it).
-        assert!(s.complete(&a2, transient(), at(now)).is_empty());
+        assert!(s.complete_lane(&a2, transient(), at(now)).is_empty());
         assert!(matches!(s.next(now), Next::Done));
         assert!(!s.finished());
     }
@@ -1007,13 +1012,14 @@ mod tests {
         for _ in 0..3 {
             let j = loop {
                 match s.next(now) {
-                    Next::Job(j) if j.lookup.registry == Registry::Ripe => break j,
-                    Next::Job(j) => panic!("ARIN's lane is in flight: {j:?}"),
+                    Next::Job(Work::Walk(w)) => panic!("no search in this test: {w:?}"),
+                    Next::Job(Work::Lane(j)) if j.lookup.registry == Registry::Ripe => break j,
+                    Next::Job(Work::Lane(j)) => panic!("ARIN's lane is in flight: {j:?}"),
                     Next::Wait(t) => now = t,
                     Next::Done => panic!("done too early"),
                 }
             };
-            s.complete(&j, transient(), at(now));
+            s.complete_lane(&j, transient(), at(now));
         }
         let paused = s.paused(now);
         assert_eq!(paused.len(), 1, "{paused:?}");
@@ -1024,7 +1030,7 @@ mod tests {
         );
         // ARIN keeps being dispatched while RIPE's circuit is open.
         for _ in 0..3 {
-            s.complete(&arin, Answer::NotFound, at(now));
+            s.complete_lane(&arin, Answer::NotFound, at(now));
             arin = job(&mut s, now);
             assert_eq!(arin.lookup.registry, Registry::Arin);
         }
@@ -1042,7 +1048,7 @@ mod tests {
         );
         let j = job(&mut s, now);
         assert!(s.is_stopped());
-        s.complete(&j, Answer::NotFound, at(now));
+        s.complete_lane(&j, Answer::NotFound, at(now));
         assert!(matches!(s.next(now), Next::Done));
         assert!(!s.finished());
     }
@@ -1062,9 +1068,9 @@ mod tests {
         s.stop();
         assert_eq!(s.inflight(), 2);
         assert!(matches!(s.next(now), Next::Wait(_)), "two still in flight");
-        s.complete(&j1, Answer::NotFound, at(now));
+        s.complete_lane(&j1, Answer::NotFound, at(now));
         assert!(matches!(s.next(now), Next::Wait(_)), "one still in flight");
-        s.complete(&j2, Answer::NotFound, at(now));
+        s.complete_lane(&j2, Answer::NotFound, at(now));
         assert!(matches!(s.next(now), Next::Done));
         assert!(!s.finished());
     }
@@ -1087,7 +1093,7 @@ mod tests {
             raw: b"{}".to_vec(),
         });
         assert!(
-            s.complete(&j, reply, at(now)).is_empty(),
+            s.complete_lane(&j, reply, at(now)).is_empty(),
             "held by the climb"
         );
         let p = job(&mut s, now);
@@ -1095,7 +1101,7 @@ mod tests {
             (p.lookup.kind, p.lookup.registry),
             (JobKind::Parent, Registry::Arin)
         );
-        let w = s.complete(&p, Answer::NotFound, at(now));
+        let w = s.complete_lane(&p, Answer::NotFound, at(now));
         assert!(
             matches!(&w[..], [Write::Network(..), Write::Swept(r, _)] if *r == Range::new(a("11.0.0.0"), a("11.0.0.7")).unwrap()),
             "the climb ended: the child is released with what it swept: {w:?}"

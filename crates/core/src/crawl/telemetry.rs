@@ -14,13 +14,23 @@
 //! searches, search_results, search_splits, search_fallbacks (RFC 9910
 //! search), pause_429_ms, retry_after_max_s (the largest asked for), put_off (runs
 //! that put the registry's remaining work off).
+//! redirects, rate_limited, retries, failures, and the transport failures by
+//! cause ([`Transport`]: `arin.transport.dns`, ...: lookups no server
+//! answered, and why). All of these are stored with the crawl and shown by
+//! `stats`.
+//!
+//! Two live counters are never stored: [`Telemetry::reached`], the lookups
+//! of this run that some server answered (any status), which the pool's
+//! offline stop rule reads; and [`Telemetry::swept`], the addresses of each
+//! registry's lanes this run has swept, for the progress display's ETA.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use serde::Serialize;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
 
-use crate::rdap::Registry;
+use crate::rdap::{Exchange, Registry, Transport};
 
 /// Per-registry counters.
 #[derive(Default, Debug)]
@@ -55,6 +65,8 @@ pub struct RegCounters {
     pub search_splits: AtomicU64,
     /// Search keys left to the address sweep.
     pub search_fallbacks: AtomicU64,
+    /// Lookups no server answered, by cause (in [`Transport::ALL`] order).
+    pub transport: [AtomicU64; 8],
 }
 
 /// All counters of a crawl, cumulative across runs of the same DB.
@@ -76,6 +88,50 @@ pub struct Telemetry {
     pub parent_queries: AtomicU64,
     /// Per registry, in [`Registry::ALL`] order.
     pub reg: [RegCounters; 5],
+    /// Live, not stored: lookups of this run that a server answered (any
+    /// status; see the module docs).
+    pub reached: AtomicU64,
+    /// Live, not stored: addresses of each registry's lanes swept by this
+    /// run, in [`Registry::ALL`] order (their sum is the pool's swept count).
+    pub swept: [AtomicU64; 5],
+}
+
+/// Transport failures of one registry, by cause (in [`Transport::ALL`]
+/// order); serialized as `{"dns": N, "refused": N, ...}`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TransportCounts(pub [u64; 8]);
+
+impl TransportCounts {
+    /// Failures with cause `t`.
+    pub fn get(&self, t: Transport) -> u64 {
+        self.0[t.index()]
+    }
+
+    /// All causes together.
+    pub fn total(&self) -> u64 {
+        self.0.iter().sum()
+    }
+}
+
+impl Serialize for TransportCounts {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(Transport::ALL.len()))?;
+        for t in Transport::ALL {
+            m.serialize_entry(t.key(), &self.get(t))?;
+        }
+        m.end()
+    }
+}
+
+/// Lookups of one registry that no server answered for one cause.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TransportCount {
+    /// The registry asked (the last one, after redirects).
+    pub registry: Registry,
+    /// Why.
+    pub cause: Transport,
+    /// How many.
+    pub count: u64,
 }
 
 /// A registry's counters at one instant.
@@ -111,6 +167,7 @@ pub struct RegSnapshot {
     pub search_splits: u64,
     /// See [`RegCounters`].
     pub search_fallbacks: u64,
+    pub transport: TransportCounts,
 }
 
 /// All counters at one instant.
@@ -156,6 +213,29 @@ impl Telemetry {
         &self.reg[r.index()]
     }
 
+    /// Counts what `exchange` says about reachability: a transport failure
+    /// for its registry and cause, or one more lookup a server answered.
+    pub fn exchanged(&self, exchange: &Exchange) {
+        match exchange.transport_failure() {
+            Some(t) => inc(&self.of(exchange.registry()).transport[t.index()]),
+            None => inc(&self.reached),
+        }
+    }
+
+    /// [`Telemetry::swept`] read, by [`Registry::index`].
+    pub fn swept_by_registry(&self) -> [u64; 5] {
+        self.swept.each_ref().map(get)
+    }
+
+    /// Transport failures of every registry and cause together (cumulative).
+    pub fn transport_total(&self) -> u64 {
+        self.reg
+            .iter()
+            .flat_map(|c| c.transport.iter())
+            .map(get)
+            .sum()
+    }
+
     /// Reads every counter.
     pub fn snapshot(&self) -> Snapshot {
         let mut by_registry = BTreeMap::new();
@@ -178,6 +258,7 @@ impl Telemetry {
                 search_results: get(&c.search_results),
                 search_splits: get(&c.search_splits),
                 search_fallbacks: get(&c.search_fallbacks),
+                transport: TransportCounts(c.transport.each_ref().map(get)),
             };
             queries += s.queries;
             by_registry.insert(r.name().to_string(), s);
@@ -223,6 +304,9 @@ impl Telemetry {
                 ("search_fallbacks", r.search_fallbacks),
             ] {
                 m.insert(format!("{name}.{k}"), v);
+            }
+            for t in Transport::ALL {
+                m.insert(format!("{name}.transport.{}", t.key()), r.transport.get(t));
             }
         }
         m
@@ -274,8 +358,48 @@ impl Telemetry {
             ] {
                 a.store(v(&format!("{n}.{k}")), Ordering::Relaxed);
             }
+            for cause in Transport::ALL {
+                c.transport[cause.index()].store(
+                    v(&format!("{n}.transport.{}", cause.key())),
+                    Ordering::Relaxed,
+                );
+            }
         }
         t
+    }
+}
+
+impl Snapshot {
+    /// The transport failures counted since `before` (an earlier snapshot
+    /// of the same crawl), nonzero ones only, in registry then cause order.
+    pub fn transport_since(&self, before: &Snapshot) -> Vec<TransportCount> {
+        let mut out = Vec::new();
+        for r in Registry::ALL {
+            let Some(now) = self.by_registry.get(r.name()) else {
+                continue;
+            };
+            let then = before
+                .by_registry
+                .get(r.name())
+                .map(|s| s.transport)
+                .unwrap_or_default();
+            for cause in Transport::ALL {
+                let count = now.transport.get(cause).saturating_sub(then.get(cause));
+                if count > 0 {
+                    out.push(TransportCount {
+                        registry: r,
+                        cause,
+                        count,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// Every transport failure counted (all runs), as [`Snapshot::transport_since`] an empty snapshot.
+    pub fn transport_failures(&self) -> Vec<TransportCount> {
+        self.transport_since(&Snapshot::default())
     }
 }
 
@@ -321,7 +445,10 @@ mod tests {
                 &c.search_results,
                 &c.search_splits,
                 &c.search_fallbacks,
-            ] {
+            ]
+            .into_iter()
+            .chain(c.transport.iter())
+            {
                 n += 1;
                 add(x, n * 100);
             }
@@ -335,8 +462,9 @@ mod tests {
         let t = Telemetry::default();
         let queries = set_every_counter(&t);
         let m = t.to_map();
-        // 5 crawl-wide counters + 15 for each of the 5 registries, all distinct.
-        assert_eq!(m.len(), 5 + 15 * 5);
+        // 5 crawl-wide counters + 15 and 8 transport causes for each of the
+        // 5 registries, all distinct.
+        assert_eq!(m.len(), 5 + 23 * 5);
         let distinct: std::collections::BTreeSet<u64> = m.values().copied().collect();
         assert_eq!(distinct.len(), m.len(), "{m:?}");
         let back = Telemetry::from_map(&m);
@@ -351,9 +479,66 @@ mod tests {
             get(&t.of(Registry::Lacnic).rate_limited)
         );
         assert_eq!(m["lacnic.rate_limited"], lacnic.rate_limited);
-        assert_eq!(m["afrinic.failures"], (5 + 15 * 4 + 8) * 100);
-        assert_eq!(m["afrinic.put_off"], (5 + 15 * 4 + 11) * 100);
-        assert_eq!(m["afrinic.search_fallbacks"], (5 + 15 * 5) * 100);
+        assert_eq!(m["afrinic.failures"], (5 + 23 * 4 + 8) * 100);
+        assert_eq!(m["afrinic.put_off"], (5 + 23 * 4 + 11) * 100);
+        assert_eq!(m["afrinic.search_fallbacks"], (5 + 23 * 4 + 15) * 100);
+        assert_eq!(m["afrinic.transport.other"], (5 + 23 * 5) * 100);
+        assert_eq!(m["arin.transport.dns"], (5 + 16) * 100);
+        assert_eq!(
+            back.snapshot().by_registry["arin"]
+                .transport
+                .get(Transport::Dns),
+            2100
+        );
+    }
+
+    #[test]
+    fn exchanges_count_as_reached_or_as_a_transport_failure_by_cause() {
+        use crate::rdap::Broken;
+        let t = Telemetry::default();
+        let broken = |registry, cause| Exchange::Broken {
+            registry,
+            cause,
+            reason: "x".into(),
+            redirects: 0,
+        };
+        let before = t.snapshot();
+        t.exchanged(&broken(Registry::Ripe, Broken::Transport(Transport::Dns)));
+        t.exchanged(&broken(Registry::Ripe, Broken::Transport(Transport::Dns)));
+        t.exchanged(&broken(
+            Registry::Arin,
+            Broken::Transport(Transport::Refused),
+        ));
+        // A server answered these.
+        t.exchanged(&broken(Registry::Arin, Broken::TooLarge));
+        t.exchanged(&Exchange::Response {
+            registry: Registry::Apnic,
+            url: "http://127.0.0.1:1/".into(),
+            status: 503,
+            retry_after: None,
+            body: Vec::new(),
+            redirects: 0,
+        });
+        assert_eq!(get(&t.reached), 2);
+        let after = t.snapshot();
+        let got: Vec<(Registry, Transport, u64)> = after
+            .transport_since(&before)
+            .iter()
+            .map(|c| (c.registry, c.cause, c.count))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Registry::Arin, Transport::Refused, 1),
+                (Registry::Ripe, Transport::Dns, 2)
+            ]
+        );
+        assert!(after.transport_since(&after).is_empty());
+        let json = serde_json::to_value(&after.by_registry["ripe"]).unwrap();
+        assert_eq!(json["transport"]["dns"], 2);
+        assert_eq!(json["transport"]["connect_timeout"], 0);
+        // `reached` is live: not stored.
+        assert_eq!(get(&Telemetry::from_map(&t.to_map()).reached), 0);
     }
 
     #[test]

@@ -17,8 +17,8 @@ use super::telemetry::{add, inc, Telemetry};
 use crate::prefix::Range;
 use crate::rdap::search::{self, SearchReply};
 use crate::rdap::{
-    classify, classify_help, classify_search, Answer, Exchange, HelpAnswer, Registry,
-    SearchAnswer, Target,
+    classify, classify_help, classify_search, Answer, Exchange, HelpAnswer, Registry, SearchAnswer,
+    Target,
 };
 use crate::store::{self, Failure, Record, Write};
 use crate::time::Now;
@@ -299,14 +299,25 @@ impl Walks {
                 HelpAnswer::Unusable(reason) => {
                     out.push(Write::Meta(
                         format!("help.{}", reg.name()),
-                        format!(r#"{{"at":"{}","search":false,"reason":{}}}"#, now.rfc3339(), json_str(&reason))
-                            .into_bytes(),
+                        format!(
+                            r#"{{"at":"{}","search":false,"reason":{}}}"#,
+                            now.rfc3339(),
+                            json_str(&reason)
+                        )
+                        .into_bytes(),
                     ));
                     self.slots[reg.index()] = Slot::Off;
                 }
                 HelpAnswer::RateLimited { retry_after } => {
                     fx.wait = Some(Wait::RateLimited(reg, retry_after));
-                    return (out, fx, Some(Pending { job, reason: String::new() }));
+                    return (
+                        out,
+                        fx,
+                        Some(Pending {
+                            job,
+                            reason: String::new(),
+                        }),
+                    );
                 }
                 HelpAnswer::Retry(reason) => {
                     let attempt = self.attempt(reg);
@@ -332,11 +343,23 @@ impl Walks {
     pub fn retry_later(&mut self, p: Pending, at: Instant) {
         let reg = p.job.registry;
         match (&mut self.slots[reg.index()], p.job.kind) {
-            (Slot::Probe { inflight, not_before, .. }, WalkKind::Help) => {
+            (
+                Slot::Probe {
+                    inflight,
+                    not_before,
+                    ..
+                },
+                WalkKind::Help,
+            ) => {
                 *inflight = false;
                 *not_before = Some(at);
             }
-            (Slot::Walking { not_before, held, .. }, WalkKind::Task(task, ask)) => {
+            (
+                Slot::Walking {
+                    not_before, held, ..
+                },
+                WalkKind::Task(task, ask),
+            ) => {
                 // Still in flight as far as the walk knows: asked again as
                 // it is, so the walk's order is kept.
                 *held = Some((task, ask));
@@ -357,7 +380,14 @@ impl Walks {
             WalkKind::Help => self.slots[reg.index()] = Slot::Off,
             WalkKind::Task(task, _) => {
                 self.reset_attempts(reg);
-                self.take_step(reg, task, (Reply::Failed(p.reason), None), now, &mut out, &mut fx);
+                self.take_step(
+                    reg,
+                    task,
+                    (Reply::Failed(p.reason), None),
+                    now,
+                    &mut out,
+                    &mut fx,
+                );
             }
         }
         self.settle(reg);
@@ -384,9 +414,21 @@ impl Walks {
 
     fn start_walk(&mut self, reg: Registry, serves: bool) {
         let slot = std::mem::replace(&mut self.slots[reg.index()], Slot::Off);
-        if let (true, Slot::Probe { regions, searched, .. }) = (serves, slot) {
+        if let (
+            true,
+            Slot::Probe {
+                regions, searched, ..
+            },
+        ) = (serves, slot)
+        {
             self.served[reg.index()] = true;
-            let walk = Walk::new(reg, self.level, Dialect::of(reg), &regions, searched.ranges());
+            let walk = Walk::new(
+                reg,
+                self.level,
+                Dialect::of(reg),
+                &regions,
+                searched.ranges(),
+            );
             self.slots[reg.index()] = Slot::Walking {
                 walk: Box::new(walk),
                 attempts: 0,
@@ -411,12 +453,12 @@ impl Walks {
         match answer {
             WalkAnswer::Lookup(a) => match a {
                 Answer::Network(a) if a.network.placeholder => Ok((Reply::NoneThere, None)),
-                Answer::Network(a) => Ok((
-                    Reply::One(a.network, a.raw),
-                    Some((a.registry, a.url)),
-                )),
+                Answer::Network(a) => Ok((Reply::One(a.network, a.raw), Some((a.registry, a.url)))),
                 Answer::NotFound => Ok((Reply::NoneThere, None)),
-                Answer::RateLimited { registry, retry_after } => {
+                Answer::RateLimited {
+                    registry,
+                    retry_after,
+                } => {
                     fx.wait = Some(Wait::RateLimited(registry, retry_after));
                     Err(String::new())
                 }
@@ -432,7 +474,10 @@ impl Walks {
                     Walks::search_reply(reg, registry, &url, reply),
                     Some((registry, url)),
                 )),
-                SearchAnswer::RateLimited { registry, retry_after } => {
+                SearchAnswer::RateLimited {
+                    registry,
+                    retry_after,
+                } => {
                     fx.wait = Some(Wait::RateLimited(registry, retry_after));
                     Err(String::new())
                 }

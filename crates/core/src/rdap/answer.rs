@@ -12,7 +12,7 @@
 //! | 429 | [`Answer::RateLimited`] |
 //! | 5xx | [`Answer::Retry`] |
 //! | any other status | [`Answer::Refused`] |
-//! | connect failure, timeout, reset, unreadable body | [`Answer::Retry`] |
+//! | DNS failure, connect refused or timed out, no route, request timeout, reset, unreadable body | [`Answer::Retry`] |
 //! | bad URI, TLS failure, body over the limit, bad redirect or link | [`Answer::Refused`] |
 //!
 //! Pure: the parse runs here, in the caller's (worker) thread, so the CPU
@@ -20,7 +20,7 @@
 
 use super::parse::{is_rate_limit_notice, parse_network, ParseError};
 use super::search::{self, Key, Relation, SearchError, SearchReply};
-use super::{Broken, Exchange, Network, Registry};
+use super::{Broken, Exchange, Network, Registry, Transport};
 use crate::prefix::Range;
 
 /// A classified lookup result: what the crawl acts on.
@@ -63,8 +63,12 @@ pub struct Answered {
 pub fn classify(exchange: Exchange, queried: Range) -> Answer {
     match exchange {
         Exchange::Broken { cause, reason, .. } => match cause {
-            Broken::Transport => Answer::Retry(reason),
-            Broken::Setup | Broken::TooLarge | Broken::Route => Answer::Refused(reason),
+            // A certificate or handshake failure does not fix itself in seconds.
+            Broken::Transport(Transport::Tls)
+            | Broken::Setup
+            | Broken::TooLarge
+            | Broken::Route => Answer::Refused(reason),
+            Broken::Transport(_) => Answer::Retry(reason),
         },
         Exchange::Response {
             registry,
@@ -147,7 +151,7 @@ pub enum SearchAnswer {
 pub fn classify_search(exchange: Exchange, rel: Relation, key: Key) -> SearchAnswer {
     match exchange {
         Exchange::Broken { cause, reason, .. } => match cause {
-            Broken::Transport => SearchAnswer::Retry(reason),
+            Broken::Transport(_) => SearchAnswer::Retry(reason),
             Broken::Setup | Broken::TooLarge | Broken::Route => SearchAnswer::Refused(reason),
         },
         Exchange::Response {
@@ -168,9 +172,9 @@ pub fn classify_search(exchange: Exchange, rel: Relation, key: Key) -> SearchAns
             },
             500 | 502..=504 => SearchAnswer::Retry(format!("HTTP {status} from {url}")),
             _ => match search::classify(rel, key.range(), status, &body) {
-                SearchReply::Bad(SearchError::Body(e @ (ParseError::Json(_) | ParseError::Empty))) => {
-                    SearchAnswer::Retry(format!("{url}: {e}"))
-                }
+                SearchReply::Bad(SearchError::Body(
+                    e @ (ParseError::Json(_) | ParseError::Empty),
+                )) => SearchAnswer::Retry(format!("{url}: {e}")),
                 SearchReply::Bad(e) => SearchAnswer::Refused(format!("{url}: {e}")),
                 reply => SearchAnswer::Reply {
                     registry,
@@ -203,7 +207,7 @@ pub enum HelpAnswer {
 pub fn classify_help(exchange: Exchange) -> HelpAnswer {
     match exchange {
         Exchange::Broken { cause, reason, .. } => match cause {
-            Broken::Transport => HelpAnswer::Retry(reason),
+            Broken::Transport(_) => HelpAnswer::Retry(reason),
             Broken::Setup | Broken::TooLarge | Broken::Route => HelpAnswer::Unusable(reason),
         },
         Exchange::Response {
@@ -216,8 +220,10 @@ pub fn classify_help(exchange: Exchange) -> HelpAnswer {
             429 => HelpAnswer::RateLimited { retry_after },
             200 | 403 if is_rate_limit_notice(&body) => HelpAnswer::RateLimited { retry_after },
             500 | 502..=504 => HelpAnswer::Retry(format!("HTTP {status} from {url}")),
-            200 => search::help_conformance(&body)
-                .map_or_else(|e| HelpAnswer::Unusable(format!("{url}: {e}")), HelpAnswer::Conformance),
+            200 => search::help_conformance(&body).map_or_else(
+                |e| HelpAnswer::Unusable(format!("{url}: {e}")),
+                HelpAnswer::Conformance,
+            ),
             _ => HelpAnswer::Unusable(format!("HTTP {status} from {url}")),
         },
     }
@@ -402,7 +408,14 @@ mod tests {
     #[test]
     fn broken_exchanges_by_cause() {
         for (cause, want) in [
-            (Broken::Transport, "retry"),
+            (Broken::Transport(Transport::Dns), "retry"),
+            (Broken::Transport(Transport::Refused), "retry"),
+            (Broken::Transport(Transport::Unreachable), "retry"),
+            (Broken::Transport(Transport::ConnectTimeout), "retry"),
+            (Broken::Transport(Transport::Timeout), "retry"),
+            (Broken::Transport(Transport::Reset), "retry"),
+            (Broken::Transport(Transport::Other), "retry"),
+            (Broken::Transport(Transport::Tls), "refused"),
             (Broken::Setup, "refused"),
             (Broken::TooLarge, "refused"),
             (Broken::Route, "refused"),

@@ -31,7 +31,7 @@ use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 use ureq::Agent;
 
 use super::bootstrap::Bootstrap;
-use super::{Broken, Exchange, Fetch, Registry, Target};
+use super::{Broken, Exchange, Fetch, Registry, Target, Transport};
 
 /// How the client behaves; every field has a documented default.
 #[derive(Clone, Debug)]
@@ -113,7 +113,10 @@ impl Client {
                 format!("{base}ip/{}", std::net::Ipv4Addr::from(*a)),
             )),
             Target::Prefix(c) => Ok((registry, format!("{base}ip/{c}"))),
-            Target::Search(rel, key) => Ok((registry, format!("{base}{}", super::search::path(*rel, *key)))),
+            Target::Search(rel, key) => Ok((
+                registry,
+                format!("{base}{}", super::search::path(*rel, *key)),
+            )),
             Target::Help => Ok((registry, format!("{base}help"))),
             Target::Url(u) => self
                 .routes
@@ -151,7 +154,7 @@ impl Client {
             };
             let mut resp = match request.call() {
                 Ok(r) => r,
-                Err(e) => return broken(reg, cause_of(&e), format!("{url}: {e}"), redirects),
+                Err(e) => return broken(reg, cause_of(&e), reason_of(&url, &e), redirects),
             };
             let status = resp.status().as_u16();
             let header = |name: &str| {
@@ -183,7 +186,7 @@ impl Client {
                 Err(BodyError::TooLarge) => Vec::new(),
                 Err(BodyError::Io(e)) => {
                     let reason = format!("reading body of {url}: {e}");
-                    return broken(reg, Broken::Transport, reason, redirects);
+                    return broken(reg, Broken::Transport(io_cause(&e)), reason, redirects);
                 }
             };
             if !matches!(status, 301 | 302 | 303 | 307 | 308) {
@@ -270,7 +273,21 @@ impl Resolver for CachingResolver {
                 }
             }
         }
-        let addrs = self.inner.resolve(uri, config, timeout)?;
+        let host = uri.host().unwrap_or_default();
+        if is_invalid_name(host) {
+            return Err(dns_failure(
+                host,
+                "names under .invalid never resolve (RFC 6761)",
+            ));
+        }
+        let addrs = self
+            .inner
+            .resolve(uri, config, timeout)
+            .map_err(|e| match e {
+                // Resolving timed out: ureq says so itself (`Timeout::Resolve`).
+                ureq::Error::Timeout(_) => e,
+                e => dns_failure(host, &e.to_string()),
+            })?;
         if let Ok(mut cache) = self.cache.lock() {
             cache.insert(key, (Instant::now(), addrs.clone()));
         }
@@ -391,15 +408,92 @@ fn civil_secs(d: &str, m: &str, year: i64, time: &str) -> Option<i64> {
     Some(days * 86_400 + h * 3600 + mi * 60 + sec)
 }
 
+/// A host name that did not resolve: carried through ureq as
+/// `Error::Other` so that [`cause_of`] can tell it from other failures
+/// (getaddrinfo's errors reach ureq as plain, uncategorized I/O errors).
+#[derive(Debug)]
+struct DnsFailure {
+    host: String,
+    why: String,
+}
+
+impl std::fmt::Display for DnsFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DNS lookup of {} failed: {}", self.host, self.why)
+    }
+}
+
+impl std::error::Error for DnsFailure {}
+
+fn dns_failure(host: &str, why: &str) -> ureq::Error {
+    ureq::Error::Other(Box::new(DnsFailure {
+        host: host.to_string(),
+        why: why.to_string(),
+    }))
+}
+
+/// Whether `host` is under the special-use `.invalid` domain, which
+/// resolvers "should always" refuse at once (RFC 6761 §6.4): no query leaves
+/// the machine for it.
+fn is_invalid_name(host: &str) -> bool {
+    let h = host.trim_end_matches('.').to_ascii_lowercase();
+    h == "invalid" || h.ends_with(".invalid")
+}
+
+/// The one-line reason for a failed call to `url`.
+fn reason_of(url: &str, e: &ureq::Error) -> String {
+    match e {
+        // ureq prints these as `other: …`; the inner error says it all.
+        ureq::Error::Other(inner) => format!("{url}: {inner}"),
+        e => format!("{url}: {e}"),
+    }
+}
+
 /// What kind of breakage a ureq error is: the request could not be made as
-/// configured (bad URI, TLS, https required), or the network failed.
+/// configured (bad URI, https required), or no answer came back, and why
+/// (see [`Transport`]).
 fn cause_of(e: &ureq::Error) -> Broken {
     use ureq::Error as E;
-    match e {
-        E::BadUri(_) | E::RequireHttpsOnly(_) | E::Tls(_) | E::Rustls(_) | E::Pem(_) => {
-            Broken::Setup
+    use ureq::Timeout as T;
+    let t = match e {
+        E::BadUri(_) | E::RequireHttpsOnly(_) | E::TlsRequired | E::Pem(_) | E::InvalidProxyUrl => {
+            return Broken::Setup
         }
-        _ => Broken::Transport,
+        E::Tls(_) | E::Rustls(_) => Transport::Tls,
+        E::HostNotFound | E::Timeout(T::Resolve) => Transport::Dns,
+        E::Other(inner) if inner.is::<DnsFailure>() => Transport::Dns,
+        E::Timeout(T::Connect) => Transport::ConnectTimeout,
+        E::Timeout(_) | E::BodyStalled => Transport::Timeout,
+        E::Io(io) | E::Decompress(_, io) => io_cause(io),
+        _ => Transport::Other,
+    };
+    Broken::Transport(t)
+}
+
+/// The cause of an I/O error on a connection (a body reader's error may
+/// carry a ureq error inside).
+fn io_cause(e: &std::io::Error) -> Transport {
+    use std::io::ErrorKind as K;
+    if let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<ureq::Error>()) {
+        return cause_of(inner).transport().unwrap_or(Transport::Other);
+    }
+    // rustls reports a failed handshake or a corrupt record from inside the
+    // stream, as `InvalidData` carrying its error.
+    if matches!(e.get_ref(), Some(i) if i.is::<rustls::Error>()) {
+        return Transport::Tls;
+    }
+    match e.kind() {
+        K::ConnectionRefused => Transport::Refused,
+        K::HostUnreachable | K::NetworkUnreachable | K::NetworkDown | K::AddrNotAvailable => {
+            Transport::Unreachable
+        }
+        K::ConnectionReset
+        | K::ConnectionAborted
+        | K::BrokenPipe
+        | K::UnexpectedEof
+        | K::NotConnected => Transport::Reset,
+        K::TimedOut | K::WouldBlock => Transport::Timeout,
+        _ => Transport::Other,
     }
 }
 
@@ -509,5 +603,131 @@ mod tests {
         let ua = cfg.user_agent();
         assert!(ua.starts_with("ipcrawl/"), "{ua}");
         assert!(ua.contains("noc@example.org"), "{ua}");
+    }
+
+    /// A client whose ARIN base is `base`, with short timeouts.
+    fn client_at(base: &str) -> Client {
+        let mut routes = Bootstrap::bundled();
+        routes.set_base(Registry::Arin, base).unwrap();
+        let cfg = ClientConfig {
+            connect_timeout: Duration::from_secs(2),
+            request_timeout: Duration::from_millis(300),
+            ..ClientConfig::default()
+        };
+        Client::new(routes, cfg)
+    }
+
+    fn cause_at(base: &str) -> (Option<Transport>, String) {
+        let x = client_at(base).fetch(Registry::Arin, &Target::Addr(0x0800_0808));
+        let reason = match &x {
+            Exchange::Broken { reason, .. } => reason.clone(),
+            Exchange::Response { status, .. } => format!("HTTP {status}"),
+        };
+        (x.transport_failure(), reason)
+    }
+
+    /// A port on 127.0.0.1 with nothing listening (bound, then closed).
+    fn closed_port() -> u16 {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    }
+
+    /// A server on 127.0.0.1 that treats each connection with `serve`.
+    fn server(serve: fn(std::net::TcpStream)) -> u16 {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for c in l.incoming().flatten() {
+                std::thread::spawn(move || serve(c));
+            }
+        });
+        port
+    }
+
+    #[test]
+    fn nothing_listening_is_a_refused_connection() {
+        let (cause, reason) = cause_at(&format!("http://127.0.0.1:{}/", closed_port()));
+        assert_eq!(cause, Some(Transport::Refused), "{reason}");
+        assert!(reason.starts_with("http://127.0.0.1:"), "{reason}");
+    }
+
+    #[test]
+    fn an_invalid_name_is_a_dns_failure_without_any_query() {
+        let (cause, reason) = cause_at("http://nonexistent.invalid/");
+        assert_eq!(cause, Some(Transport::Dns), "{reason}");
+        assert!(
+            reason.contains("DNS lookup of nonexistent.invalid failed"),
+            "{reason}"
+        );
+        assert!(is_invalid_name("A.B.INVALID."));
+        assert!(!is_invalid_name("invalid.example.org"));
+    }
+
+    #[test]
+    fn a_server_that_never_answers_is_a_timeout() {
+        let port = server(|c| {
+            // Hold the connection, read nothing, answer nothing.
+            std::thread::sleep(Duration::from_secs(5));
+            drop(c);
+        });
+        let (cause, reason) = cause_at(&format!("http://127.0.0.1:{port}/"));
+        assert_eq!(cause, Some(Transport::Timeout), "{reason}");
+    }
+
+    #[test]
+    fn a_connection_closed_before_the_answer_is_a_reset() {
+        let port = server(|c| {
+            let mut buf = [0u8; 1024];
+            let _ = std::io::Read::read(&mut &c, &mut buf);
+            let _ = c.shutdown(std::net::Shutdown::Both);
+        });
+        let (cause, reason) = cause_at(&format!("http://127.0.0.1:{port}/"));
+        assert_eq!(cause, Some(Transport::Reset), "{reason}");
+    }
+
+    #[test]
+    fn plain_http_behind_an_https_url_is_a_tls_error() {
+        let port = server(|mut c| {
+            let mut buf = [0u8; 1024];
+            let _ = std::io::Read::read(&mut c, &mut buf);
+            let _ = std::io::Write::write_all(&mut c, b"HTTP/1.1 400 Bad Request\r\n\r\n");
+        });
+        let (cause, reason) = cause_at(&format!("https://127.0.0.1:{port}/"));
+        assert_eq!(cause, Some(Transport::Tls), "{reason}");
+    }
+
+    #[test]
+    fn ureq_errors_map_to_causes() {
+        use std::io::{Error as IoError, ErrorKind as K};
+        use ureq::Error as E;
+        use ureq::Timeout as T;
+        let t = |e: E| cause_of(&e).transport();
+        assert_eq!(t(E::HostNotFound), Some(Transport::Dns));
+        assert_eq!(t(E::Timeout(T::Resolve)), Some(Transport::Dns));
+        assert_eq!(t(dns_failure("h", "x")), Some(Transport::Dns));
+        assert_eq!(t(E::Timeout(T::Connect)), Some(Transport::ConnectTimeout));
+        assert_eq!(t(E::Timeout(T::Global)), Some(Transport::Timeout));
+        assert_eq!(t(E::Timeout(T::RecvResponse)), Some(Transport::Timeout));
+        assert_eq!(t(E::Tls("bad")), Some(Transport::Tls));
+        assert_eq!(t(E::ConnectionFailed), Some(Transport::Other));
+        for (kind, want) in [
+            (K::ConnectionRefused, Transport::Refused),
+            (K::NetworkUnreachable, Transport::Unreachable),
+            (K::HostUnreachable, Transport::Unreachable),
+            (K::ConnectionReset, Transport::Reset),
+            (K::UnexpectedEof, Transport::Reset),
+            (K::TimedOut, Transport::Timeout),
+            (K::PermissionDenied, Transport::Other),
+        ] {
+            assert_eq!(t(E::Io(IoError::from(kind))), Some(want), "{kind:?}");
+        }
+        // A body reader's I/O error wrapping a ureq timeout.
+        let wrapped = IoError::other(E::Timeout(T::RecvBody));
+        assert_eq!(io_cause(&wrapped), Transport::Timeout);
+        assert_eq!(cause_of(&E::BadUri("x".into())), Broken::Setup);
+        assert_eq!(
+            reason_of("http://h/", &dns_failure("h", "no such host")),
+            "http://h/: DNS lookup of h failed: no such host"
+        );
     }
 }

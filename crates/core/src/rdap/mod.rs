@@ -16,7 +16,9 @@ pub mod client;
 pub mod parse;
 pub mod search;
 
-pub use answer::{classify, classify_help, classify_search, Answer, Answered, HelpAnswer, SearchAnswer};
+pub use answer::{
+    classify, classify_help, classify_search, Answer, Answered, HelpAnswer, SearchAnswer,
+};
 
 use std::fmt;
 use std::str::FromStr;
@@ -222,6 +224,22 @@ pub enum Exchange {
 }
 
 impl Exchange {
+    /// Why no server answered, if none did (a transport failure): the
+    /// crawl counts these per registry and cause.
+    pub fn transport_failure(&self) -> Option<Transport> {
+        match self {
+            Exchange::Broken { cause, .. } => cause.transport(),
+            Exchange::Response { .. } => None,
+        }
+    }
+
+    /// The registry the exchange ended at (after redirects).
+    pub fn registry(&self) -> Registry {
+        match self {
+            Exchange::Response { registry, .. } | Exchange::Broken { registry, .. } => *registry,
+        }
+    }
+
     /// Redirect hops followed.
     pub fn redirects(&self) -> u32 {
         match self {
@@ -233,17 +251,107 @@ impl Exchange {
 /// Why an [`Exchange`] has no answer.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Broken {
-    /// The connection failed, timed out or was reset, or the body could not
-    /// be read to its end.
-    Transport,
-    /// The request cannot be made as configured: a bad URI, a TLS failure,
-    /// https required.
+    /// No answer came back: the connection failed, timed out or was reset,
+    /// TLS failed, or the body could not be read to its end; the cause named.
+    Transport(Transport),
+    /// The request cannot be made as configured: a bad URI, https required,
+    /// an unreadable certificate store.
     Setup,
     /// A 200 body over the client's body limit (not read further).
     TooLarge,
     /// A redirect or link that must not be followed: no `Location`, a loop,
     /// too many hops, a host that is not a registry.
     Route,
+}
+
+impl Broken {
+    /// The transport cause, if no server answered.
+    pub fn transport(self) -> Option<Transport> {
+        match self {
+            Broken::Transport(t) => Some(t),
+            Broken::Setup | Broken::TooLarge | Broken::Route => None,
+        }
+    }
+}
+
+/// Why no answer came back from a registry's server: what a person must
+/// check (DNS, the firewall, the server). Named in `stats`, the progress
+/// display and the crawl's offline diagnosis.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Transport {
+    /// The host name did not resolve (or resolving timed out).
+    Dns,
+    /// The host answered the connect with a refusal (nothing listening, or
+    /// a firewall rejecting).
+    Refused,
+    /// No route to the host or its network (no network at all, or a
+    /// firewall dropping with an ICMP error).
+    Unreachable,
+    /// The TCP (or TLS) connect did not complete within the connect timeout
+    /// (a firewall dropping silently).
+    ConnectTimeout,
+    /// Connected, but the answer did not come within the whole-request timeout.
+    Timeout,
+    /// The connection was reset or closed before the answer was complete.
+    Reset,
+    /// The TLS handshake or certificate check failed (an intercepting proxy,
+    /// a wrong clock, a server without TLS).
+    Tls,
+    /// Any other failure of the connection or the HTTP framing.
+    Other,
+}
+
+impl Transport {
+    /// Every cause, in a fixed order (also their index order).
+    pub const ALL: [Transport; 8] = [
+        Transport::Dns,
+        Transport::Refused,
+        Transport::Unreachable,
+        Transport::ConnectTimeout,
+        Transport::Timeout,
+        Transport::Reset,
+        Transport::Tls,
+        Transport::Other,
+    ];
+
+    /// Position in [`Transport::ALL`], for per-cause arrays.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The key used in stored counters and JSON: `dns`, `refused`, ...
+    pub fn key(self) -> &'static str {
+        match self {
+            Transport::Dns => "dns",
+            Transport::Refused => "refused",
+            Transport::Unreachable => "unreachable",
+            Transport::ConnectTimeout => "connect_timeout",
+            Transport::Timeout => "timeout",
+            Transport::Reset => "reset",
+            Transport::Tls => "tls",
+            Transport::Other => "other",
+        }
+    }
+
+    /// What a person reads: `DNS failure`, `connection refused`, ...
+    pub fn describe(self) -> &'static str {
+        match self {
+            Transport::Dns => "DNS failure",
+            Transport::Refused => "connection refused",
+            Transport::Unreachable => "network unreachable",
+            Transport::ConnectTimeout => "connect timeout",
+            Transport::Timeout => "request timeout",
+            Transport::Reset => "connection reset",
+            Transport::Tls => "TLS error",
+            Transport::Other => "transport error",
+        }
+    }
+}
+
+impl fmt::Display for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.describe())
+    }
 }
 
 /// What the crawl needs from the network: one lookup, with redirects followed.
