@@ -352,8 +352,13 @@ fn load_walks(
     }
     let level = cfg.policy.depth.level();
     let mut searched: [IntervalSet; 5] = Default::default();
+    let mut known: [Option<bool>; 5] = [None; 5];
+    let now = crate::time::Now::read();
     for r in Registry::ALL {
         searched[r.index()] = store.load_searched(r, level)?;
+        known[r.index()] = store
+            .meta_plain(&format!("help.{}", r.name()))?
+            .and_then(|note| walks::fresh_help(&note, now.unix_secs));
     }
     let walk_level = match cfg.policy.depth {
         Depth::Coverage => search::Level::Top,
@@ -361,6 +366,7 @@ fn load_walks(
     };
     Ok(walks::Walks::new(
         cfg.search,
+        known,
         walks::regions_of(specs),
         searched,
         walk_level,
@@ -441,6 +447,8 @@ mod tests {
                 ..Policy::default()
             },
             coarse: None,
+            // The fake registry answers lookups only.
+            search: [false; 5],
             ..CrawlConfig::default()
         }
     }

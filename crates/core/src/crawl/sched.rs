@@ -366,17 +366,16 @@ impl Scheduler {
                         self.walks.retry_later(p, l.until);
                     }
                 }
-                Some(Wait::Retry(attempt)) => match self.polite.retry(reg, attempt, now.instant) {
-                    Some(at) => {
+                Some(Wait::Retry(attempt)) => {
+                    if let Some(at) = self.polite.retry(reg, attempt, now.instant) {
                         inc(&self.tele.of(reg).retries);
                         self.walks.retry_later(p, at);
-                    }
-                    None => {
+                    } else {
                         let (w, fx) = self.walks.give_up(p, now);
                         out.extend(w);
                         self.apply_effect(fx, &mut out);
                     }
-                },
+                }
                 None => self.walks.retry_later(p, now.instant),
             }
         } else {

@@ -153,8 +153,11 @@ impl Walks {
 
     /// Searches of the registries `probe` names over their `regions` of the
     /// crawl's space, skipping the keys `searched` before (per registry).
+    /// `known`: what a recent `help` of the registry said (`Some(true)`: it
+    /// serves search; its `help` is not asked again), else `None`.
     pub fn new(
         probe: [bool; 5],
+        known: [Option<bool>; 5],
         regions: [Vec<Range>; 5],
         searched: [IntervalSet; 5],
         level: Level,
@@ -172,12 +175,18 @@ impl Walks {
                 };
             }
         }
-        Walks {
+        let mut w = Walks {
             slots,
             level,
             tele,
             served: [false; 5],
+        };
+        for r in Registry::ALL {
+            if let Some(serves) = known[r.index()] {
+                w.start_walk(r, serves);
+            }
         }
+        w
     }
 
     /// Whether `reg`'s lanes wait for its probe or walk.
@@ -299,11 +308,13 @@ impl Walks {
                 HelpAnswer::Unusable(reason) => {
                     out.push(Write::Meta(
                         format!("help.{}", reg.name()),
-                        format!(
-                            r#"{{"at":"{}","search":false,"reason":{}}}"#,
-                            now.rfc3339(),
-                            json_str(&reason)
-                        )
+                        serde_json::json!({
+                            "at": now.rfc3339(),
+                            "at_unix": now.unix_secs,
+                            "search": false,
+                            "reason": reason,
+                        })
+                        .to_string()
                         .into_bytes(),
                     ));
                     self.slots[reg.index()] = Slot::Off;
@@ -435,6 +446,9 @@ impl Walks {
                 not_before: None,
                 held: None,
             };
+            // A walk with nothing left (all searched before) frees the
+            // lanes at once.
+            self.settle(reg);
         }
     }
 
@@ -578,6 +592,7 @@ impl Walks {
 fn help_note(conformance: &[String], serves: bool, now: &Now) -> Vec<u8> {
     serde_json::json!({
         "at": now.rfc3339(),
+        "at_unix": now.unix_secs,
         "search": serves,
         "rdapConformance": conformance,
     })
@@ -585,8 +600,17 @@ fn help_note(conformance: &[String], serves: bool, now: &Now) -> Vec<u8> {
     .into_bytes()
 }
 
-fn json_str(s: &str) -> String {
-    serde_json::Value::String(s.to_string()).to_string()
+/// How long a stored `help` note is trusted instead of asking again.
+pub const HELP_FRESH_SECS: u64 = 24 * 3600;
+
+/// What a stored `help.<registry>` note says, if it is younger than
+/// [`HELP_FRESH_SECS`] at `now_unix`: whether the registry serves search.
+pub fn fresh_help(note: &[u8], now_unix: u64) -> Option<bool> {
+    let v: serde_json::Value = serde_json::from_slice(note).ok()?;
+    let at = v.get("at_unix")?.as_u64()?;
+    let serves = v.get("search")?.as_bool()?;
+    (now_unix.saturating_sub(at) < HELP_FRESH_SECS && at <= now_unix.saturating_add(300))
+        .then_some(serves)
 }
 
 /// The regions of each registry: its lanes' ranges, adjacent ones united.
@@ -602,4 +626,193 @@ pub fn regions_of(specs: &[super::lanes::LaneSpec]) -> [Vec<Range>; 5] {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prefix::Cidr;
+    use crate::rdap::search::{Key, Relation};
+
+    /// ARIN's real `rdap-bottom` answer for 149.112.152.0/22 (two networks,
+    /// one nested in the other).
+    const BOTTOM: &[u8] = include_bytes!(
+        "../../../../tests/fixtures/rdap-search/arin-rdap-bottom-149.112.152.0_22.json"
+    );
+
+    const HELP_SEARCH: &[u8] =
+        br#"{"rdapConformance":["rdap_level_0","rirSearch1","ips","ipSearchResults"]}"#;
+    const HELP_PLAIN: &[u8] = br#"{"rdapConformance":["rdap_level_0"]}"#;
+
+    fn cidr(s: &str) -> Cidr {
+        s.parse().expect("test CIDR")
+    }
+
+    fn now() -> Now {
+        Now {
+            instant: Instant::now(),
+            unix_secs: 1_790_000_000,
+        }
+    }
+
+    fn ok(status: u16, body: &[u8]) -> Exchange {
+        Exchange::Response {
+            registry: Registry::Arin,
+            url: "http://127.0.0.1/arin/x".into(),
+            status,
+            retry_after: None,
+            body: body.to_vec(),
+            redirects: 0,
+        }
+    }
+
+    /// ARIN probing over 149.112.152.0/22 at `--depth all`.
+    fn walks(known: Option<bool>, searched: &[Range]) -> Walks {
+        let mut probe = [false; 5];
+        probe[Registry::Arin.index()] = true;
+        let mut known_all = [None; 5];
+        known_all[Registry::Arin.index()] = known;
+        let mut regions: [Vec<Range>; 5] = Default::default();
+        regions[Registry::Arin.index()] = vec![cidr("149.112.152.0/22").range()];
+        let mut done: [IntervalSet; 5] = Default::default();
+        done[Registry::Arin.index()] = IntervalSet::from_ranges(searched.iter().copied());
+        Walks::new(
+            probe,
+            known_all,
+            regions,
+            done,
+            Level::All,
+            Arc::new(Telemetry::default()),
+        )
+    }
+
+    fn metas(out: &[Write]) -> Vec<(String, serde_json::Value)> {
+        out.iter()
+            .filter_map(|w| match w {
+                Write::Meta(k, v) => Some((k.clone(), serde_json::from_slice(v).ok()?)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn help_then_the_walk_and_its_answer_stored() {
+        let mut w = walks(None, &[]);
+        let t = Instant::now();
+        assert!(w.holds_lanes(Registry::Arin), "lanes wait for the probe");
+        assert!(!w.holds_lanes(Registry::Ripe));
+        let help = w.next_job(Registry::Arin, t).expect("the help goes first");
+        assert!(matches!(help.target(), Target::Help));
+        assert!(w.next_job(Registry::Arin, t).is_none(), "one at a time");
+        let answer = help.classify(ok(200, HELP_SEARCH));
+        let (out, fx, pending) = w.complete(help, answer, &now());
+        assert!(pending.is_none());
+        assert_eq!(fx, Effect::default());
+        let notes = metas(&out);
+        assert_eq!(notes.len(), 1);
+        assert_eq!(notes[0].0, "help.arin");
+        assert_eq!(notes[0].1["search"], true);
+        assert_eq!(notes[0].1["at_unix"], 1_790_000_000u64);
+        assert!(w.served()[Registry::Arin.index()]);
+
+        let job = w
+            .next_job(Registry::Arin, t)
+            .expect("the walk's first search");
+        let key = Key::Cidr(cidr("149.112.152.0/22"));
+        assert_eq!(job.target(), Target::Search(Relation::Bottom, key));
+        let answer = job.classify(ok(200, BOTTOM));
+        let (out, fx, pending) = w.complete(job, answer, &now());
+        assert!(pending.is_none());
+        let mut stored: Vec<String> = out
+            .iter()
+            .filter_map(|w| match w {
+                Write::Network(r, raw) => {
+                    assert!(!raw.is_empty(), "each member keeps its raw object");
+                    assert_eq!(r.registry, Registry::Arin);
+                    Some(r.network.handle.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        stored.sort();
+        assert_eq!(stored, ["NET-149-112-152-0-1", "NET-149-112-154-0-1"]);
+        assert_eq!(fx.stored.len(), 2);
+    }
+
+    #[test]
+    fn a_registry_without_search_is_off_and_noted() {
+        let mut w = walks(None, &[]);
+        let help = w.next_job(Registry::Arin, Instant::now()).expect("help");
+        let answer = help.classify(ok(200, HELP_PLAIN));
+        let (out, _, _) = w.complete(help, answer, &now());
+        assert_eq!(metas(&out)[0].1["search"], false);
+        assert!(!w.holds_lanes(Registry::Arin), "the sweep takes over");
+        assert!(w.next_job(Registry::Arin, Instant::now()).is_none());
+
+        // A 404 for `help` is a registry without search too, with its reason.
+        let mut w = walks(None, &[]);
+        let help = w.next_job(Registry::Arin, Instant::now()).expect("help");
+        let answer = help.classify(ok(404, b""));
+        let (out, _, _) = w.complete(help, answer, &now());
+        let note = &metas(&out)[0].1;
+        assert_eq!(note["search"], false);
+        assert!(note["reason"].as_str().is_some_and(|r| r.contains("404")));
+        assert!(!w.holds_lanes(Registry::Arin));
+    }
+
+    #[test]
+    fn a_failed_help_waits_and_is_asked_again() {
+        let mut w = walks(None, &[]);
+        let t = Instant::now();
+        let help = w.next_job(Registry::Arin, t).expect("help");
+        let answer = help.classify(ok(503, b""));
+        let (out, fx, pending) = w.complete(help, answer, &now());
+        assert!(out.is_empty());
+        assert_eq!(fx.wait, Some(Wait::Retry(1)));
+        let later = t + std::time::Duration::from_secs(5);
+        w.retry_later(pending.expect("given back"), later);
+        assert!(w.holds_lanes(Registry::Arin));
+        assert!(
+            w.next_job(Registry::Arin, t).is_none(),
+            "not before its time"
+        );
+        assert_eq!(w.wakes_at(), Some(later));
+        let again = w.next_job(Registry::Arin, later).expect("asked again");
+        assert!(matches!(again.target(), Target::Help));
+    }
+
+    #[test]
+    fn a_recent_help_note_is_trusted_and_a_finished_walk_frees_the_lanes() {
+        // Known to serve search, nothing searched yet: no help, the walk.
+        let mut w = walks(Some(true), &[]);
+        let job = w.next_job(Registry::Arin, Instant::now()).expect("walk");
+        assert!(matches!(job.target(), Target::Search(Relation::Bottom, _)));
+        // Known to serve search, all searched before: nothing to ask.
+        let w = walks(Some(true), &[cidr("149.112.152.0/22").range()]);
+        assert!(!w.holds_lanes(Registry::Arin));
+        // Known not to serve it: the sweep at once.
+        let mut w = walks(Some(false), &[]);
+        assert!(!w.holds_lanes(Registry::Arin));
+        assert!(w.next_job(Registry::Arin, Instant::now()).is_none());
+    }
+
+    #[test]
+    fn help_notes_are_fresh_for_a_day() {
+        let t = 1_790_000_000;
+        let note = |at: u64, search: bool| {
+            serde_json::json!({"at_unix": at, "search": search})
+                .to_string()
+                .into_bytes()
+        };
+        assert_eq!(fresh_help(&note(t - 60, true), t), Some(true));
+        assert_eq!(fresh_help(&note(t - 60, false), t), Some(false));
+        assert_eq!(fresh_help(&note(t - HELP_FRESH_SECS, true), t), None);
+        assert_eq!(
+            fresh_help(&note(t + 86_400, true), t),
+            None,
+            "from the future"
+        );
+        assert_eq!(fresh_help(b"not json", t), None);
+        assert_eq!(fresh_help(br#"{"search":true}"#, t), None, "no date");
+    }
 }

@@ -64,7 +64,8 @@ impl Store {
     /// of `other` into this store, in one transaction. Same (start, end,
     /// registry): the newer `fetched_at` wins (on a tie, the one already
     /// here). Same gap start: the longer gap. Same failure address: the
-    /// later one. Counters are summed. The seed plan and the known set are
+    /// later one. Counters are summed (`*_max_s`: the largest). `help`
+    /// notes: the newer. The seed plan and the known set are
     /// left alone: see [`Store::finish_merge`].
     pub fn merge_from(&self, other: &Store) -> Result<MergeCounts> {
         let src = other.read()?;
@@ -244,8 +245,34 @@ impl Store {
                 .get(k.value())
                 .map_err(tbl(&COUNTERS))?
                 .map(|o| o.value());
-            let sum = old.unwrap_or(0).saturating_add(v.value());
-            to.insert(k.value(), sum).map_err(tbl(&COUNTERS))?;
+            // Counters are summed; a largest-seen value stays the largest.
+            let value = if k.value().ends_with("_max_s") {
+                old.unwrap_or(0).max(v.value())
+            } else {
+                old.unwrap_or(0).saturating_add(v.value())
+            };
+            to.insert(k.value(), value).map_err(tbl(&COUNTERS))?;
+        }
+        // What each registry's `help` said: the newer note wins.
+        let from = src.open_table(META).map_err(tbl(&META))?;
+        let mut to = txn.open_table(META).map_err(tbl(&META))?;
+        for item in from.iter().map_err(tbl(&META))? {
+            let (k, v) = item.map_err(tbl(&META))?;
+            if !k.value().starts_with("help.") {
+                continue;
+            }
+            let at = |note: &[u8]| {
+                serde_json::from_slice::<serde_json::Value>(note)
+                    .ok()
+                    .and_then(|n| n.get("at_unix").and_then(serde_json::Value::as_u64))
+            };
+            let old_at = to
+                .get(k.value())
+                .map_err(tbl(&META))?
+                .map(|o| at(o.value()));
+            if old_at.is_none_or(|o| o < at(v.value())) {
+                to.insert(k.value(), v.value()).map_err(tbl(&META))?;
+            }
         }
         Ok(())
     }

@@ -334,6 +334,16 @@ impl Store {
         Ok(out)
     }
 
+    /// A plain `meta` entry (see [`super::schema`]), if the file has it.
+    pub fn meta_plain(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        let txn = self.read()?;
+        let meta = txn.open_table(META).map_err(tbl(&META))?;
+        Ok(meta
+            .get(key)
+            .map_err(tbl(&META))?
+            .map(|v| v.value().to_vec()))
+    }
+
     /// The inputs of the merge that made this file (`meta.merged_from`), if any.
     pub fn merged_from(&self) -> Result<Vec<String>> {
         let txn = self.read()?;
