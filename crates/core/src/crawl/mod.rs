@@ -144,7 +144,7 @@ pub struct Progress {
     pub put_off: Vec<PutOff>,
     /// Lookups of this run no server answered, by registry and cause.
     pub run_transport: Vec<TransportCount>,
-    /// Per registry (by [`Registry::index`]): (addresses of its lanes swept
+    /// Per registry (by [`crate::rdap::Registry::index`]): (addresses of its lanes swept
     /// so far, addresses in its lanes). They add up to `swept` and `total`.
     pub by_registry: [(u64, u64); 5],
 }
