@@ -34,6 +34,15 @@ use ipcrawl::store::Store;
 use super::progress::{ProgressArg, View};
 use super::Globals;
 
+/// Whether RFC 9910 search is used.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SearchArg {
+    /// Where a registry's `help` lists it.
+    Auto,
+    /// Never.
+    Off,
+}
+
 /// How deep the sweep goes.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DepthArg {
@@ -63,11 +72,18 @@ pub struct Args {
     /// Crawl only partition K (from 0) of N of the space.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<Shard>,
-    /// `coverage`: climb to the top-level network of a nested answer and
-    /// continue after it (fewest queries); `all`: continue at end + 1 of
-    /// every answer.
+    /// `coverage`: the top-level networks (climb from a nested answer to
+    /// its top-level network and continue after it: fewest queries); `all`:
+    /// every network at every level (continue at end + 1 of every answer,
+    /// and fetch the parents it names).
     #[arg(long, value_enum, default_value = "coverage")]
     pub depth: DepthArg,
+    /// `auto`: ask each registry's `help` once; where it lists RFC 9910 RIR
+    /// search, enumerate its space with searches (`rdap-down` for the
+    /// top-level networks, `rdap-bottom` for every network with `--depth
+    /// all`) and sweep only what they leave; `off`: sweep everything.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub search: SearchArg,
     /// Your e-mail address, sent in the User-Agent so registries can reach you.
     #[arg(long, value_name = "EMAIL", env = "IPCRAWL_CONTACT")]
     pub contact: Option<String>,
@@ -213,6 +229,7 @@ pub fn config(args: &Args) -> anyhow::Result<(Bootstrap, ClientConfig, CrawlConf
             crawl::Strategy::Sweep
         },
         progress_every: Duration::from_millis(250),
+        search: [args.search == SearchArg::Auto; 5],
         unreachable_after: if args.unreachable_after == 0.0 {
             None
         } else {

@@ -220,7 +220,13 @@ fn db_of_another_schema_version_is_refused_untouched() {
         &[("magic", b"ipcrawl"), ("schema_version", b"99")],
     );
     let before = std::fs::read(wd.db()).unwrap();
-    all_commands_refuse(&wd, "has schema version 99, this ipcrawl reads version 2");
+    all_commands_refuse(
+        &wd,
+        &format!(
+            "has schema version 99, this ipcrawl reads version {}",
+            ipcrawl::store::SCHEMA_VERSION
+        ),
+    );
     assert!(std::fs::read(wd.db()).unwrap() == before, "modified");
 
     // Another program's redb file: no meta table, or no magic.

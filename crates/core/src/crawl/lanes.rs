@@ -5,8 +5,12 @@
 //! [`per_seed`]). Each lane is swept in address order, one query in flight at
 //! a time, so parallel queries never ask about the same unknown network. A
 //! lane's cursor moves ([`Lanes::next_lookup`] and the answer handlers):
-//! - past every known network (`within_known_cidr`: no query) and every gap
-//!   probed before;
+//! - past every stretch already *swept* at the crawl's depth (`within_known_cidr`:
+//!   no query) and every gap probed before. What a sweep records as swept is
+//!   the stretch from the address it asked to where its cursor went next,
+//!   clipped to the lane; a coverage-first crawl skips what was swept at
+//!   either depth, `--depth all` only what was swept at depth all (a bulk
+//!   dump's and a search's networks count as that);
 //! - after a network answer, to its end + 1 (a *continuation*: asked even if
 //!   it is not a seed, since a new network may start right there); a lane
 //!   also starts with a continuation at its first address;
@@ -14,30 +18,41 @@
 //!   seed grid is the sweep's granularity in empty space), or, in a *coarse*
 //!   lane (space the delegated statistics list as not delegated), to the end
 //!   of the coarse block;
-//! - by default ([`Depth::Coverage`]), a nested answer is followed by its
-//!   parent (the `up` link, the smallest prefix covering the parent's range,
-//!   or the start an ARIN parent handle names), at most [`MAX_CLIMB`] hops, so
-//!   a run of reassignments costs 1 + depth queries, and the lane continues
-//!   after the top-level network; [`Depth::All`] continues at the end + 1 of
-//!   every answer instead.
+//! - a nested answer is followed by its parent (the `up` link, the smallest
+//!   prefix covering the parent's range, or the start an ARIN parent handle
+//!   names), at most [`MAX_CLIMB`] hops, until a parent is stored already or
+//!   none is named. By default ([`Depth::Coverage`]) the lane then continues
+//!   after the top-level network, so a run of reassignments costs 1 + depth
+//!   queries; [`Depth::All`] continues at the end + 1 of the answer it asked
+//!   for, having stored its missing parents on the way.
+//!
+//! Why swept stretches and exact parents, not the union of stored networks:
+//! what a lane skips and where a climb stops then depend only on that lane's
+//! own answers and on what was stored before the crawl started, never on
+//! what another lane stored a moment ago — so a crawl stores the same
+//! networks whatever the thread timing, and a resumed crawl the same as an
+//! uninterrupted one (the stored networks' provenance, `queried` and
+//! `fetched_at`, may differ). The union would also make `--depth all` skip
+//! the siblings of a parent once the parent is stored.
 //!
 //! Held writes: a nested answer is stored only with the climb it starts, so
 //! a crash mid-climb redoes the whole climb exactly as an uninterrupted run
 //! does it ([`Lanes::release`]).
 //!
 //! Writes: this file turns answers into [`Write`]s — networks (the one place
-//! a [`Record`] is built), gaps, failures, and cleared failures when a later
-//! answer covers a failed address. Pure: no threads, no clock (timestamps come
-//! in as [`Now`]).
+//! a [`Record`] is built), swept stretches, gaps, failures, and cleared
+//! failures when a later answer covers a failed address. Pure: no threads, no
+//! clock (timestamps come in as [`Now`]).
 
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 
+use super::netindex::NetIndex;
 use super::telemetry::{add, inc, Telemetry};
 use crate::prefix::Range;
 use crate::rdap::{Answered, Network, Registry, Target};
 use crate::seeds::SeedSet;
-use crate::store::{Failure, GapKind, Record, Write};
+use crate::store::{Failure, GapKind, Level, Record, Write};
 use crate::time::Now;
 use crate::trie::{IntervalSet, KnownSet};
 
@@ -48,8 +63,57 @@ pub enum Depth {
     /// for full coverage). The default.
     Coverage,
     /// Continue at end + 1 of every answer (every most-specific network the
-    /// sweep meets).
+    /// sweep meets, and their parents).
     All,
+}
+
+impl Depth {
+    /// The level a sweep at this depth records as swept.
+    pub fn level(self) -> Level {
+        match self {
+            Depth::Coverage => Level::Top,
+            Depth::All => Level::All,
+        }
+    }
+}
+
+/// What the lanes know before the crawl starts.
+#[derive(Debug, Default)]
+pub struct Known {
+    /// Space swept before, at the crawl's depth or deeper: skipped.
+    pub swept: KnownSet,
+    /// Space probed empty before (404 or placeholder): skipped.
+    pub gaps: KnownSet,
+    /// The stored networks, by exact range (where climbs stop).
+    pub nets: NetIndex,
+    /// Addresses whose earlier lookups failed (cleared when they resolve).
+    pub failed: BTreeSet<u32>,
+}
+
+/// How the lanes of a crawl behave.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Sweep {
+    /// The depth.
+    pub depth: Depth,
+    /// Whether nested answers are followed by their parents (the 2016
+    /// strategy does not climb).
+    pub climb: bool,
+    /// Whether a network answer marks only the lane's own part of the space
+    /// as swept (the sweep), or its whole range (the 2016 strategy, where
+    /// every seed is its own lane and a seed inside a stored network is
+    /// skipped).
+    pub clip: bool,
+}
+
+impl Sweep {
+    /// A lane sweep at `depth`.
+    pub fn lanes(depth: Depth) -> Sweep {
+        Sweep {
+            depth,
+            climb: true,
+            clip: true,
+        }
+    }
 }
 
 /// Largest number of parent hops climbed from one answer.
@@ -92,6 +156,18 @@ pub struct Lookup {
     pub must_contain: Range,
 }
 
+/// What a network answer says of its parent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Parent {
+    /// None named (a top-level network, or one under a registry's
+    /// placeholder).
+    Unnamed,
+    /// Stored already; the end of its top-level network.
+    Stored(u32),
+    /// Not stored: ask here.
+    Climb(Target),
+}
+
 /// A lookup dispatched for a lane.
 #[derive(Clone, Debug)]
 pub struct Job {
@@ -113,6 +189,13 @@ struct Lane {
     pending: Option<Lookup>,
     attempts: u32,
     climb_depth: u32,
+    /// End of the highest network of the answer chain in progress.
+    chain_end: u32,
+    /// Where the cursor goes when the chain ends ([`Depth::All`]: after the
+    /// answer the sweep asked for).
+    resume_at: Option<u64>,
+    /// The end of the top-level network of the last chain (for the index).
+    top_end: u32,
     /// Writes of a climb in progress, released when it ends.
     held: Vec<Write>,
 }
@@ -121,12 +204,13 @@ struct Lane {
 /// standing failures.
 pub struct Lanes {
     all: Vec<Lane>,
-    known: KnownSet,
+    swept: KnownSet,
     gaps: KnownSet,
+    nets: NetIndex,
     seeds: Arc<SeedSet>,
     failed: BTreeSet<u32>,
     placeholders_seen: HashSet<(u32, u32, Registry)>,
-    depth: Depth,
+    sweep: Sweep,
     tele: Arc<Telemetry>,
     swept_count: usize,
     total_span: u64,
@@ -134,16 +218,12 @@ pub struct Lanes {
 }
 
 impl Lanes {
-    /// Lanes over `specs`, skipping `known` networks and `gaps` already
-    /// probed; `failed` are addresses whose earlier lookups failed (cleared
-    /// when they resolve).
+    /// Lanes over `specs`, skipping what `known` says is done.
     pub fn new(
         specs: &[LaneSpec],
         seeds: Arc<SeedSet>,
-        known: KnownSet,
-        gaps: KnownSet,
-        failed: BTreeSet<u32>,
-        depth: Depth,
+        known: Known,
+        sweep: Sweep,
         tele: Arc<Telemetry>,
     ) -> Lanes {
         let lanes: Vec<Lane> = specs
@@ -161,18 +241,22 @@ impl Lanes {
                 pending: None,
                 attempts: 0,
                 climb_depth: 0,
+                chain_end: 0,
+                resume_at: None,
+                top_end: 0,
                 held: Vec::new(),
             })
             .collect();
         let total_span = lanes.iter().map(|l| l.range.len()).sum();
         Lanes {
             all: lanes,
-            known,
-            gaps,
+            swept: known.swept,
+            gaps: known.gaps,
+            nets: known.nets,
             seeds,
-            failed,
+            failed: known.failed,
             placeholders_seen: HashSet::new(),
-            depth,
+            sweep,
             tele,
             swept_count: 0,
             total_span,
@@ -211,6 +295,18 @@ impl Lanes {
     /// (addresses swept, addresses in all lanes).
     pub fn progress(&self) -> (u64, u64) {
         (self.advanced, self.total_span)
+    }
+
+    /// Space a search marked as swept: no lane asks inside it, and the
+    /// failures standing inside it are resolved.
+    pub fn mark_swept(&mut self, r: Range, out: &mut Vec<Write>) {
+        self.swept.insert(r);
+        self.clear_failures(r, out);
+    }
+
+    /// A network a search stored: climbs stop at it.
+    pub fn note_network(&mut self, r: Range, reg: Registry) {
+        self.nets.insert(r, reg, r.end);
     }
 
     /// Marks the lane's lookup as in flight.
@@ -252,7 +348,7 @@ impl Lanes {
                 return None;
             }
             let c = cursor as u32;
-            if let Some(r) = self.known.covering(c) {
+            if let Some(r) = self.swept.covering(c) {
                 let skipped = self.seeds.count_in(Range {
                     start: c,
                     end: r.end.min(end),
@@ -297,10 +393,11 @@ impl Lanes {
         inc(&tele.of(a.registry).answers);
         let range = a.network.range;
         let placeholder = a.network.placeholder;
-        let nested_parent = if placeholder {
-            None
+        let registry = a.registry;
+        let parent = if placeholder {
+            Parent::Unnamed
         } else {
-            self.parent_target(&a.network)
+            self.parent_of(&a.network, registry)
         };
         let fresh = !placeholder
             || self
@@ -309,7 +406,6 @@ impl Lanes {
         if placeholder {
             inc(&tele.of(a.registry).placeholders);
         }
-        let registry = a.registry;
         if fresh {
             out.push(record(job, a, at));
         }
@@ -317,12 +413,23 @@ impl Lanes {
             self.empty_answer(job, GapKind::Placeholder, registry, out);
             return;
         }
-        self.known.insert(range);
         self.clear_failures(range, out);
-        let climb = self.depth == Depth::Coverage && self.all[job.lane].climb_depth < MAX_CLIMB;
-        match nested_parent.filter(|_| climb) {
-            Some(target) => {
-                let l = &mut self.all[job.lane];
+        if !self.sweep.clip {
+            // The 2016 strategy: every lane skips a seed inside a stored
+            // network.
+            self.swept.insert(range);
+            out.push(Write::Swept(range, self.sweep.depth.level()));
+        }
+        let l = &mut self.all[job.lane];
+        if job.lookup.kind == JobKind::Sweep {
+            l.chain_end = range.end;
+            l.resume_at = (self.sweep.depth == Depth::All).then(|| u64::from(range.end) + 1);
+        } else {
+            l.chain_end = l.chain_end.max(range.end);
+        }
+        let climb = self.sweep.climb && l.climb_depth < MAX_CLIMB;
+        match parent {
+            Parent::Climb(target) if climb => {
                 l.climb_depth += 1;
                 l.attempts = 0;
                 l.pending = Some(Lookup {
@@ -334,7 +441,11 @@ impl Lanes {
                 });
                 inc(&tele.parent_queries);
             }
-            None => self.after_network(job.lane, job.lookup.addr, range.end),
+            Parent::Stored(top_end) => self.end_chain(job.lane, job.lookup.addr, top_end, out),
+            Parent::Climb(_) | Parent::Unnamed => {
+                let top_end = self.all[job.lane].chain_end;
+                self.end_chain(job.lane, job.lookup.addr, top_end, out);
+            }
         }
     }
 
@@ -371,7 +482,10 @@ impl Lanes {
                     at: at.rfc3339(),
                 }));
             }
-            JobKind::Parent => self.after_network(job.lane, addr, addr),
+            JobKind::Parent => {
+                let top_end = self.all[job.lane].chain_end;
+                self.end_chain(job.lane, addr, top_end, out);
+            }
         }
     }
 
@@ -381,11 +495,20 @@ impl Lanes {
     pub fn release(&mut self, lane: usize, mut out: Vec<Write>) -> Vec<Write> {
         let l = &mut self.all[lane];
         l.held.append(&mut out);
-        if l.climb_depth == 0 {
-            std::mem::take(&mut l.held)
-        } else {
-            Vec::new()
+        if l.climb_depth > 0 {
+            return Vec::new();
         }
+        let top_end = l.top_end;
+        let released = std::mem::take(&mut l.held);
+        for w in &released {
+            if let Write::Network(rec, _) = w {
+                if !rec.network.placeholder {
+                    let top = top_end.max(rec.network.range.end);
+                    self.nets.insert(rec.network.range, rec.registry, top);
+                }
+            }
+        }
+        released
     }
 
     fn move_cursor(&mut self, lane: usize, to: u64, cont: bool) {
@@ -430,7 +553,10 @@ impl Lanes {
                 );
                 out.push(Write::Gap(gap, kind, registry));
             }
-            JobKind::Parent => self.after_network(job.lane, addr, addr),
+            JobKind::Parent => {
+                let top_end = self.all[job.lane].chain_end;
+                self.end_chain(job.lane, addr, top_end, out);
+            }
         }
     }
 
@@ -450,64 +576,74 @@ impl Lanes {
         }
     }
 
-    /// Where a nested network's parent can be asked for, if anywhere useful.
-    fn parent_target(&self, net: &Network) -> Option<Target> {
+    /// Whether `net` (answered by `reg`) names a parent, and whether that
+    /// parent is stored already (by its exact range, or for ARIN by the
+    /// first address its handle names), else where to ask for it.
+    fn parent_of(&self, net: &Network, reg: Registry) -> Parent {
         if let Some(pr) = net.parent_range {
             if !pr.contains_range(&net.range) || pr == net.range {
-                return None;
+                return Parent::Unnamed;
+            }
+            if let Some(top_end) = self.nets.top_end(pr, reg) {
+                return Parent::Stored(top_end);
             }
             let c = pr.covering_cidr();
-            if c.len() <= 8
-                || self
-                    .known
-                    .covering(pr.start)
-                    .is_some_and(|k| k.contains_range(&pr))
-            {
-                return None;
+            // A /8 or more above: the registry's placeholder, not a parent.
+            if c.len() <= 8 {
+                return Parent::Unnamed;
             }
-            return Some(Target::Prefix(c));
+            return Parent::Climb(Target::Prefix(c));
         }
         if let Some(up) = &net.up_link {
-            return Some(Target::Url(up.clone()));
+            return Parent::Climb(Target::Url(up.clone()));
         }
         // ARIN handles name the parent's first address: NET-a-b-c-d-N.
-        let start = arin_handle_start(net.parent_handle.as_deref()?)?;
+        let Some(start) = net.parent_handle.as_deref().and_then(arin_handle_start) else {
+            return Parent::Unnamed;
+        };
         if start > net.range.start {
-            return None;
+            return Parent::Unnamed;
         }
-        let c = Range::new(start, net.range.end)?.covering_cidr();
-        if c.len() <= 8
-            || self
-                .known
-                .covering(c.addr())
-                .is_some_and(|k| k.contains_range(&c.range()))
-        {
-            return None;
+        if let Some((_, top_end)) = self.nets.starting_at(start, reg, net.range) {
+            return Parent::Stored(top_end);
         }
-        Some(Target::Prefix(c))
+        let Some(c) = Range::new(start, net.range.end).map(|r| r.covering_cidr()) else {
+            return Parent::Unnamed;
+        };
+        if c.len() <= 8 {
+            return Parent::Unnamed;
+        }
+        Parent::Climb(Target::Prefix(c))
     }
 
-    /// Moves the lane on after a network answer for the sweep address `addr`.
-    fn after_network(&mut self, lane: usize, addr: u32, net_end: u32) {
-        let to = match self.depth {
-            Depth::Coverage => self
-                .known
-                .covering(addr)
-                .map_or(u64::from(net_end) + 1, |r| u64::from(r.end) + 1),
-            Depth::All => u64::from(net_end) + 1,
+    /// Ends the answer chain of the sweep address `addr`: the lane continues
+    /// after the top-level network ending at `top_end` (coverage first) or
+    /// after the answer it asked for (depth all), and records the stretch it
+    /// moves past as swept.
+    fn end_chain(&mut self, lane: usize, addr: u32, top_end: u32, out: &mut Vec<Write>) {
+        let l = &self.all[lane];
+        let to = match self.sweep.depth {
+            Depth::Coverage => u64::from(top_end) + 1,
+            Depth::All => l.resume_at.unwrap_or(u64::from(top_end) + 1),
         };
-        // Seeds the answer (or its top-level ancestor) covers are skipped.
-        let lane_end = u64::from(self.all[lane].range.end);
-        if let (Some(first), Ok(last)) =
-            (addr.checked_add(1), u32::try_from((to - 1).min(lane_end)))
-        {
+        let lane_end = u64::from(l.range.end);
+        let last = u32::try_from((to - 1).min(lane_end)).unwrap_or(u32::MAX);
+        if let Some(first) = addr.checked_add(1) {
             if let Some(r) = Range::new(first, last) {
                 add(&self.tele.within_known_cidr, self.seeds.count_in(r));
+            }
+        }
+        if self.sweep.clip {
+            if let Some(r) = Range::new(addr, last) {
+                self.swept.insert(r);
+                out.push(Write::Swept(r, self.sweep.depth.level()));
             }
         }
         let l = &mut self.all[lane];
         l.climb_depth = 0;
         l.attempts = 0;
+        l.resume_at = None;
+        l.top_end = top_end;
         self.move_cursor(lane, to, true);
     }
 
@@ -695,7 +831,7 @@ mod tests {
     }
 
     /// One RIPE lane over `space` (seeds every /24), with `known` networks
-    /// and `gaps` already stored.
+    /// stored (and swept) and `gaps` probed by an earlier crawl.
     fn one_lane(
         space: &str,
         coarse: Option<u8>,
@@ -707,6 +843,7 @@ mod tests {
         let plan = crate::seeds::grid(&[c], 24).unwrap();
         let set =
             |v: &[&str]| KnownSet::from_set(&IntervalSet::from_ranges(v.iter().map(|s| r(s))));
+        let nets: Vec<(Range, Registry)> = known.iter().map(|s| (r(s), Registry::Ripe)).collect();
         Lanes::new(
             &[LaneSpec {
                 registry: Registry::Ripe,
@@ -714,10 +851,13 @@ mod tests {
                 coarse,
             }],
             Arc::new(plan.seeds),
-            set(known),
-            set(gaps),
-            BTreeSet::new(),
-            depth,
+            Known {
+                swept: set(known),
+                gaps: set(gaps),
+                nets: NetIndex::from_keys(&nets),
+                failed: BTreeSet::new(),
+            },
+            Sweep::lanes(depth),
             Arc::new(Telemetry::default()),
         )
     }
@@ -873,7 +1013,7 @@ mod tests {
     }
 
     #[test]
-    fn depth_all_never_climbs() {
+    fn depth_all_stores_the_missing_parent_and_continues_after_the_child() {
         let mut l = one_lane("11.0.0.0/16", None, Depth::All, &[], &[]);
         let j = next(&mut l);
         let w = reply(
@@ -881,8 +1021,83 @@ mod tests {
             &j,
             net("11.0.0.0", "11.0.0.7", Some("11.0.0.0 - 11.0.63.255")),
         );
-        assert_eq!(networks(&w), vec![r("11.0.0.0 - 11.0.0.7")]);
+        assert!(w.is_empty(), "held while the parent is fetched");
+        let p = next(&mut l);
+        assert_eq!(p.lookup.kind, JobKind::Parent);
+        assert_eq!(
+            p.lookup.target,
+            Target::Prefix("11.0.0.0/18".parse().unwrap())
+        );
+        let w = reply(&mut l, &p, net("11.0.0.0", "11.0.63.255", None));
+        assert_eq!(
+            networks(&w),
+            vec![r("11.0.0.0 - 11.0.0.7"), r("11.0.0.0 - 11.0.63.255")]
+        );
+        assert!(
+            w.iter().any(
+                |w| matches!(w, Write::Swept(s, Level::All) if *s == r("11.0.0.0 - 11.0.0.7"))
+            ),
+            "only what the sweep asked about is swept: {w:?}"
+        );
+        // Not after the parent: its other children are still to be met.
         assert_eq!(next(&mut l).lookup.addr, a("11.0.0.8"));
+        // A sibling names the same parent: stored now, so no second climb.
+        let j = next_after(&mut l, a("11.0.0.8"));
+        let w = reply(
+            &mut l,
+            &j,
+            net("11.0.0.8", "11.0.0.15", Some("11.0.0.0 - 11.0.63.255")),
+        );
+        assert_eq!(networks(&w), vec![r("11.0.0.8 - 11.0.0.15")]);
+        assert_eq!(next(&mut l).lookup.addr, a("11.0.0.16"));
+    }
+
+    #[test]
+    fn depth_all_never_skips_the_siblings_inside_a_stored_parent() {
+        // The parent was stored by an earlier crawl (and swept at depth all
+        // only where that crawl asked): its children are still asked.
+        let mut l = one_lane("11.0.0.0/22", None, Depth::All, &[], &[]);
+        l.nets.insert(
+            r("11.0.0.0 - 11.0.3.255"),
+            Registry::Ripe,
+            r("11.0.3.255").start,
+        );
+        let j = next(&mut l);
+        let w = reply(
+            &mut l,
+            &j,
+            net("11.0.0.0", "11.0.0.63", Some("11.0.0.0 - 11.0.3.255")),
+        );
+        assert_eq!(
+            networks(&w),
+            vec![r("11.0.0.0 - 11.0.0.63")],
+            "no climb: the parent is stored"
+        );
+        let j = next(&mut l);
+        assert_eq!(j.lookup.addr, a("11.0.0.64"), "the next sibling is asked");
+        let w = reply(&mut l, &j, net("11.0.0.0", "11.0.3.255", None));
+        assert_eq!(networks(&w), vec![r("11.0.0.0 - 11.0.3.255")]);
+        assert!(
+            l.next_lookup(0).is_none(),
+            "after the parent's end: the lane is swept"
+        );
+    }
+
+    /// The lane's next lookup, which must be at `addr`.
+    fn next_after(_l: &mut Lanes, addr: u32) -> Job {
+        Job {
+            lane: 0,
+            lookup: Lookup {
+                registry: Registry::Ripe,
+                target: Target::Addr(addr),
+                kind: JobKind::Sweep,
+                addr,
+                must_contain: Range {
+                    start: addr,
+                    end: addr,
+                },
+            },
+        }
     }
 
     #[test]
@@ -939,10 +1154,11 @@ mod tests {
                 coarse: None,
             }],
             Arc::new(plan.seeds),
-            KnownSet::new(),
-            KnownSet::new(),
-            BTreeSet::from([a("11.0.0.9")]),
-            Depth::All,
+            Known {
+                failed: BTreeSet::from([a("11.0.0.9")]),
+                ..Known::default()
+            },
+            Sweep::lanes(Depth::All),
             Arc::new(Telemetry::default()),
         );
         let j = next(&mut l);

@@ -32,12 +32,14 @@
 //! second run continues where the first one's last commit left it.
 
 pub mod lanes;
+pub mod netindex;
 pub mod politeness;
 pub mod pool;
 pub mod sched;
 pub mod search;
 pub mod shard;
 pub mod telemetry;
+pub mod walks;
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -46,7 +48,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::rdap::bootstrap::Bootstrap;
-use crate::rdap::Fetch;
+use crate::rdap::{Fetch, Registry};
 use crate::seeds::{self, SeedPlan};
 use crate::store::{self, Store};
 use crate::trie::{IntervalSet, KnownSet};
@@ -83,6 +85,11 @@ pub struct CrawlConfig {
     pub progress_every: Duration,
     /// After a stop, how long to wait for queries in flight. Defaults to 1 s.
     pub drain_timeout: Duration,
+    /// By [`Registry::index`]: the registries whose `help` is asked and,
+    /// when it lists RFC 9910 search, whose space is enumerated by search
+    /// before its lanes sweep what is left (`--search auto`: all five;
+    /// `--search off`: none). Defaults to all five.
+    pub search: [bool; 5],
     /// The offline stop (see [`pool`]): a run in which no server answered
     /// anything while lookups failed in transport ends as
     /// [`Stop::Unreachable`] after this long. `None`: never. Defaults to 60 s.
@@ -101,6 +108,7 @@ impl Default for CrawlConfig {
             strategy: Strategy::Sweep,
             progress_every: Duration::from_secs(1),
             drain_timeout: Duration::from_secs(1),
+            search: [true; 5],
             unreachable_after: Some(Duration::from_secs(60)),
         }
     }
@@ -243,23 +251,25 @@ pub fn run(
     for l in &specs {
         reg_totals[l.registry.index()] += l.range.len();
     }
-    let known = KnownSet::from_set(&store.load_known()?);
-    let gaps = KnownSet::from_set(&IntervalSet::from_ranges(
-        store.gaps()?.into_iter().map(|(r, _, _)| r),
-    ));
-    let failed: BTreeSet<u32> = store.failures()?.into_iter().map(|f| f.addr).collect();
+    let known = load_known(store, cfg)?;
     let tele = Arc::new(Telemetry::from_map(&store.counters()?));
     let before = tele.snapshot();
     let queries_before = before.queries;
+    let sweep = lanes::Sweep {
+        depth: cfg.policy.depth,
+        climb: cfg.strategy == Strategy::Sweep,
+        clip: cfg.strategy == Strategy::Sweep,
+    };
+    let walks = load_walks(store, &specs, cfg, &tele)?;
     let scheduler = sched::Scheduler::new(
         &specs,
         Arc::new(plan.seeds),
         known,
-        gaps,
-        failed,
+        sweep,
         cfg.policy.clone(),
         Arc::clone(&tele),
-    );
+    )
+    .with_walks(walks);
     let settings = pool::Settings {
         threads: cfg.threads,
         progress_every: cfg.progress_every,
@@ -305,6 +315,63 @@ pub fn run(
         failures: store.failures()?.len(),
         put_off,
     })
+}
+
+/// What the store says is done, for a crawl at `cfg`'s depth: the space
+/// swept at that depth or deeper (the 2016 strategy: the stored networks,
+/// as it always skipped them), the probed gaps, the stored networks by
+/// exact range, the standing failures.
+fn load_known(store: &Store, cfg: &CrawlConfig) -> Result<lanes::Known, Error> {
+    let mut swept = store.load_swept(store::Level::All)?;
+    if cfg.policy.depth == Depth::Coverage {
+        swept = swept.union(&store.load_swept(store::Level::Top)?);
+    }
+    if cfg.strategy == Strategy::Seeds2016 {
+        swept = swept.union(&store.load_known()?);
+    }
+    let gaps = IntervalSet::from_ranges(store.gaps()?.into_iter().map(|(r, _, _)| r));
+    let failed: BTreeSet<u32> = store.failures()?.into_iter().map(|f| f.addr).collect();
+    Ok(lanes::Known {
+        swept: KnownSet::from_set(&swept),
+        gaps: KnownSet::from_set(&gaps),
+        nets: netindex::NetIndex::from_keys(&store.network_keys()?),
+        failed,
+    })
+}
+
+/// The RFC 9910 searches of a crawl at `cfg`: the registries asked, over
+/// their lanes' space, minus the keys searched before at this depth.
+fn load_walks(
+    store: &Store,
+    specs: &[lanes::LaneSpec],
+    cfg: &CrawlConfig,
+    tele: &Arc<Telemetry>,
+) -> Result<walks::Walks, Error> {
+    if cfg.strategy != Strategy::Sweep || !cfg.search.iter().any(|on| *on) {
+        return Ok(walks::Walks::off(Arc::clone(tele)));
+    }
+    let level = cfg.policy.depth.level();
+    let mut searched: [IntervalSet; 5] = Default::default();
+    let mut known: [Option<bool>; 5] = [None; 5];
+    let now = crate::time::Now::read();
+    for r in Registry::ALL {
+        searched[r.index()] = store.load_searched(r, level)?;
+        known[r.index()] = store
+            .meta_plain(&format!("help.{}", r.name()))?
+            .and_then(|note| walks::fresh_help(&note, now.unix_secs));
+    }
+    let walk_level = match cfg.policy.depth {
+        Depth::Coverage => search::Level::Top,
+        Depth::All => search::Level::All,
+    };
+    Ok(walks::Walks::new(
+        cfg.search,
+        known,
+        walks::regions_of(specs),
+        searched,
+        walk_level,
+        Arc::clone(tele),
+    ))
 }
 
 /// The lanes of `plan`'s space (one shard's part with `cfg.shard`).
@@ -380,6 +447,8 @@ mod tests {
                 ..Policy::default()
             },
             coarse: None,
+            // The fake registry answers lookups only.
+            search: [false; 5],
             ..CrawlConfig::default()
         }
     }

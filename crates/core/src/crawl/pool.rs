@@ -30,11 +30,10 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
-use super::lanes::Job;
 use super::politeness::{Pause, PutOff};
-use super::sched::{Next, Scheduler};
+use super::sched::{Next, Scheduler, Work};
 use super::telemetry::{add, inc, Telemetry};
-use crate::rdap::{classify, Fetch};
+use crate::rdap::Fetch;
 use crate::store::{self, Store, Write};
 use crate::time::Now;
 
@@ -296,7 +295,7 @@ fn watch(
 
 /// The next job, waiting for one as long as the scheduler says; `None` when
 /// the crawl is over.
-fn next_job(shared: &Shared) -> Option<Job> {
+fn next_job(shared: &Shared) -> Option<Work> {
     let mut g = shared.lock();
     loop {
         let now = Instant::now();
@@ -320,16 +319,17 @@ fn next_job(shared: &Shared) -> Option<Job> {
 
 /// Runs one worker until the scheduler says `Done`.
 fn worker(shared: &Shared, fetch: &dyn Fetch, tx: &Sender<Msg>) {
-    while let Some(job) = next_job(shared) {
-        let reg = &shared.tele.of(job.lookup.registry);
+    while let Some(work) = next_job(shared) {
+        let registry = work.registry();
+        let reg = &shared.tele.of(registry);
         inc(&reg.queries);
-        let exchange = fetch.fetch(job.lookup.registry, &job.lookup.target);
+        let exchange = fetch.fetch(registry, &work.target());
         add(&reg.redirects, u64::from(exchange.redirects()));
         shared.tele.exchanged(&exchange);
-        let answer = classify(exchange, job.lookup.must_contain);
-        // No wake-up here: a completion readies at most its own lane, and
-        // this worker asks for the next job right away.
-        let writes = shared.lock().complete(&job, answer, Now::read());
+        let outcome = work.classify(exchange);
+        // No wake-up here: a completion readies at most its own lane (or
+        // its registry's next search), and this worker asks right away.
+        let writes = shared.lock().complete(&work, outcome, Now::read());
         if !writes.is_empty() && tx.send(Msg::Writes(writes)).is_err() {
             // The writer is gone (a storage error): stop.
             shared.lock().stop();

@@ -17,19 +17,19 @@
 //! thread.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap, VecDeque};
+use std::collections::{BinaryHeap, VecDeque};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::lanes::{Depth, Job, LaneSpec, Lanes};
+use super::lanes::{Depth, Job, Known, LaneSpec, Lanes, Sweep};
 use super::politeness::{default_rates, Pause, Politeness, PutOff, Rate, Rules};
 use super::telemetry::{add, inc, Telemetry};
-use crate::rdap::{Answer, Answered, Registry};
+use super::walks::{Effect, Wait, WalkAnswer, WalkJob, Walks};
+use crate::rdap::{classify, Answer, Answered, Exchange, Registry, Target};
 use crate::seeds::SeedSet;
 use crate::store::Write;
 use crate::time::Now;
-use crate::trie::KnownSet;
 
 /// Tunables; [`Policy::default`] documents each default.
 #[derive(Clone, Debug)]
@@ -109,11 +109,55 @@ impl Policy {
     }
 }
 
+/// A job for a worker: a lane's lookup, or a registry's search work.
+#[derive(Clone, Debug)]
+pub enum Work {
+    /// A lane's lookup.
+    Lane(Job),
+    /// A `help` or a search walk's task.
+    Walk(WalkJob),
+}
+
+impl Work {
+    /// The registry to ask.
+    pub fn registry(&self) -> Registry {
+        match self {
+            Work::Lane(j) => j.lookup.registry,
+            Work::Walk(w) => w.registry,
+        }
+    }
+
+    /// What to ask for.
+    pub fn target(&self) -> Target {
+        match self {
+            Work::Lane(j) => j.lookup.target.clone(),
+            Work::Walk(w) => w.target(),
+        }
+    }
+
+    /// What the exchange means (the parse runs here, in the worker thread).
+    pub fn classify(&self, exchange: Exchange) -> Outcome {
+        match self {
+            Work::Lane(j) => Outcome::Lane(classify(exchange, j.lookup.must_contain)),
+            Work::Walk(w) => Outcome::Walk(w.classify(exchange)),
+        }
+    }
+}
+
+/// A classified result of a [`Work`].
+#[derive(Clone, Debug)]
+pub enum Outcome {
+    /// Of a lane's lookup.
+    Lane(Answer),
+    /// Of search work.
+    Walk(WalkAnswer),
+}
+
 /// What to do next.
 #[derive(Debug)]
 pub enum Next {
     /// Run this.
-    Job(Job),
+    Job(Work),
     /// Nothing to do before this instant.
     Wait(Instant),
     /// The crawl is over (or stopped and drained).
@@ -128,6 +172,7 @@ const IDLE_POLL: Duration = Duration::from_millis(100);
 /// The scheduler state (the pool wraps it in a mutex).
 pub struct Scheduler {
     lanes: Lanes,
+    walks: Walks,
     polite: Politeness,
     /// Idle lanes per registry queue.
     ready: [VecDeque<usize>; 5],
@@ -146,15 +191,13 @@ pub struct Scheduler {
 }
 
 impl Scheduler {
-    /// A scheduler over the lanes `specs`, skipping `known` networks and `gaps` already
-    /// probed; `failed` are addresses whose earlier lookups failed (cleared
-    /// when they resolve).
+    /// A scheduler over the lanes `specs`, skipping what `known` says is
+    /// done, sweeping as `sweep` says (its depth is the policy's).
     pub fn new(
         specs: &[LaneSpec],
         seeds: Arc<SeedSet>,
-        known: KnownSet,
-        gaps: KnownSet,
-        failed: BTreeSet<u32>,
+        known: Known,
+        sweep: Sweep,
         policy: Policy,
         tele: Arc<Telemetry>,
     ) -> Scheduler {
@@ -166,13 +209,15 @@ impl Scheduler {
             specs,
             seeds,
             known,
-            gaps,
-            failed,
-            policy.depth,
+            Sweep {
+                depth: policy.depth,
+                ..sweep
+            },
             Arc::clone(&tele),
         );
         Scheduler {
             lanes,
+            walks: Walks::off(Arc::clone(&tele)),
             polite: Politeness::new(policy.rules()),
             ready,
             delayed: BinaryHeap::new(),
@@ -184,6 +229,18 @@ impl Scheduler {
             stopped: false,
             dropped: vec![false; specs.len()],
         }
+    }
+
+    /// Adds RFC 9910 searches: while a registry's probe or walk runs, its
+    /// lanes wait (see [`super::walks`]).
+    pub fn with_walks(mut self, walks: Walks) -> Scheduler {
+        self.walks = walks;
+        self
+    }
+
+    /// Registries whose `help` said they serve search, this run.
+    pub fn search_served(&self) -> [bool; 5] {
+        self.walks.served()
     }
 
     /// Stops dispatching; [`Scheduler::next`] says `Done` once in-flight jobs are back.
@@ -231,26 +288,40 @@ impl Scheduler {
                 Next::Wait(now + DRAIN_POLL)
             };
         }
-        let mut earliest = wake;
+        let mut earliest = match (wake, self.walks.wakes_at()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         for i in 0..5 {
             let reg = Registry::ALL[(self.rr + i) % 5];
-            if self.ready[reg.index()].is_empty() {
+            let walking = self.walks.holds_lanes(reg);
+            if self.ready[reg.index()].is_empty() && !walking {
                 continue;
             }
             if let Err(t) = self.polite.ready(reg, now) {
                 earliest = Some(earliest.map_or(t, |e| e.min(t)));
                 continue;
             }
-            if let Some(job) = self.dispatch_from(reg, now) {
+            let work = if walking {
+                // The registry's lanes wait for its search.
+                self.walks.next_job(reg, now).map(Work::Walk)
+            } else {
+                self.dispatch_from(reg, now).map(Work::Lane)
+            };
+            if let Some(work) = work {
+                if let Work::Walk(_) = work {
+                    self.sent(reg, now);
+                }
                 self.rr = (self.rr + i + 1) % 5;
                 self.update_gauges();
-                return Next::Job(job);
+                return Next::Job(work);
             }
         }
         self.update_gauges();
         if self.inflight == 0
             && self.delayed.is_empty()
             && self.ready.iter().all(VecDeque::is_empty)
+            && Registry::ALL.iter().all(|&r| !self.walks.busy(r))
         {
             return Next::Done;
         }
@@ -258,7 +329,75 @@ impl Scheduler {
     }
 
     /// Takes a job's result, obtained at `now`; returns what to store.
-    pub fn complete(&mut self, job: &Job, answer: Answer, now: Now) -> Vec<Write> {
+    pub fn complete(&mut self, work: &Work, outcome: Outcome, now: Now) -> Vec<Write> {
+        match (work, outcome) {
+            (Work::Lane(job), Outcome::Lane(answer)) => self.complete_lane(job, answer, now),
+            (Work::Walk(job), Outcome::Walk(answer)) => {
+                self.complete_walk(job.clone(), answer, &now)
+            }
+            // A mismatched pair cannot be built by `Work::classify`.
+            _ => {
+                self.inflight -= 1;
+                Vec::new()
+            }
+        }
+    }
+
+    /// A search job's answer: the walk's writes; a 429 or a retryable
+    /// failure waits as politeness says, or gives the task up.
+    fn complete_walk(&mut self, job: WalkJob, answer: WalkAnswer, now: &Now) -> Vec<Write> {
+        self.inflight -= 1;
+        let reg = job.registry;
+        let (mut out, fx, pending) = self.walks.complete(job, answer, now);
+        let wait = fx.wait;
+        self.apply_effect(fx, &mut out);
+        if let Some(p) = pending {
+            match wait {
+                Some(Wait::RateLimited(from, retry_after)) => {
+                    let c = self.tele.of(from);
+                    inc(&c.rate_limited);
+                    let l = self.polite.rate_limited(from, retry_after, now.instant);
+                    add(&c.pause_429_ms, l.added.as_millis() as u64);
+                    if l.put_off {
+                        inc(&c.put_off);
+                        self.walks.stop(reg);
+                        self.put_off_queues(from);
+                    } else {
+                        self.walks.retry_later(p, l.until);
+                    }
+                }
+                Some(Wait::Retry(attempt)) => {
+                    if let Some(at) = self.polite.retry(reg, attempt, now.instant) {
+                        inc(&self.tele.of(reg).retries);
+                        self.walks.retry_later(p, at);
+                    } else {
+                        let (w, fx) = self.walks.give_up(p, now);
+                        out.extend(w);
+                        self.apply_effect(fx, &mut out);
+                    }
+                }
+                None => self.walks.retry_later(p, now.instant),
+            }
+        } else {
+            self.polite.answered(reg);
+        }
+        self.update_gauges();
+        out
+    }
+
+    /// What a walk step changes for the lanes: swept space they skip, and
+    /// stored networks their climbs stop at.
+    fn apply_effect(&mut self, fx: Effect, out: &mut Vec<Write>) {
+        for r in fx.swept {
+            self.lanes.mark_swept(r, out);
+        }
+        for (r, reg) in fx.stored {
+            self.lanes.note_network(r, reg);
+        }
+    }
+
+    /// A lane's lookup result.
+    pub(crate) fn complete_lane(&mut self, job: &Job, answer: Answer, now: Now) -> Vec<Write> {
         self.inflight -= 1;
         self.lanes.returned(job.lane);
         let mut out = Vec::new();
@@ -409,16 +548,22 @@ impl Scheduler {
                 self.enqueue(lane);
                 continue;
             }
-            self.polite.sent(reg, now);
             self.lanes.start(lane);
-            self.inflight += 1;
-            self.dispatched += 1;
-            if self.max_queries.is_some_and(|m| self.dispatched >= m) {
-                self.stopped = true;
-            }
+            self.sent(reg, now);
             return Some(Job { lane, lookup });
         }
         None
+    }
+
+    /// One query to `reg` goes out at `now`: politeness, counts, the
+    /// query budget.
+    fn sent(&mut self, reg: Registry, now: Instant) {
+        self.polite.sent(reg, now);
+        self.inflight += 1;
+        self.dispatched += 1;
+        if self.max_queries.is_some_and(|m| self.dispatched >= m) {
+            self.stopped = true;
+        }
     }
 
     fn promote_delayed(&mut self, now: Instant) -> Option<Instant> {
@@ -529,9 +674,8 @@ mod tests {
         Scheduler::new(
             &specs,
             Arc::new(plan.seeds),
-            KnownSet::new(),
-            KnownSet::new(),
-            BTreeSet::new(),
+            Known::default(),
+            Sweep::lanes(policy.depth),
             policy,
             Arc::new(Telemetry::default()),
         )
@@ -543,7 +687,8 @@ mod tests {
 
     fn job(s: &mut Scheduler, now: Instant) -> Job {
         match s.next(now) {
-            Next::Job(j) => j,
+            Next::Job(Work::Walk(w)) => panic!("no search in this test: {w:?}"),
+            Next::Job(Work::Lane(j)) => j,
             other => panic!("expected a job, got {other:?}"),
         }
     }
@@ -569,14 +714,14 @@ mod tests {
         assert_eq!(j.lookup.target, Target::Addr(a("11.0.0.0")));
         // One lane: only one query in flight.
         assert!(matches!(s.next(now), Next::Wait(_)));
-        s.complete(&j, answer(net("11.0.0.0", "11.0.0.127", None)), at(now));
+        s.complete_lane(&j, answer(net("11.0.0.0", "11.0.0.127", None)), at(now));
         let j = job(&mut s, now);
         assert_eq!(
             j.lookup.target,
             Target::Addr(a("11.0.0.128")),
             "continuation at end + 1"
         );
-        let w = s.complete(&j, Answer::NotFound, at(now));
+        let w = s.complete_lane(&j, Answer::NotFound, at(now));
         assert!(matches!(w[0], Write::Gap(r, GapKind::NotFound, _) if r.end == a("11.0.0.255")));
         let j = job(&mut s, now);
         assert_eq!(
@@ -584,7 +729,7 @@ mod tests {
             Target::Addr(a("11.0.1.0")),
             "next seed after a gap"
         );
-        s.complete(&j, answer(net("11.0.1.0", "11.0.3.255", None)), at(now));
+        s.complete_lane(&j, answer(net("11.0.1.0", "11.0.3.255", None)), at(now));
         assert!(matches!(s.next(now), Next::Done));
         assert!(s.finished());
         assert_eq!(s.progress(), (1024, 1024));
@@ -596,17 +741,17 @@ mod tests {
         let mut s = sched("11.0.0.0/16", Depth::Coverage);
         let j = job(&mut s, now);
         let child = net("11.0.0.0", "11.0.0.7", Some("11.0.0.0 - 11.0.63.255"));
-        s.complete(&j, answer(child), at(now));
+        s.complete_lane(&j, answer(child), at(now));
         let j = job(&mut s, now);
         assert_eq!(j.lookup.kind, JobKind::Parent);
         assert_eq!(
             j.lookup.target,
             Target::Prefix("11.0.0.0/18".parse().unwrap())
         );
-        s.complete(&j, answer(net("11.0.0.0", "11.0.63.255", None)), at(now));
+        s.complete_lane(&j, answer(net("11.0.0.0", "11.0.63.255", None)), at(now));
         let j = job(&mut s, now);
         assert_eq!(j.lookup.target, Target::Addr(a("11.0.64.0")));
-        s.complete(&j, Answer::NotFound, at(now));
+        s.complete_lane(&j, Answer::NotFound, at(now));
         let j = job(&mut s, now);
         assert_eq!(j.lookup.target, Target::Addr(a("11.0.65.0")));
     }
@@ -618,13 +763,14 @@ mod tests {
         for attempt in 1..=5 {
             let j = loop {
                 match s.next(now) {
-                    Next::Job(j) => break j,
+                    Next::Job(Work::Walk(w)) => panic!("no search in this test: {w:?}"),
+                    Next::Job(Work::Lane(j)) => break j,
                     Next::Wait(t) => now = t,
                     Next::Done => panic!("done too early"),
                 }
             };
             assert_eq!(j.lookup.addr, a("11.0.0.0"), "attempt {attempt}");
-            let w = s.complete(&j, transient(), at(now));
+            let w = s.complete_lane(&j, transient(), at(now));
             if attempt == 5 {
                 assert!(matches!(&w[0], Write::Failure(f) if f.end == a("11.0.0.255")));
                 // The failure's time is the caller's wall clock, not the scheduler's.
@@ -635,7 +781,7 @@ mod tests {
         }
         let j = job(&mut s, now);
         assert_eq!(j.lookup.addr, a("11.0.1.0"));
-        let w = s.complete(&j, answer(net("11.0.0.0", "11.0.1.255", None)), at(now));
+        let w = s.complete_lane(&j, answer(net("11.0.0.0", "11.0.1.255", None)), at(now));
         // The later answer covers the failed address: the failure is cleared.
         assert!(w
             .iter()
@@ -647,7 +793,7 @@ mod tests {
         let now = Instant::now();
         let mut s = sched("11.0.0.0/23", Depth::Coverage);
         let j = job(&mut s, now);
-        let w = s.complete(&j, Answer::Refused("HTTP 400 from x".into()), at(now));
+        let w = s.complete_lane(&j, Answer::Refused("HTTP 400 from x".into()), at(now));
         match &w[..] {
             [Write::Failure(f)] => {
                 assert_eq!((f.addr, f.attempts), (a("11.0.0.0"), 1));
@@ -663,9 +809,9 @@ mod tests {
         let now = Instant::now();
         let mut s = sched("11.0.0.0/24", Depth::All);
         let j = job(&mut s, now);
-        let w = s.complete(&j, answer(net("11.0.0.0", "11.0.0.255", None)), at(now));
+        let w = s.complete_lane(&j, answer(net("11.0.0.0", "11.0.0.255", None)), at(now));
         match &w[..] {
-            [Write::Network(rec, raw)] => {
+            [Write::Network(rec, raw), Write::Swept(..)] => {
                 assert_eq!(rec.fetched_at, STAMP);
                 assert_eq!(rec.queried, Some(a("11.0.0.0")));
                 assert_eq!(rec.source_url, "http://x/");
@@ -690,7 +836,7 @@ mod tests {
         let arin = j;
         let j = job(&mut s, now);
         assert_eq!(j.lookup.registry, Registry::Ripe);
-        s.complete(
+        s.complete_lane(
             &j,
             Answer::RateLimited {
                 registry: Registry::Ripe,
@@ -703,6 +849,7 @@ mod tests {
         assert_eq!(paused[0].registry, Registry::Ripe);
         // While ARIN's only lane is in flight, the next event is RIPE's pause end.
         match s.next(now) {
+            Next::Job(Work::Walk(w)) => panic!("no search in this test: {w:?}"),
             Next::Wait(t) => assert!(t >= now + Duration::from_secs(2)),
             other => panic!("{other:?}"),
         }
@@ -710,9 +857,10 @@ mod tests {
         let mut arin_addrs = vec![arin.lookup.addr];
         let mut j = arin;
         loop {
-            s.complete(&j, Answer::NotFound, at(now));
+            s.complete_lane(&j, Answer::NotFound, at(now));
             match s.next(now) {
-                Next::Job(next) => {
+                Next::Job(Work::Walk(w)) => panic!("no search in this test: {w:?}"),
+                Next::Job(Work::Lane(next)) => {
                     assert_eq!(next.lookup.registry, Registry::Arin, "RIPE is paused");
                     arin_addrs.push(next.lookup.addr);
                     j = next;
@@ -772,13 +920,14 @@ mod tests {
         let mut arin_done = 0;
         loop {
             match s.next(now) {
-                Next::Job(j) if j.lookup.registry == Registry::Ripe => {
+                Next::Job(Work::Walk(w)) => panic!("no search in this test: {w:?}"),
+                Next::Job(Work::Lane(j)) if j.lookup.registry == Registry::Ripe => {
                     ripe_asks.push(now - t0);
-                    s.complete(&j, limited(), at(now));
+                    s.complete_lane(&j, limited(), at(now));
                 }
-                Next::Job(j) => {
+                Next::Job(Work::Lane(j)) => {
                     arin_done += 1;
-                    s.complete(&j, Answer::NotFound, at(now));
+                    s.complete_lane(&j, Answer::NotFound, at(now));
                 }
                 Next::Wait(t) => now = t,
                 Next::Done => break,
@@ -831,13 +980,13 @@ mod tests {
             registry: Registry::Arin,
             retry_after: None,
         };
-        s.complete(&l1, limited, at(now));
+        s.complete_lane(&l1, limited, at(now));
         assert_eq!(s.put_off()[0].registry, Registry::Arin);
         // ARIN's lanes in flight come back: an answer is still stored...
-        let w = s.complete(&a1, Answer::NotFound, at(now));
+        let w = s.complete_lane(&a1, Answer::NotFound, at(now));
         assert_eq!(w.len(), 1, "its answer is still stored");
         // ... and a transient failure is not retried (no wait for it).
-        assert!(s.complete(&a2, transient(), at(now)).is_empty());
+        assert!(s.complete_lane(&a2, transient(), at(now)).is_empty());
         assert!(matches!(s.next(now), Next::Done));
         assert!(!s.finished());
     }
@@ -862,13 +1011,14 @@ mod tests {
         for _ in 0..3 {
             let j = loop {
                 match s.next(now) {
-                    Next::Job(j) if j.lookup.registry == Registry::Ripe => break j,
-                    Next::Job(j) => panic!("ARIN's lane is in flight: {j:?}"),
+                    Next::Job(Work::Walk(w)) => panic!("no search in this test: {w:?}"),
+                    Next::Job(Work::Lane(j)) if j.lookup.registry == Registry::Ripe => break j,
+                    Next::Job(Work::Lane(j)) => panic!("ARIN's lane is in flight: {j:?}"),
                     Next::Wait(t) => now = t,
                     Next::Done => panic!("done too early"),
                 }
             };
-            s.complete(&j, transient(), at(now));
+            s.complete_lane(&j, transient(), at(now));
         }
         let paused = s.paused(now);
         assert_eq!(paused.len(), 1, "{paused:?}");
@@ -879,7 +1029,7 @@ mod tests {
         );
         // ARIN keeps being dispatched while RIPE's circuit is open.
         for _ in 0..3 {
-            s.complete(&arin, Answer::NotFound, at(now));
+            s.complete_lane(&arin, Answer::NotFound, at(now));
             arin = job(&mut s, now);
             assert_eq!(arin.lookup.registry, Registry::Arin);
         }
@@ -897,7 +1047,7 @@ mod tests {
         );
         let j = job(&mut s, now);
         assert!(s.is_stopped());
-        s.complete(&j, Answer::NotFound, at(now));
+        s.complete_lane(&j, Answer::NotFound, at(now));
         assert!(matches!(s.next(now), Next::Done));
         assert!(!s.finished());
     }
@@ -917,9 +1067,9 @@ mod tests {
         s.stop();
         assert_eq!(s.inflight(), 2);
         assert!(matches!(s.next(now), Next::Wait(_)), "two still in flight");
-        s.complete(&j1, Answer::NotFound, at(now));
+        s.complete_lane(&j1, Answer::NotFound, at(now));
         assert!(matches!(s.next(now), Next::Wait(_)), "one still in flight");
-        s.complete(&j2, Answer::NotFound, at(now));
+        s.complete_lane(&j2, Answer::NotFound, at(now));
         assert!(matches!(s.next(now), Next::Done));
         assert!(!s.finished());
     }
@@ -942,7 +1092,7 @@ mod tests {
             raw: b"{}".to_vec(),
         });
         assert!(
-            s.complete(&j, reply, at(now)).is_empty(),
+            s.complete_lane(&j, reply, at(now)).is_empty(),
             "held by the climb"
         );
         let p = job(&mut s, now);
@@ -950,7 +1100,10 @@ mod tests {
             (p.lookup.kind, p.lookup.registry),
             (JobKind::Parent, Registry::Arin)
         );
-        let w = s.complete(&p, Answer::NotFound, at(now));
-        assert_eq!(w.len(), 1, "the climb ended: the child is released");
+        let w = s.complete_lane(&p, Answer::NotFound, at(now));
+        assert!(
+            matches!(&w[..], [Write::Network(..), Write::Swept(r, _)] if *r == Range::new(a("11.0.0.0"), a("11.0.0.7")).unwrap()),
+            "the climb ended: the child is released with what it swept: {w:?}"
+        );
     }
 }

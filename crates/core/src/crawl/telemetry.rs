@@ -11,7 +11,8 @@
 //!
 //! and extended per registry: queries, answers, not_found, placeholders,
 //! redirects, rate_limited, retries, failures, and what 429s cost:
-//! pause_429_ms, retry_after_max_s (the largest asked for), put_off (runs
+//! searches, search_results, search_splits, search_fallbacks (RFC 9910
+//! search), pause_429_ms, retry_after_max_s (the largest asked for), put_off (runs
 //! that put the registry's remaining work off).
 //! redirects, rate_limited, retries, failures, and the transport failures by
 //! cause ([`Transport`]: `arin.transport.dns`, ...: lookups no server
@@ -56,6 +57,14 @@ pub struct RegCounters {
     pub retry_after_max_s: AtomicU64,
     /// Runs that put its remaining work off (its 429 pauses passed `--max-pause`).
     pub put_off: AtomicU64,
+    /// RFC 9910 result-set searches sent (`rdap-down`, `rdap-bottom`).
+    pub searches: AtomicU64,
+    /// Networks received in search results.
+    pub search_results: AtomicU64,
+    /// Search keys split (a set refused as too large, or cut).
+    pub search_splits: AtomicU64,
+    /// Search keys left to the address sweep.
+    pub search_fallbacks: AtomicU64,
     /// Lookups no server answered, by cause (in [`Transport::ALL`] order).
     pub transport: [AtomicU64; 8],
 }
@@ -150,6 +159,14 @@ pub struct RegSnapshot {
     pub retry_after_max_s: u64,
     /// See [`RegCounters`].
     pub put_off: u64,
+    /// See [`RegCounters`].
+    pub searches: u64,
+    /// See [`RegCounters`].
+    pub search_results: u64,
+    /// See [`RegCounters`].
+    pub search_splits: u64,
+    /// See [`RegCounters`].
+    pub search_fallbacks: u64,
     pub transport: TransportCounts,
 }
 
@@ -237,6 +254,10 @@ impl Telemetry {
                 pause_429_ms: get(&c.pause_429_ms),
                 retry_after_max_s: get(&c.retry_after_max_s),
                 put_off: get(&c.put_off),
+                searches: get(&c.searches),
+                search_results: get(&c.search_results),
+                search_splits: get(&c.search_splits),
+                search_fallbacks: get(&c.search_fallbacks),
                 transport: TransportCounts(c.transport.each_ref().map(get)),
             };
             queries += s.queries;
@@ -277,6 +298,10 @@ impl Telemetry {
                 ("pause_429_ms", r.pause_429_ms),
                 ("retry_after_max_s", r.retry_after_max_s),
                 ("put_off", r.put_off),
+                ("searches", r.searches),
+                ("search_results", r.search_results),
+                ("search_splits", r.search_splits),
+                ("search_fallbacks", r.search_fallbacks),
             ] {
                 m.insert(format!("{name}.{k}"), v);
             }
@@ -325,6 +350,14 @@ impl Telemetry {
                 .store(v(&format!("{n}.retry_after_max_s")), Ordering::Relaxed);
             c.put_off
                 .store(v(&format!("{n}.put_off")), Ordering::Relaxed);
+            for (a, k) in [
+                (&c.searches, "searches"),
+                (&c.search_results, "search_results"),
+                (&c.search_splits, "search_splits"),
+                (&c.search_fallbacks, "search_fallbacks"),
+            ] {
+                a.store(v(&format!("{n}.{k}")), Ordering::Relaxed);
+            }
             for cause in Transport::ALL {
                 c.transport[cause.index()].store(
                     v(&format!("{n}.transport.{}", cause.key())),
@@ -408,6 +441,10 @@ mod tests {
                 &c.pause_429_ms,
                 &c.retry_after_max_s,
                 &c.put_off,
+                &c.searches,
+                &c.search_results,
+                &c.search_splits,
+                &c.search_fallbacks,
             ]
             .into_iter()
             .chain(c.transport.iter())
@@ -425,9 +462,9 @@ mod tests {
         let t = Telemetry::default();
         let queries = set_every_counter(&t);
         let m = t.to_map();
-        // 5 crawl-wide counters + 11 and 8 transport causes for each of the
+        // 5 crawl-wide counters + 15 and 8 transport causes for each of the
         // 5 registries, all distinct.
-        assert_eq!(m.len(), 5 + 19 * 5);
+        assert_eq!(m.len(), 5 + 23 * 5);
         let distinct: std::collections::BTreeSet<u64> = m.values().copied().collect();
         assert_eq!(distinct.len(), m.len(), "{m:?}");
         let back = Telemetry::from_map(&m);
@@ -442,15 +479,16 @@ mod tests {
             get(&t.of(Registry::Lacnic).rate_limited)
         );
         assert_eq!(m["lacnic.rate_limited"], lacnic.rate_limited);
-        assert_eq!(m["afrinic.failures"], (5 + 19 * 4 + 8) * 100);
-        assert_eq!(m["afrinic.put_off"], (5 + 19 * 4 + 11) * 100);
-        assert_eq!(m["afrinic.transport.other"], (5 + 19 * 5) * 100);
-        assert_eq!(m["arin.transport.dns"], (5 + 12) * 100);
+        assert_eq!(m["afrinic.failures"], (5 + 23 * 4 + 8) * 100);
+        assert_eq!(m["afrinic.put_off"], (5 + 23 * 4 + 11) * 100);
+        assert_eq!(m["afrinic.search_fallbacks"], (5 + 23 * 4 + 15) * 100);
+        assert_eq!(m["afrinic.transport.other"], (5 + 23 * 5) * 100);
+        assert_eq!(m["arin.transport.dns"], (5 + 16) * 100);
         assert_eq!(
             back.snapshot().by_registry["arin"]
                 .transport
                 .get(Transport::Dns),
-            1700
+            2100
         );
     }
 

@@ -19,6 +19,7 @@
 //! work stays parallel; no I/O.
 
 use super::parse::{is_rate_limit_notice, parse_network, ParseError};
+use super::search::{self, Key, Relation, SearchError, SearchReply};
 use super::{Broken, Exchange, Network, Registry, Transport};
 use crate::prefix::Range;
 
@@ -116,6 +117,115 @@ fn network(
         // that parsed but was refused is not.
         Err(e @ (ParseError::Json(_) | ParseError::Empty)) => Answer::Retry(format!("{url}: {e}")),
         Err(e) => Answer::Refused(format!("{url}: {e}")),
+    }
+}
+
+/// A classified RFC 9910 search exchange (see [`search::classify`] for
+/// what each status and body means; rate limits, server errors and broken
+/// exchanges mean what they mean for lookups).
+#[derive(Clone, Debug)]
+pub enum SearchAnswer {
+    /// The server's answer, read.
+    Reply {
+        /// Registry that answered (after redirects).
+        registry: Registry,
+        /// URL that answered.
+        url: String,
+        /// What it means.
+        reply: SearchReply,
+    },
+    /// Over the registry's limit.
+    RateLimited {
+        /// Registry that limited us.
+        registry: Registry,
+        /// Seconds from `Retry-After`, when given.
+        retry_after: Option<u64>,
+    },
+    /// Worth asking again (5xx, transport, a truncated body).
+    Retry(String),
+    /// Not worth asking again (a refused answer, a bad route).
+    Refused(String),
+}
+
+/// Decides what a search exchange for `rel` on `key` means.
+pub fn classify_search(exchange: Exchange, rel: Relation, key: Key) -> SearchAnswer {
+    match exchange {
+        Exchange::Broken { cause, reason, .. } => match cause {
+            Broken::Transport(_) => SearchAnswer::Retry(reason),
+            Broken::Setup | Broken::TooLarge | Broken::Route => SearchAnswer::Refused(reason),
+        },
+        Exchange::Response {
+            registry,
+            url,
+            status,
+            retry_after,
+            body,
+            ..
+        } => match status {
+            200 | 403 if is_rate_limit_notice(&body) => SearchAnswer::RateLimited {
+                registry,
+                retry_after,
+            },
+            429 => SearchAnswer::RateLimited {
+                registry,
+                retry_after,
+            },
+            500 | 502..=504 => SearchAnswer::Retry(format!("HTTP {status} from {url}")),
+            _ => match search::classify(rel, key.range(), status, &body) {
+                SearchReply::Bad(SearchError::Body(
+                    e @ (ParseError::Json(_) | ParseError::Empty),
+                )) => SearchAnswer::Retry(format!("{url}: {e}")),
+                SearchReply::Bad(e) => SearchAnswer::Refused(format!("{url}: {e}")),
+                reply => SearchAnswer::Reply {
+                    registry,
+                    url,
+                    reply,
+                },
+            },
+        },
+    }
+}
+
+/// What a registry's `help` says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HelpAnswer {
+    /// Its conformance (lower case); whether it serves search is
+    /// [`search::supports_search`] of it.
+    Conformance(Vec<String>),
+    /// No usable help (404, 501, an unreadable body): no search.
+    Unusable(String),
+    /// Over the registry's limit.
+    RateLimited {
+        /// Seconds from `Retry-After`, when given.
+        retry_after: Option<u64>,
+    },
+    /// Worth asking again.
+    Retry(String),
+}
+
+/// Decides what a `help` exchange means.
+pub fn classify_help(exchange: Exchange) -> HelpAnswer {
+    match exchange {
+        Exchange::Broken { cause, reason, .. } => match cause {
+            Broken::Transport(_) => HelpAnswer::Retry(reason),
+            Broken::Setup | Broken::TooLarge | Broken::Route => HelpAnswer::Unusable(reason),
+        },
+        Exchange::Response {
+            url,
+            status,
+            retry_after,
+            body,
+            ..
+        } => match status {
+            429 => HelpAnswer::RateLimited { retry_after },
+            200 | 403 if is_rate_limit_notice(&body) => HelpAnswer::RateLimited { retry_after },
+            500 | 502..=504 => HelpAnswer::Retry(format!("HTTP {status} from {url}")),
+            200 => search::help_conformance(&body).map_or_else(
+                |e| HelpAnswer::Unusable(format!("{url}: {e}")),
+                HelpAnswer::Conformance,
+            ),
+            _ => HelpAnswer::Unusable(format!("HTTP {status} from {url}")),
+        },
     }
 }
 

@@ -74,6 +74,9 @@ impl ClientConfig {
     }
 }
 
+/// How many lookup timeouts a result-set search may take.
+const SET_TIMEOUT_FACTOR: u32 = 4;
+
 /// An RDAP client over real HTTP.
 pub struct Client {
     agent: Agent,
@@ -110,6 +113,11 @@ impl Client {
                 format!("{base}ip/{}", std::net::Ipv4Addr::from(*a)),
             )),
             Target::Prefix(c) => Ok((registry, format!("{base}ip/{c}"))),
+            Target::Search(rel, key) => Ok((
+                registry,
+                format!("{base}{}", super::search::path(*rel, *key)),
+            )),
+            Target::Help => Ok((registry, format!("{base}help"))),
             Target::Url(u) => self
                 .routes
                 .resolve(u)
@@ -134,7 +142,17 @@ impl Client {
         let mut redirects = 0u32;
         loop {
             seen.insert(url.clone());
-            let mut resp = match self.agent.get(&url).call() {
+            let request = self.agent.get(&url);
+            let request = if target.is_set_search() {
+                // A full result set is tens of MB: more time than a lookup.
+                request
+                    .config()
+                    .timeout_global(Some(self.cfg.request_timeout * SET_TIMEOUT_FACTOR))
+                    .build()
+            } else {
+                request
+            };
+            let mut resp = match request.call() {
                 Ok(r) => r,
                 Err(e) => return broken(reg, cause_of(&e), reason_of(&url, &e), redirects),
             };
@@ -153,15 +171,16 @@ impl Client {
                     crate::time::Now::read().unix_secs,
                 )
             });
-            let limit = if status == 200 {
-                self.cfg.body_limit
+            let ok_limit = if target.is_set_search() {
+                super::search::MAX_SET_BODY as u64
             } else {
-                64 << 10
+                self.cfg.body_limit
             };
+            let limit = if status == 200 { ok_limit } else { 64 << 10 };
             let body = match read_body(resp.body_mut().as_reader(), limit) {
                 Ok(b) => b,
                 Err(BodyError::TooLarge) if status == 200 => {
-                    let reason = format!("body over {} bytes from {url}", self.cfg.body_limit);
+                    let reason = format!("body over {ok_limit} bytes from {url}");
                     return broken(reg, Broken::TooLarge, reason, redirects);
                 }
                 Err(BodyError::TooLarge) => Vec::new(),

@@ -16,7 +16,9 @@ pub mod client;
 pub mod parse;
 pub mod search;
 
-pub use answer::{classify, Answer, Answered};
+pub use answer::{
+    classify, classify_help, classify_search, Answer, Answered, HelpAnswer, SearchAnswer,
+};
 
 use std::fmt;
 use std::str::FromStr;
@@ -368,4 +370,16 @@ pub enum Target {
     Prefix(crate::prefix::Cidr),
     /// An absolute URL given by a server (an `up` link).
     Url(String),
+    /// An RFC 9910 search: `ips/rirSearch1/{relation}/{key}`.
+    Search(search::Relation, search::Key),
+    /// `help`: the server's conformance (does it serve search?).
+    Help,
+}
+
+impl Target {
+    /// Whether the answer may be a large result set (its own body cap,
+    /// [`search::MAX_SET_BODY`], and a longer timeout).
+    pub fn is_set_search(&self) -> bool {
+        matches!(self, Target::Search(rel, _) if rel.is_set())
+    }
 }

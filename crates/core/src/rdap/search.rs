@@ -202,8 +202,8 @@ impl std::error::Error for SearchError {}
 pub enum SearchReply {
     /// A down/bottom set (possibly empty, possibly cut).
     Set(SetAnswer),
-    /// The one network of an up/top answer.
-    One(Box<Network>),
+    /// The one network of an up/top answer, and the body.
+    One(Box<Network>, Vec<u8>),
     /// Nothing there (up/top 404: no parent, or the key is top-level).
     NoneThere,
     /// The set is too large for the server (RIPE's 400 "Too Many Rows") or
@@ -227,7 +227,7 @@ pub fn classify(rel: Relation, key: Range, status: u16, body: &[u8]) -> SearchRe
             Err(e) => SearchReply::Bad(e),
         },
         200 => match parse_one(body, key) {
-            Ok(n) => SearchReply::One(Box::new(n)),
+            Ok(n) => SearchReply::One(Box::new(n), body.to_vec()),
             Err(e) => SearchReply::Bad(SearchError::Body(e)),
         },
         404 if rel.is_set() => match parse_set(body, key) {

@@ -18,10 +18,11 @@ use super::codec::{self, encode_dict, seal};
 use super::compress::{needs_dict, DictKind, Dicts, Packer, Unpacker};
 use super::error::{corrupt, step, tbl};
 use super::schema::{
-    NetKey, Tag, COUNTERS, DICTS, FAILURES, GAPS, KNOWN, META, NETWORKS, NETWORK_KEYS,
-    PLACEHOLDERS, RAW,
+    set_searched, NetKey, Tag, COUNTERS, DICTS, FAILURES, GAPS, KNOWN, META, NETWORKS,
+    NETWORK_KEYS, PLACEHOLDERS, RAW, SET_SWEPT_ALL, SET_SWEPT_TOP, SWEPT,
 };
-use super::{show_key, split_by_eight, Error, Result, Store};
+use super::{show_key, split_by_eight, Error, Level, Result, Store};
+use crate::rdap::Registry;
 
 /// What [`Store::merge_from`] did with one input.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -63,7 +64,8 @@ impl Store {
     /// of `other` into this store, in one transaction. Same (start, end,
     /// registry): the newer `fetched_at` wins (on a tie, the one already
     /// here). Same gap start: the longer gap. Same failure address: the
-    /// later one. Counters are summed. The seed plan and the known set are
+    /// later one. Counters are summed (`*_max_s`: the largest). `help`
+    /// notes: the newer. The seed plan and the known set are
     /// left alone: see [`Store::finish_merge`].
     pub fn merge_from(&self, other: &Store) -> Result<MergeCounts> {
         let src = other.read()?;
@@ -169,6 +171,37 @@ impl Store {
     }
 
     /// Gaps, failures and counters.
+    /// Unites `other`'s swept and searched sets into this store's (an input
+    /// of schema 1 or 2: its known set, swept at depth top).
+    fn merge_swept(&self, other: &Store, txn: &WriteTransaction) -> Result<()> {
+        if self.schema < 3 {
+            return Ok(());
+        }
+        let mut sets: Vec<(u8, IntervalSet)> = Vec::new();
+        for (set, level) in [(SET_SWEPT_TOP, Level::Top), (SET_SWEPT_ALL, Level::All)] {
+            sets.push((set, other.load_swept(level)?));
+        }
+        for reg in Registry::ALL {
+            for (all, level) in [(false, Level::Top), (true, Level::All)] {
+                sets.push((set_searched(reg, all), other.load_searched(reg, level)?));
+            }
+        }
+        let mut to = txn.open_table(SWEPT).map_err(tbl(&SWEPT))?;
+        for (set, incoming) in sets {
+            for (chunk, rs) in split_by_eight(incoming.ranges()) {
+                let old = match to.get((set, chunk)).map_err(tbl(&SWEPT))? {
+                    Some(v) => codec::decode_ranges(v.value())
+                        .map_err(|m| corrupt(&SWEPT, format!("set {set} /8 {chunk}"), m))?,
+                    None => IntervalSet::new(),
+                };
+                let merged = old.union(&IntervalSet::from_ranges(rs));
+                to.insert((set, chunk), codec::encode_ranges(&merged).as_slice())
+                    .map_err(tbl(&SWEPT))?;
+            }
+        }
+        Ok(())
+    }
+
     fn merge_rest(
         &self,
         other: &Store,
@@ -176,6 +209,7 @@ impl Store {
         txn: &WriteTransaction,
         c: &mut MergeCounts,
     ) -> Result<()> {
+        self.merge_swept(other, txn)?;
         let from = src.open_table(GAPS).map_err(tbl(&GAPS))?;
         let mut to = txn.open_table(GAPS).map_err(tbl(&GAPS))?;
         for item in from.iter().map_err(tbl(&GAPS))? {
@@ -211,8 +245,34 @@ impl Store {
                 .get(k.value())
                 .map_err(tbl(&COUNTERS))?
                 .map(|o| o.value());
-            let sum = old.unwrap_or(0).saturating_add(v.value());
-            to.insert(k.value(), sum).map_err(tbl(&COUNTERS))?;
+            // Counters are summed; a largest-seen value stays the largest.
+            let value = if k.value().ends_with("_max_s") {
+                old.unwrap_or(0).max(v.value())
+            } else {
+                old.unwrap_or(0).saturating_add(v.value())
+            };
+            to.insert(k.value(), value).map_err(tbl(&COUNTERS))?;
+        }
+        // What each registry's `help` said: the newer note wins.
+        let from = src.open_table(META).map_err(tbl(&META))?;
+        let mut to = txn.open_table(META).map_err(tbl(&META))?;
+        for item in from.iter().map_err(tbl(&META))? {
+            let (k, v) = item.map_err(tbl(&META))?;
+            if !k.value().starts_with("help.") {
+                continue;
+            }
+            let at = |note: &[u8]| {
+                serde_json::from_slice::<serde_json::Value>(note)
+                    .ok()
+                    .and_then(|n| n.get("at_unix").and_then(serde_json::Value::as_u64))
+            };
+            let old_at = to
+                .get(k.value())
+                .map_err(tbl(&META))?
+                .map(|o| at(o.value()));
+            if old_at.is_none_or(|o| o < at(v.value())) {
+                to.insert(k.value(), v.value()).map_err(tbl(&META))?;
+            }
         }
         Ok(())
     }

@@ -1,6 +1,8 @@
 //! Schema 1 → 2, in one write transaction (a crash leaves schema 1): reads
 //! a snapshot, trains a dictionary per (kind, registry) on the first
-//! [`TRAIN_SAMPLES`] stored values, and re-encodes every value.
+//! [`TRAIN_SAMPLES`] stored values, and re-encodes every value. Schema 2 → 3,
+//! in one more: the `swept` table, its depth-top set the known set (the
+//! progress of the crawls that wrote the file).
 
 use std::collections::HashMap;
 
@@ -14,8 +16,8 @@ use super::codec::{self, encode_dict, key_parts, seal};
 use super::compress::{dict_id, train, Dict, DictKind, Dicts, Packer, TRAIN_SAMPLES};
 use super::error::{corrupt, step, tbl};
 use super::schema::{
-    NetKey, Tag, DICTS, FAILURES, KNOWN, META, NETWORKS, PLACEHOLDERS, RAW, SCHEMA_VERSION, SEEDS,
-    SPACE,
+    NetKey, Tag, DICTS, FAILURES, KNOWN, META, NETWORKS, PLACEHOLDERS, RAW, SEEDS, SET_SWEPT_TOP,
+    SPACE, SWEPT,
 };
 use super::{show_key, v1, Result};
 
@@ -213,7 +215,37 @@ fn meta(snap: &ReadTransaction, txn: &WriteTransaction) -> Result<()> {
     let note = format!("1 at {}", crate::time::now_rfc3339());
     to.insert("migrated_from", note.as_bytes())
         .map_err(tbl(&META))?;
-    to.insert("schema_version", SCHEMA_VERSION.to_string().as_bytes())
+    to.insert("schema_version", b"2".as_slice())
         .map_err(tbl(&META))?;
     Ok(())
+}
+
+/// Migrates a schema-2 file in place to schema 3.
+pub(super) fn from_v2(db: &Database) -> Result<()> {
+    let txn = db.begin_write().map_err(step("(migration)"))?;
+    {
+        let known = txn.open_table(KNOWN).map_err(tbl(&KNOWN))?;
+        let mut swept = txn.open_table(SWEPT).map_err(tbl(&SWEPT))?;
+        for item in known.iter().map_err(tbl(&KNOWN))? {
+            let (k, v) = item.map_err(tbl(&KNOWN))?;
+            // The same enveloped range set, under the depth-top set.
+            codec::decode_ranges(v.value())
+                .map_err(|m| corrupt(&KNOWN, format!("/8 {}", k.value()), m))?;
+            swept
+                .insert((SET_SWEPT_TOP, k.value()), v.value())
+                .map_err(tbl(&SWEPT))?;
+        }
+        let mut meta = txn.open_table(META).map_err(tbl(&META))?;
+        let before = meta
+            .get("migrated_from")
+            .map_err(tbl(&META))?
+            .map(|v| String::from_utf8_lossy(v.value()).into_owned());
+        let now = format!("2 at {}", crate::time::now_rfc3339());
+        let note = before.map_or(now.clone(), |b| format!("{b}; {now}"));
+        meta.insert("migrated_from", note.as_bytes())
+            .map_err(tbl(&META))?;
+        meta.insert("schema_version", b"3".as_slice())
+            .map_err(tbl(&META))?;
+    }
+    txn.commit().map_err(step("(migration commit)"))
 }

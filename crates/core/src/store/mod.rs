@@ -111,6 +111,24 @@ pub enum Write {
     ClearFailure(u32),
     /// Counter values to store (absolute, cumulative).
     Counters(BTreeMap<String, u64>),
+    /// Space swept to this depth: a later crawl at this depth (or a
+    /// shallower one) asks nothing inside it.
+    Swept(Range, Level),
+    /// Keys this registry's RFC 9910 search has enumerated to this depth: a
+    /// resumed search does not ask them again.
+    Searched(Range, Registry, Level),
+    /// A plain `meta` entry (a note such as `help.<registry>`: JSON text).
+    Meta(String, Vec<u8>),
+}
+
+/// How deep a stretch of space is done (see [`Write::Swept`]).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Level {
+    /// Every top-level network in it is stored (a coverage-first sweep).
+    Top,
+    /// Every network at every level in it is stored (`--depth all`, a bulk
+    /// dump, an RFC 9910 bottom search).
+    All,
 }
 
 enum Db {

@@ -10,7 +10,7 @@ use super::compress::Dicts;
 use super::error::{corrupt, step, tbl};
 use super::schema::{
     COUNTERS, DICTS, FAILURES, GAPS, KNOWN, MAGIC, META, NETWORKS, NETWORK_KEYS, OLDEST_READABLE,
-    PLACEHOLDERS, RAW, SCHEMA_VERSION, SEEDS, SPACE,
+    PLACEHOLDERS, RAW, SCHEMA_VERSION, SEEDS, SPACE, SWEPT,
 };
 use super::{Db, Error, Result, Store};
 
@@ -83,10 +83,13 @@ impl Store {
                 .create(path)
                 .map_err(|e| Error::NotIpcrawl(path.to_path_buf(), e.to_string()))?
         };
-        if exists && schema_of_db(&db, path)? < SCHEMA_VERSION {
+        if exists && schema_of_db(&db, path)? < 2 {
             super::migrate::from_v1(&db)?;
             // The rewrite left the old pages free: give them back.
             db.compact().map_err(step("(compact after migration)"))?;
+        }
+        if exists && schema_of_db(&db, path)? < 3 {
+            super::migrate::from_v2(&db)?;
         }
         init_tables(&db, SCHEMA_VERSION)?;
         Store::new(Db::Rw(db), path, SCHEMA_VERSION)
@@ -258,6 +261,9 @@ fn init_tables(db: &Database, schema: u32) -> Result<()> {
         txn.open_table(KNOWN).map_err(tbl(&KNOWN))?;
         if schema >= 2 {
             txn.open_table(DICTS).map_err(tbl(&DICTS))?;
+        }
+        if schema >= 3 {
+            txn.open_table(SWEPT).map_err(tbl(&SWEPT))?;
         }
     }
     txn.commit().map_err(step("(init)"))

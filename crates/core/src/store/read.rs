@@ -14,10 +14,10 @@ use super::codec::{self, key_parts};
 use super::compress::Unpacker;
 use super::error::{corrupt, tbl};
 use super::schema::{
-    NetKey, Tag, COUNTERS, FAILURES, GAPS, KNOWN, META, NETWORKS, NETWORK_KEYS, PLACEHOLDERS, RAW,
-    SEEDS, SPACE,
+    set_searched, NetKey, Tag, COUNTERS, FAILURES, GAPS, KNOWN, META, NETWORKS, NETWORK_KEYS,
+    PLACEHOLDERS, RAW, SEEDS, SET_SWEPT_ALL, SET_SWEPT_TOP, SPACE, SWEPT,
 };
-use super::{show_key, v1, Error, Failure, GapKind, Record, Result, Store};
+use super::{show_key, v1, Error, Failure, GapKind, Level, Record, Result, Store};
 
 type RecordTable = TableDefinition<'static, NetKey, &'static [u8]>;
 
@@ -135,6 +135,44 @@ impl Store {
             space,
             info,
         }))
+    }
+
+    /// The space swept to exactly `level` (a crawl at [`Level::Top`] also
+    /// skips what is swept to [`Level::All`]). A file of schema 1 or 2 read
+    /// as it is: its known set is its space swept at the top level.
+    pub fn load_swept(&self, level: Level) -> Result<IntervalSet> {
+        if self.schema < 3 {
+            return match level {
+                Level::Top => self.load_known(),
+                Level::All => Ok(IntervalSet::new()),
+            };
+        }
+        self.load_set(match level {
+            Level::Top => SET_SWEPT_TOP,
+            Level::All => SET_SWEPT_ALL,
+        })
+    }
+
+    /// The keys `registry`'s search has enumerated to `level`.
+    pub fn load_searched(&self, registry: Registry, level: Level) -> Result<IntervalSet> {
+        if self.schema < 3 {
+            return Ok(IntervalSet::new());
+        }
+        self.load_set(set_searched(registry, level == Level::All))
+    }
+
+    fn load_set(&self, set: u8) -> Result<IntervalSet> {
+        let txn = self.read()?;
+        let t = txn.open_table(SWEPT).map_err(tbl(&SWEPT))?;
+        let mut ranges = Vec::new();
+        for item in t.range((set, 0u8)..=(set, 255u8)).map_err(tbl(&SWEPT))? {
+            let (k, v) = item.map_err(tbl(&SWEPT))?;
+            let (_, chunk) = k.value();
+            let one = codec::decode_ranges(v.value())
+                .map_err(|m| corrupt(&SWEPT, format!("set {set} /8 {chunk}"), m))?;
+            ranges.extend_from_slice(one.ranges());
+        }
+        Ok(IntervalSet::from_ranges(ranges))
     }
 
     /// The persisted known-network set (union of all stored non-placeholder networks).
@@ -294,6 +332,16 @@ impl Store {
             out.push(self.decode_failure(k.value(), v.value())?);
         }
         Ok(out)
+    }
+
+    /// A plain `meta` entry (see [`super::schema`]), if the file has it.
+    pub fn meta_plain(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        let txn = self.read()?;
+        let meta = txn.open_table(META).map_err(tbl(&META))?;
+        Ok(meta
+            .get(key)
+            .map_err(tbl(&META))?
+            .map(|v| v.value().to_vec()))
     }
 
     /// The inputs of the merge that made this file (`meta.merged_from`), if any.

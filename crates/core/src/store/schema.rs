@@ -1,10 +1,10 @@
 //! The file format: every table, its keys and values, and the schema versions.
 //!
-//! # Tables (schema 2)
+//! # Tables (schema 3)
 //!
 //! | table | key | value |
 //! |---|---|---|
-//! | `meta` | `&str` | bytes: `magic` = `ipcrawl`, `schema_version` = `2` (plain ASCII, so every version can read them), `created_at` (plain), `plan` (a [`Tag::Plan`] value), `merged_from` (a [`Tag::Names`] value), `migrated_from` (plain: `1 at <time>`) |
+//! | `meta` | `&str` | bytes: `magic` = `ipcrawl`, `schema_version` = `3` (plain ASCII, so every version can read them), `created_at` (plain), `plan` (a [`Tag::Plan`] value), `merged_from` (a [`Tag::Names`] value), `migrated_from` (plain: `1 at <time>`), `help.<registry>` (plain JSON: what the registry's RDAP `help` listed when a crawl asked, and whether it serves RFC 9910 search) |
 //! | `seeds` | `u8` first octet | the /8's seed runs ([`Tag::Seeds`]) |
 //! | `space` | `u8` first octet | the swept space inside the /8 ([`Tag::Ranges`]) |
 //! | `networks` | `(start, end, registry)` | the parsed record ([`Tag::Record`]) |
@@ -16,6 +16,7 @@
 //! | `failures` | `start` | a lookup that failed for good ([`Tag::Failure`]); retried next crawl |
 //! | `counters` | `&str` | `u64` telemetry counters, cumulative over runs |
 //! | `known` | `u8` first octet | the known-network set inside the /8 ([`Tag::Ranges`]) |
+//! | `swept` | `(set, u8 first octet)` | a range set inside the /8 ([`Tag::Ranges`]); `set` 0: space swept at depth top (coverage first: every top-level network in it stored), 1: swept at depth all (every network in it stored), `16 + 2 × registry + depth` (depth 0 top, 1 all): the keys an RFC 9910 search of that registry has enumerated |
 //!
 //! `registry` is the index in [`crate::rdap::Registry::ALL`] (arin 0, ripe 1,
 //! apnic 2, lacnic 3, afrinic 4). Integer keys sort numerically, so scans run
@@ -56,12 +57,17 @@
 //! | schema | written by | what changed |
 //! |---|---|---|
 //! | 1 | ipcrawl up to c6db4ef | records, failures and the plan as serde JSON of the domain types; raw answers and seed runs gzip'd; range sets as [`crate::trie::IntervalSet::to_bytes`]; no checksums |
-//! | 2 | this version | the envelope above on every value; storage-owned record layouts (the `codec` module); zstd with per-registry dictionaries (`dicts` table); `Record.queried` may be absent |
+//! | 2 | ipcrawl up to the store rewrite | the envelope above on every value; storage-owned record layouts (the `codec` module); zstd with per-registry dictionaries (`dicts` table); `Record.queried` may be absent |
+//! | 3 | this version | the `swept` table: what a crawl skips is what was swept (at its depth), no longer the union of stored networks |
 //!
 //! Opening a schema-1 file for writing (`crawl`, `gen-seeds`) migrates it in
 //! place, in one transaction (a crash leaves it at schema 1): every value is
 //! re-encoded, dictionaries are trained from the stored answers, and
-//! `meta.migrated_from` records it; then the file is compacted. Read-only
+//! `meta.migrated_from` records it; then the file is compacted. A schema-2
+//! file (and a schema-1 file after that step) gets the `swept` table, its
+//! depth-top set being the stored networks' union: that was the progress of
+//! the crawls that wrote it. Read as it is, a schema-1 or -2 file reads the
+//! same way (its known set as swept at depth top). Read-only
 //! commands (`export`, `coverage`, `stats`, `lookup`) and `merge` inputs
 //! read a schema-1 file as it is, through the schema-1 decoders, and never
 //! change it. A file of a newer schema than [`SCHEMA_VERSION`] is refused
@@ -99,7 +105,7 @@ pub enum Tag {
 }
 
 /// Version of the layout above; checked on open.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 /// The oldest schema this version reads (and migrates when writing).
 pub const OLDEST_READABLE: u32 = 1;
 /// `meta.magic`.
@@ -133,6 +139,18 @@ pub(crate) const FAILURES: TableDefinition<u32, &[u8]> = TableDefinition::new("f
 pub(crate) const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
 /// The known-network set per /8.
 pub(crate) const KNOWN: TableDefinition<u8, &[u8]> = TableDefinition::new("known");
+/// Swept and searched space per (set, /8) (schema 3).
+pub(crate) const SWEPT: TableDefinition<(u8, u8), &[u8]> = TableDefinition::new("swept");
+
+/// `swept` set: space swept at depth top.
+pub(crate) const SET_SWEPT_TOP: u8 = 0;
+/// `swept` set: space swept at depth all.
+pub(crate) const SET_SWEPT_ALL: u8 = 1;
+
+/// `swept` set: keys `registry` has enumerated by search at `all` depth or not.
+pub(crate) fn set_searched(registry: crate::rdap::Registry, all: bool) -> u8 {
+    16 + 2 * registry.index() as u8 + u8::from(all)
+}
 
 #[cfg(test)]
 mod tests {
@@ -155,6 +173,7 @@ mod tests {
             FAILURES.name(),
             COUNTERS.name(),
             KNOWN.name(),
+            SWEPT.name(),
         ];
         assert_eq!(
             names,
@@ -170,7 +189,8 @@ mod tests {
                 "gaps",
                 "failures",
                 "counters",
-                "known"
+                "known",
+                "swept"
             ]
         );
         for n in names {

@@ -278,7 +278,10 @@ fn a_newer_schema_is_refused_untouched() {
         let txn = db.begin_write().unwrap();
         txn.open_table(schema::META)
             .unwrap()
-            .insert("schema_version", b"3".as_slice())
+            .insert(
+                "schema_version",
+                (SCHEMA_VERSION + 1).to_string().as_bytes(),
+            )
             .unwrap();
         txn.commit().unwrap();
     }
@@ -288,10 +291,11 @@ fn a_newer_schema_is_refused_untouched() {
         Store::open_or_create(&p).err().unwrap(),
     ] {
         let e = e.to_string();
-        assert!(
-            e.contains("has schema version 3, this ipcrawl reads version 2"),
-            "{e}"
+        let want = format!(
+            "has schema version {}, this ipcrawl reads version {SCHEMA_VERSION}",
+            SCHEMA_VERSION + 1
         );
+        assert!(e.contains(&want), "{e}");
     }
     assert!(std::fs::read(&p).unwrap() == before, "modified");
     let _ = std::fs::remove_file(&p);
@@ -695,7 +699,7 @@ fn compat_v1_fixture_exports_as_c6db4ef_did() {
     let plan = s.load_plan().unwrap().unwrap();
     drop(s);
     let s = Store::open_rw(&p).unwrap();
-    assert_eq!(s.schema_version(), 2);
+    assert_eq!(s.schema_version(), SCHEMA_VERSION);
     assert_eq!(export_jsonl(&s), golden);
     let cov = serde_json::to_value(crate::coverage::report(&s).unwrap()).unwrap();
     let want: serde_json::Value = serde_json::from_str(&fixture_text("v1.coverage.json")).unwrap();

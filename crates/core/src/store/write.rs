@@ -15,10 +15,13 @@ use super::codec::{self, encode_dict, seal};
 use super::compress::{dict_id, needs_dict, Dict, DictKind, Packer, Unpacker};
 use super::error::{corrupt, step, tbl};
 use super::schema::{
-    NetKey, Tag, COUNTERS, DICTS, FAILURES, GAPS, KNOWN, META, NETWORKS, NETWORK_KEYS,
-    PLACEHOLDERS, RAW, SEEDS, SPACE,
+    set_searched, NetKey, Tag, COUNTERS, DICTS, FAILURES, GAPS, KNOWN, META, NETWORKS,
+    NETWORK_KEYS, PLACEHOLDERS, RAW, SEEDS, SET_SWEPT_ALL, SET_SWEPT_TOP, SPACE, SWEPT,
 };
-use super::{split_by_eight, v1, Db, Error, GapKind, Record, Result, Store, Write, WriterState};
+use super::{
+    split_by_eight, v1, Db, Error, GapKind, Level, Record, Result, Store, Write, WriterState,
+};
+use std::collections::BTreeMap;
 
 impl Store {
     /// The writer's state, built on first use from the committed dictionaries.
@@ -308,6 +311,7 @@ impl Store {
             Vec::new()
         };
         let mut new_known: Vec<Range> = Vec::new();
+        let mut new_spans: BTreeMap<u8, Vec<Range>> = BTreeMap::new();
         let mut nets = txn.open_table(NETWORKS).map_err(tbl(&NETWORKS))?;
         let mut keys = txn.open_table(NETWORK_KEYS).map_err(tbl(&NETWORK_KEYS))?;
         let mut phs = txn.open_table(PLACEHOLDERS).map_err(tbl(&PLACEHOLDERS))?;
@@ -352,12 +356,50 @@ impl Store {
                         counters.insert(k.as_str(), *v).map_err(tbl(&COUNTERS))?;
                     }
                 }
+                Write::Swept(r, level) => {
+                    let set = match level {
+                        Level::Top => SET_SWEPT_TOP,
+                        Level::All => SET_SWEPT_ALL,
+                    };
+                    new_spans.entry(set).or_default().push(*r);
+                }
+                Write::Searched(r, reg, level) => new_spans
+                    .entry(set_searched(*reg, *level == Level::All))
+                    .or_default()
+                    .push(*r),
+                Write::Meta(k, v) => {
+                    let mut meta = txn.open_table(META).map_err(tbl(&META))?;
+                    meta.insert(k.as_str(), v.as_slice()).map_err(tbl(&META))?;
+                }
             }
         }
         if !new_known.is_empty() {
             self.add_known(txn, &new_known)?;
         }
+        for (set, rs) in new_spans {
+            self.add_spans(txn, set, &rs)?;
+        }
         Ok(fresh)
+    }
+
+    /// Unites `ranges` into `swept`'s set `set` (schema 3; a file of an
+    /// older schema, written only by the bench's baseline path, keeps none).
+    fn add_spans(&self, txn: &WriteTransaction, set: u8, ranges: &[Range]) -> Result<()> {
+        if self.schema < 3 {
+            return Ok(());
+        }
+        let mut t = txn.open_table(SWEPT).map_err(tbl(&SWEPT))?;
+        for (chunk, rs) in split_by_eight(ranges) {
+            let old = match t.get((set, chunk)).map_err(tbl(&SWEPT))? {
+                Some(v) => codec::decode_ranges(v.value())
+                    .map_err(|m| corrupt(&SWEPT, format!("set {set} /8 {chunk}"), m))?,
+                None => IntervalSet::new(),
+            };
+            let merged = old.union(&IntervalSet::from_ranges(rs));
+            t.insert((set, chunk), codec::encode_ranges(&merged).as_slice())
+                .map_err(tbl(&SWEPT))?;
+        }
+        Ok(())
     }
 
     /// Unites `ranges` into the stored known-network set.

@@ -188,7 +188,9 @@ impl Model {
             Ask::Lookup(Target::Prefix(c)) => self
                 .deepest(c.range())
                 .map_or(Reply::NoneThere, |i| self.one(i)),
-            Ask::Lookup(Target::Url(_)) => Reply::Failed("no urls here".into()),
+            Ask::Lookup(Target::Url(_) | Target::Search(..) | Target::Help) => {
+                Reply::Failed("not a lookup".into())
+            }
             Ask::Search(rel, key) => {
                 let k = key.range();
                 if self.style == Style::Arin && matches!(key, Key::Range(_)) {
