@@ -40,6 +40,7 @@ mod people;
 mod pipeline;
 mod recipes;
 mod resume;
+mod search;
 mod server;
 mod shards;
 mod signals;

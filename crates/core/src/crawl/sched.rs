@@ -428,6 +428,13 @@ impl Scheduler {
     ) -> Option<Instant> {
         self.polite.answered(job.lookup.registry);
         self.polite.answered(a.registry);
+        // A transfer: space the answering registry holds in this lane. At
+        // `--depth all` its search enumerates it (no lookup sweep can).
+        if a.registry != job.lookup.registry && !a.network.placeholder {
+            for piece in self.walks.add_transfer(a.registry, a.network.range) {
+                out.push(Write::ToSearch(piece, a.registry));
+            }
+        }
         self.lanes.network(job, a, now, out);
         None
     }
