@@ -368,7 +368,7 @@ impl Store {
                     .or_default()
                     .push(*r),
                 Write::ToSearch(r, reg) => {
-                    new_spans.entry(set_to_search(*reg)).or_default().push(*r)
+                    new_spans.entry(set_to_search(*reg)).or_default().push(*r);
                 }
                 Write::Meta(k, v) => {
                     let mut meta = txn.open_table(META).map_err(tbl(&META))?;
