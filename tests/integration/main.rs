@@ -41,6 +41,7 @@ mod pipeline;
 mod recipes;
 mod resume;
 mod search;
+mod search_hostile;
 mod server;
 mod shards;
 mod signals;

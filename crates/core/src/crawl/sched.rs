@@ -388,6 +388,13 @@ impl Scheduler {
     /// What a walk step changes for the lanes: swept space they skip, and
     /// stored networks their climbs stop at.
     fn apply_effect(&mut self, fx: Effect, out: &mut Vec<Write>) {
+        // A key a search gave up is a failure the sweep clears once it
+        // resolves the address.
+        for w in out.iter() {
+            if let Write::Failure(f) = w {
+                self.lanes.note_failure(f.addr);
+            }
+        }
         for r in fx.swept {
             self.lanes.mark_swept(r, out);
         }
