@@ -123,17 +123,23 @@ impl LocalWorld {
     }
 
     /// Stops the world (Ctrl-C) and returns the requests its five servers got.
-    pub fn stop(mut self) -> u64 {
+    pub fn stop(self) -> u64 {
+        let counters = self.stop_counters();
+        let regs = counters.as_object().expect("world counters object");
+        regs.values()
+            .map(|c| c["requests"].as_u64().expect("requests counter"))
+            .sum()
+    }
+
+    /// Stops the world (Ctrl-C) and returns its counters, per registry name
+    /// (`requests`, `searches`, `search_cut`, ...).
+    pub fn stop_counters(mut self) -> serde_json::Value {
         let mut child = self.child.take().expect("world running");
         signal(child.id(), "INT");
         let st = child.wait().expect("wait for world");
         let err = std::fs::read_to_string(&self.stderr).unwrap_or_default();
         assert!(st.success(), "world exited with {st:?}: {err}");
-        let counters = json(err.lines().last().unwrap_or("{}"));
-        let regs = counters.as_object().expect("world counters object");
-        regs.values()
-            .map(|c| c["requests"].as_u64().expect("requests counter"))
-            .sum()
+        json(err.lines().last().unwrap_or("{}"))
     }
 }
 

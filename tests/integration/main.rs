@@ -40,6 +40,8 @@ mod people;
 mod pipeline;
 mod recipes;
 mod resume;
+mod search;
+mod search_hostile;
 mod server;
 mod shards;
 mod signals;

@@ -466,6 +466,18 @@ struct Conns {
     stop: AtomicBool,
     open: Mutex<HashMap<u64, TcpStream>>,
     next: AtomicU64,
+    /// Connection threads started and not yet ended (a stop waits for
+    /// them, so that every answer sent is also logged and counted).
+    live: AtomicU64,
+}
+
+/// Ends one connection thread's count in [`Conns::live`], however it ends.
+struct Live<'a>(&'a AtomicU64);
+
+impl Drop for Live<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Conns {
@@ -534,6 +546,7 @@ impl Listeners {
                 stop: AtomicBool::new(false),
                 open: Mutex::new(HashMap::new()),
                 next: AtomicU64::new(0),
+                live: AtomicU64::new(0),
             }),
             threads: Vec::new(),
             addrs: Vec::new(),
@@ -592,6 +605,14 @@ impl<H: Handler> Servers<H> {
         for t in self.threads.drain(..) {
             let _ = t.join();
         }
+        // Connection threads end once their sockets are shut (a connection
+        // accepted after `close_all` sees `stop` and ends too); bounded, in
+        // case one is stuck in a slow fault's sleep.
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while self.conns.live.load(Ordering::SeqCst) > 0 && std::time::Instant::now() < deadline {
+            self.conns.close_all();
+            std::thread::sleep(Duration::from_millis(2));
+        }
     }
 }
 
@@ -610,11 +631,16 @@ fn accept_loop<H: Handler>(handler: &Arc<H>, conns: &Arc<Conns>, reg: Registry, 
         let Ok(stream) = stream else { continue };
         let h = Arc::clone(handler);
         let c = Arc::clone(conns);
+        conns.live.fetch_add(1, Ordering::SeqCst);
         let spawned = std::thread::Builder::new()
             .name(format!("world-{}-conn", reg.name()))
             .stack_size(CONN_STACK)
-            .spawn(move || serve_conn(&*h, &c, reg, stream));
+            .spawn(move || {
+                let _live = Live(&c.live);
+                serve_conn(&*h, &c, reg, stream);
+            });
         if spawned.is_err() {
+            conns.live.fetch_sub(1, Ordering::SeqCst);
             // Out of threads: the stream was moved into the failed closure and dropped (closed).
             std::thread::sleep(Duration::from_millis(10));
         }

@@ -657,6 +657,12 @@ impl Lanes {
         Range { start: addr, end }
     }
 
+    /// A failure recorded outside the lanes (a search key given up): the
+    /// sweep clears it once it resolves the address.
+    pub fn note_failure(&mut self, addr: u32) {
+        self.failed.insert(addr);
+    }
+
     fn clear_failures(&mut self, r: Range, out: &mut Vec<Write>) {
         let hit: Vec<u32> = self.failed.range(r.start..=r.end).copied().collect();
         for a in hit {

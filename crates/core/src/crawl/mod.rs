@@ -364,10 +364,22 @@ fn load_walks(
         Depth::Coverage => search::Level::Top,
         Depth::All => search::Level::All,
     };
+    let mut regions = walks::regions_of(specs);
+    if walk_level == search::Level::All {
+        // Transfers found by earlier runs' lanes are walked again (what
+        // their walk searched is skipped).
+        for r in Registry::ALL {
+            let extra = store.load_to_search(r)?;
+            if !extra.is_empty() {
+                let own = IntervalSet::from_ranges(regions[r.index()].iter().copied());
+                regions[r.index()] = own.union(&extra).ranges().to_vec();
+            }
+        }
+    }
     Ok(walks::Walks::new(
         cfg.search,
         known,
-        walks::regions_of(specs),
+        regions,
         searched,
         walk_level,
         Arc::clone(tele),

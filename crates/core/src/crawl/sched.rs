@@ -388,6 +388,13 @@ impl Scheduler {
     /// What a walk step changes for the lanes: swept space they skip, and
     /// stored networks their climbs stop at.
     fn apply_effect(&mut self, fx: Effect, out: &mut Vec<Write>) {
+        // A key a search gave up is a failure the sweep clears once it
+        // resolves the address.
+        for w in out.iter() {
+            if let Write::Failure(f) = w {
+                self.lanes.note_failure(f.addr);
+            }
+        }
         for r in fx.swept {
             self.lanes.mark_swept(r, out);
         }
@@ -428,6 +435,13 @@ impl Scheduler {
     ) -> Option<Instant> {
         self.polite.answered(job.lookup.registry);
         self.polite.answered(a.registry);
+        // A transfer: space the answering registry holds in this lane. At
+        // `--depth all` its search enumerates it (no lookup sweep can).
+        if a.registry != job.lookup.registry && !a.network.placeholder {
+            for piece in self.walks.add_transfer(a.registry, a.network.range) {
+                out.push(Write::ToSearch(piece, a.registry));
+            }
+        }
         self.lanes.network(job, a, now, out);
         None
     }

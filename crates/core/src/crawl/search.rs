@@ -232,31 +232,38 @@ impl Walk {
         regions: &[Range],
         searched: &[Range],
     ) -> Walk {
-        let mut queue = VecDeque::new();
-        for region in regions {
-            for piece in subtract(*region, searched) {
-                let keys = piece.to_cidrs();
-                for (i, key) in keys.iter().enumerate() {
-                    if level == Level::Top {
-                        queue.push_back(Task::Root { key: *key });
-                    } else {
-                        queue.push_back(Task::Set { key: *key });
-                    }
-                    if i > 0 {
-                        queue.push_back(Task::Boundary { at: key.addr() });
-                    }
-                }
-            }
-        }
-        Walk {
+        let mut walk = Walk {
             registry,
             level,
             dialect,
-            queue,
+            queue: VecDeque::new(),
             open: Vec::new(),
             inflight: 0,
             stopped: false,
             stats: WalkStats::default(),
+        };
+        for region in regions {
+            walk.add_region(*region, searched);
+        }
+        walk
+    }
+
+    /// Adds `region` (minus the parts `searched`) to the walk, after what
+    /// is queued: space found held by this registry in another registry's
+    /// lanes (a transfer), enumerated like its own regions.
+    pub fn add_region(&mut self, region: Range, searched: &[Range]) {
+        for piece in subtract(region, searched) {
+            let keys = piece.to_cidrs();
+            for (i, key) in keys.iter().enumerate() {
+                if self.level == Level::Top {
+                    self.queue.push_back(Task::Root { key: *key });
+                } else {
+                    self.queue.push_back(Task::Set { key: *key });
+                }
+                if i > 0 {
+                    self.queue.push_back(Task::Boundary { at: key.addr() });
+                }
+            }
         }
     }
 

@@ -138,6 +138,18 @@ pub struct Walks {
     tele: Arc<Telemetry>,
     /// Registries whose `help` listed search (for the summary).
     served: [bool; 5],
+    /// Per registry: whether search may be used at all (`--search auto`).
+    enabled: [bool; 5],
+    /// Per registry: what its `help` said, once known.
+    help: [Option<bool>; 5],
+    /// Per registry: its work was put off for this run.
+    put_off: [bool; 5],
+    /// Per registry: keys searched before this run (skipped by any walk).
+    searched: [IntervalSet; 5],
+    /// Per registry: its own regions and the transfers added so far.
+    walked: [IntervalSet; 5],
+    /// The crawl's space (every registry's regions): no walk leaves it.
+    space: IntervalSet,
 }
 
 impl Walks {
@@ -148,6 +160,12 @@ impl Walks {
             level: Level::Top,
             tele,
             served: [false; 5],
+            enabled: [false; 5],
+            help: [None; 5],
+            put_off: [false; 5],
+            searched: Default::default(),
+            walked: Default::default(),
+            space: IntervalSet::new(),
         }
     }
 
@@ -164,7 +182,13 @@ impl Walks {
         tele: Arc<Telemetry>,
     ) -> Walks {
         let mut slots: [Slot; 5] = Default::default();
-        for (i, (regions, searched)) in regions.into_iter().zip(searched).enumerate() {
+        let walked = regions
+            .each_ref()
+            .map(|r| IntervalSet::from_ranges(r.iter().copied()));
+        let space = walked
+            .iter()
+            .fold(IntervalSet::new(), |all, r| all.union(r));
+        for (i, (regions, searched)) in regions.into_iter().zip(searched.clone()).enumerate() {
             if probe[i] && !regions.is_empty() {
                 slots[i] = Slot::Probe {
                     regions,
@@ -180,6 +204,12 @@ impl Walks {
             level,
             tele,
             served: [false; 5],
+            enabled: probe,
+            help: known,
+            put_off: [false; 5],
+            searched,
+            walked,
+            space,
         };
         for r in Registry::ALL {
             if let Some(serves) = known[r.index()] {
@@ -220,6 +250,66 @@ impl Walks {
     /// mark stays for the sweep and the next run.
     pub fn stop(&mut self, reg: Registry) {
         self.slots[reg.index()] = Slot::Off;
+        self.put_off[reg.index()] = true;
+    }
+
+    /// `range` was answered by `reg` in space not (all) in its own
+    /// regions: a transfer in another registry's lanes, after a redirect,
+    /// or the parent of one. At `--depth all`, where `reg` serves search
+    /// (or may: its `help` not asked yet), its walk enumerates the part of
+    /// `range` inside the crawl's space it does not walk yet. Returns the
+    /// pieces added (the caller stores them as [`Write::ToSearch`], so a
+    /// resumed crawl walks them as well).
+    pub fn add_transfer(&mut self, reg: Registry, range: Range) -> Vec<Range> {
+        let i = reg.index();
+        if self.level != Level::All
+            || !self.enabled[i]
+            || self.put_off[i]
+            || self.help[i] == Some(false)
+        {
+            return Vec::new();
+        }
+        let new = IntervalSet::from_ranges([range])
+            .intersect(&self.space)
+            .subtract(&self.walked[i]);
+        if new.is_empty() {
+            return Vec::new();
+        }
+        self.walked[i] = self.walked[i].union(&new);
+        let pieces = new.ranges().to_vec();
+        match &mut self.slots[i] {
+            Slot::Probe { regions, .. } => regions.extend_from_slice(&pieces),
+            Slot::Walking { walk, .. } => {
+                for p in &pieces {
+                    walk.add_region(*p, self.searched[i].ranges());
+                }
+            }
+            Slot::Off if self.help[i] == Some(true) => {
+                self.slots[i] = Slot::Walking {
+                    walk: Box::new(Walk::new(
+                        reg,
+                        self.level,
+                        Dialect::of(reg),
+                        &pieces,
+                        self.searched[i].ranges(),
+                    )),
+                    attempts: 0,
+                    not_before: None,
+                    held: None,
+                };
+                self.settle(reg);
+            }
+            Slot::Off => {
+                self.slots[i] = Slot::Probe {
+                    regions: pieces.clone(),
+                    searched: self.searched[i].clone(),
+                    inflight: false,
+                    attempts: 0,
+                    not_before: None,
+                };
+            }
+        }
+        pieces
     }
 
     /// `reg`'s next job at `now`, if one may go (none in flight, no wait).
@@ -299,6 +389,7 @@ impl Walks {
             (WalkKind::Help, WalkAnswer::Help(h)) => match h {
                 HelpAnswer::Conformance(c) => {
                     let serves = search::supports_search(&c);
+                    self.help[reg.index()] = Some(serves);
                     out.push(Write::Meta(
                         format!("help.{}", reg.name()),
                         help_note(&c, serves, now),
@@ -306,6 +397,7 @@ impl Walks {
                     self.start_walk(reg, serves);
                 }
                 HelpAnswer::Unusable(reason) => {
+                    self.help[reg.index()] = Some(false);
                     out.push(Write::Meta(
                         format!("help.{}", reg.name()),
                         serde_json::json!({
@@ -344,7 +436,10 @@ impl Walks {
                 self.reset_attempts(reg);
                 self.take_step(reg, task, reply, now, &mut out, &mut fx);
             }
-            (WalkKind::Help, _) => self.slots[reg.index()] = Slot::Off,
+            (WalkKind::Help, _) => {
+                self.help[reg.index()] = Some(false);
+                self.slots[reg.index()] = Slot::Off;
+            }
         }
         self.settle(reg);
         (out, fx, None)
@@ -388,7 +483,10 @@ impl Walks {
         let mut out = Vec::new();
         let mut fx = Effect::default();
         match p.job.kind {
-            WalkKind::Help => self.slots[reg.index()] = Slot::Off,
+            WalkKind::Help => {
+                self.help[reg.index()] = Some(false);
+                self.slots[reg.index()] = Slot::Off;
+            }
             WalkKind::Task(task, _) => {
                 self.reset_attempts(reg);
                 self.take_step(
@@ -548,8 +646,12 @@ impl Walks {
             Level::Top => store::Level::Top,
             Level::All => store::Level::All,
         };
+        let mut wider = Vec::new();
         for m in step.store {
             fx.stored.push((m.network.range, answered));
+            if !m.network.placeholder {
+                wider.push(m.network.range);
+            }
             out.push(Write::Network(
                 Box::new(Record {
                     registry: answered,
@@ -564,6 +666,13 @@ impl Walks {
         for r in step.swept {
             fx.swept.push(r);
             out.push(Write::Swept(r, level));
+        }
+        // A parent reaching past what the walks cover (the parent of a
+        // transfer's network): its space is walked too.
+        for r in wider {
+            for piece in self.add_transfer(answered, r) {
+                out.push(Write::ToSearch(piece, answered));
+            }
         }
         for r in step.searched {
             out.push(Write::Searched(r, reg, level));

@@ -117,6 +117,10 @@ pub enum Write {
     /// Keys this registry's RFC 9910 search has enumerated to this depth: a
     /// resumed search does not ask them again.
     Searched(Range, Registry, Level),
+    /// Space this registry answered in another registry's lanes (after a
+    /// redirect) whose every level its search is to enumerate (`--depth
+    /// all`): a resumed crawl walks it too.
+    ToSearch(Range, Registry),
     /// A plain `meta` entry (a note such as `help.<registry>`: JSON text).
     Meta(String, Vec<u8>),
 }

@@ -14,8 +14,8 @@ use super::codec::{self, key_parts};
 use super::compress::Unpacker;
 use super::error::{corrupt, tbl};
 use super::schema::{
-    set_searched, NetKey, Tag, COUNTERS, FAILURES, GAPS, KNOWN, META, NETWORKS, NETWORK_KEYS,
-    PLACEHOLDERS, RAW, SEEDS, SET_SWEPT_ALL, SET_SWEPT_TOP, SPACE, SWEPT,
+    set_searched, set_to_search, NetKey, Tag, COUNTERS, FAILURES, GAPS, KNOWN, META, NETWORKS,
+    NETWORK_KEYS, PLACEHOLDERS, RAW, SEEDS, SET_SWEPT_ALL, SET_SWEPT_TOP, SPACE, SWEPT,
 };
 use super::{show_key, v1, Error, Failure, GapKind, Level, Record, Result, Store};
 
@@ -159,6 +159,15 @@ impl Store {
             return Ok(IntervalSet::new());
         }
         self.load_set(set_searched(registry, level == Level::All))
+    }
+
+    /// Space `registry` answered in other registries' lanes that its search
+    /// is to enumerate ([`super::Write::ToSearch`]).
+    pub fn load_to_search(&self, registry: Registry) -> Result<IntervalSet> {
+        if self.schema < 3 {
+            return Ok(IntervalSet::new());
+        }
+        self.load_set(set_to_search(registry))
     }
 
     fn load_set(&self, set: u8) -> Result<IntervalSet> {

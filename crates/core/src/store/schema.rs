@@ -152,6 +152,12 @@ pub(crate) fn set_searched(registry: crate::rdap::Registry, all: bool) -> u8 {
     16 + 2 * registry.index() as u8 + u8::from(all)
 }
 
+/// `swept` set: space `registry` answered in other registries' lanes (a
+/// transfer) that its search is to enumerate at `all` depth.
+pub(crate) fn set_to_search(registry: crate::rdap::Registry) -> u8 {
+    32 + registry.index() as u8
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

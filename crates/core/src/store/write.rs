@@ -15,8 +15,8 @@ use super::codec::{self, encode_dict, seal};
 use super::compress::{dict_id, needs_dict, Dict, DictKind, Packer, Unpacker};
 use super::error::{corrupt, step, tbl};
 use super::schema::{
-    set_searched, NetKey, Tag, COUNTERS, DICTS, FAILURES, GAPS, KNOWN, META, NETWORKS,
-    NETWORK_KEYS, PLACEHOLDERS, RAW, SEEDS, SET_SWEPT_ALL, SET_SWEPT_TOP, SPACE, SWEPT,
+    set_searched, set_to_search, NetKey, Tag, COUNTERS, DICTS, FAILURES, GAPS, KNOWN, META,
+    NETWORKS, NETWORK_KEYS, PLACEHOLDERS, RAW, SEEDS, SET_SWEPT_ALL, SET_SWEPT_TOP, SPACE, SWEPT,
 };
 use super::{
     split_by_eight, v1, Db, Error, GapKind, Level, Record, Result, Store, Write, WriterState,
@@ -367,6 +367,9 @@ impl Store {
                     .entry(set_searched(*reg, *level == Level::All))
                     .or_default()
                     .push(*r),
+                Write::ToSearch(r, reg) => {
+                    new_spans.entry(set_to_search(*reg)).or_default().push(*r);
+                }
                 Write::Meta(k, v) => {
                     let mut meta = txn.open_table(META).map_err(tbl(&META))?;
                     meta.insert(k.as_str(), v.as_slice()).map_err(tbl(&META))?;
