@@ -166,6 +166,7 @@ fn unlimited() -> [Rate; 5] {
     [Rate::UNLIMITED; 5]
 }
 
+#[allow(clippy::too_many_lines)] // a benchmark driver: one scenario after another, read top to bottom
 fn main() -> anyhow::Result<()> {
     // `cargo bench` passes `--bench`; ignore arguments.
     let scope: Vec<Cidr> = std::env::var("IPCRAWL_BENCH_SCOPE")

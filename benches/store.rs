@@ -136,6 +136,7 @@ fn rederive_time(store: &Store) -> anyhow::Result<Duration> {
     Ok(t.elapsed())
 }
 
+#[allow(clippy::too_many_lines)] // a benchmark driver: one scenario after another, read top to bottom
 fn main() -> anyhow::Result<()> {
     let scope: Vec<Cidr> = std::env::var("IPCRAWL_BENCH_SCOPE")
         .unwrap_or_else(|_| DEFAULT_SCOPE.into())
