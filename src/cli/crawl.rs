@@ -479,23 +479,35 @@ impl StopSignals {
     fn install() -> anyhow::Result<StopSignals> {
         let quit = Arc::new(AtomicBool::new(false));
         let which = Arc::new(AtomicUsize::new(0));
-        for sig in SIGNALS {
-            if sig.name == "SIGHUP" && ignored_at_start(sig.number) {
-                continue;
-            }
-            let n = sig.number;
-            let fail = |e: std::io::Error| anyhow::anyhow!("cannot handle {}: {e}", sig.name);
-            // In this order: the exit checks the flag before the first
-            // signal raises it.
-            signal_hook::flag::register_conditional_shutdown(
-                n,
-                i32::from(sig.exit_code()),
-                Arc::clone(&quit),
-            )
-            .map_err(fail)?;
-            signal_hook::flag::register_usize(n, Arc::clone(&which), n as usize).map_err(fail)?;
-            signal_hook::flag::register(n, Arc::clone(&quit)).map_err(fail)?;
-        }
+        let handled: Vec<Sig> = SIGNALS
+            .into_iter()
+            .filter(|sig| !(sig.name == "SIGHUP" && ignored_at_start(sig.number)))
+            .collect();
+        // One handler per signal that only records it (signal-hook's
+        // pipe), read by a thread: a signal arriving while the handlers are
+        // installed is either not caught yet (the default: the process
+        // ends) or recorded whole. (Three signal-hook actions per signal
+        // left a window in which the first signal was caught and lost:
+        // seen on a loaded machine.)
+        let mut signals = signal_hook::iterator::Signals::new(handled.iter().map(|s| s.number))
+            .map_err(|e| anyhow::anyhow!("cannot handle the stop signals: {e}"))?;
+        let (q, w) = (Arc::clone(&quit), Arc::clone(&which));
+        std::thread::Builder::new()
+            .name("signals".into())
+            .spawn(move || {
+                for n in signals.forever() {
+                    if q.load(Ordering::SeqCst) {
+                        let code = SIGNALS
+                            .into_iter()
+                            .find(|s| s.number == n)
+                            .map_or(130, Sig::exit_code);
+                        std::process::exit(i32::from(code));
+                    }
+                    w.store(n as usize, Ordering::SeqCst);
+                    q.store(true, Ordering::SeqCst);
+                }
+            })
+            .map_err(|e| anyhow::anyhow!("cannot start the signal thread: {e}"))?;
         Ok(StopSignals { quit, which })
     }
 

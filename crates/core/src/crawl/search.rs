@@ -162,6 +162,9 @@ pub enum Reply {
     Unsupported,
     /// Given up (refused key, a broken or hostile answer after retries).
     Failed(String),
+    /// The key was redirected to a registry that serves no search (space
+    /// transferred to it): left to the lookup sweep, no failure, no split.
+    Elsewhere(String),
 }
 
 /// What a completed task asks of the scheduler.
@@ -427,7 +430,12 @@ impl Walk {
                     });
                 }
             }
-            Reply::Failed(_) | Reply::One(..) | Reply::NoneThere | Reply::Split | Reply::Set(_) => {
+            Reply::Failed(_)
+            | Reply::Elsewhere(_)
+            | Reply::One(..)
+            | Reply::NoneThere
+            | Reply::Split
+            | Reply::Set(_) => {
                 self.queue.push_front(Task::Set { key });
             }
             Reply::Unsupported => {}
@@ -456,7 +464,7 @@ impl Walk {
                 }
             }
             Reply::Split => self.split(key, step),
-            Reply::Failed(reason) => self.fall_back(key, reason, step),
+            Reply::Failed(reason) | Reply::Elsewhere(reason) => self.fall_back(key, reason, step),
             Reply::One(..) | Reply::NoneThere => {
                 self.fall_back(key, format!("search {key}: expected a result set"), step);
             }

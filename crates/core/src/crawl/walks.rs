@@ -582,10 +582,22 @@ impl Walks {
                     registry,
                     url,
                     reply,
-                } => Ok((
-                    Walks::search_reply(reg, registry, &url, reply),
-                    Some((registry, url)),
-                )),
+                } => {
+                    let r = Walks::search_reply(reg, registry, &url, reply);
+                    // A key redirected into a registry without search: its
+                    // 404/501 says nothing about the key; the sweep asks.
+                    let r = match r {
+                        Reply::Split | Reply::NoneThere | Reply::Unsupported | Reply::Failed(_)
+                            if registry != reg && self.help[registry.index()] != Some(true) =>
+                        {
+                            Reply::Elsewhere(format!(
+                                "{url}: redirected to {registry}, which serves no search"
+                            ))
+                        }
+                        r => r,
+                    };
+                    Ok((r, Some((registry, url))))
+                }
                 SearchAnswer::RateLimited {
                     registry,
                     retry_after,
@@ -903,6 +915,33 @@ mod tests {
         let mut w = walks(Some(false), &[]);
         assert!(!w.holds_lanes(Registry::Arin));
         assert!(w.next_job(Registry::Arin, Instant::now()).is_none());
+    }
+
+    #[test]
+    fn a_key_redirected_to_a_registry_without_search_goes_to_the_sweep_unsplit() {
+        let mut w = walks(Some(true), &[]);
+        let job = w.next_job(Registry::Arin, Instant::now()).expect("walk");
+        // ARIN redirected the key to APNIC (transferred space), whose
+        // server has no search paths: 404.
+        let redirected = Exchange::Response {
+            registry: Registry::Apnic,
+            url: "http://127.0.0.1/apnic/ips/rirSearch1/rdap-bottom/149.112.152.0/22".into(),
+            status: 404,
+            retry_after: None,
+            body: br#"{"errorCode":404,"title":"Not Found"}"#.to_vec(),
+            redirects: 1,
+        };
+        let answer = job.classify(redirected);
+        let (out, fx, pending) = w.complete(job, answer, &now());
+        assert!(pending.is_none());
+        assert!(
+            !out.iter().any(|w| matches!(w, Write::Failure(_))),
+            "no failure: {out:?}"
+        );
+        assert!(fx.swept.is_empty(), "nothing marked: the sweep asks");
+        // No split: the walk is over and the lanes sweep the key.
+        assert!(w.next_job(Registry::Arin, Instant::now()).is_none());
+        assert!(!w.holds_lanes(Registry::Arin));
     }
 
     #[test]
