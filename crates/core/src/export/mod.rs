@@ -364,7 +364,10 @@ struct WithRaw<'r, 'a> {
 
 enum Sink<W: Write + Send> {
     Jsonl(W),
-    Csv { out: W, header_done: bool },
+    Csv {
+        out: W,
+        header_done: bool,
+    },
     Parquet(Box<parquet::Writer<W>>),
     /// Parquet before the first record (its writer is made on first use).
     ParquetPending(W),
@@ -602,7 +605,10 @@ mod tests {
 
     fn jsonl(records: &[Record], options: Options, raws: &[Option<&[u8]>]) -> String {
         let mut w = Writer::with_options(Vec::new(), Format::Jsonl, options);
-        for (r, raw) in records.iter().zip(raws.iter().chain(std::iter::repeat(&None))) {
+        for (r, raw) in records
+            .iter()
+            .zip(raws.iter().chain(std::iter::repeat(&None)))
+        {
             w.write_with_raw(r, *raw).unwrap();
         }
         String::from_utf8(w.finish().unwrap()).unwrap()
@@ -801,7 +807,10 @@ mod tests {
         let t = |f: Option<Format>, p: &str| Target::of(f, Some(Path::new(p)));
         let ok = |format, gzip| Ok(Target { format, gzip });
         assert_eq!(Target::of(None, None), ok(Format::Jsonl, false));
-        assert_eq!(Target::of(Some(Format::Parquet), None), ok(Format::Parquet, false));
+        assert_eq!(
+            Target::of(Some(Format::Parquet), None),
+            ok(Format::Parquet, false)
+        );
         assert_eq!(t(None, "x.csv"), ok(Format::Csv, false));
         assert_eq!(t(None, "dir.v2/x.CSV"), ok(Format::Csv, false));
         assert_eq!(t(None, "x.jsonl"), ok(Format::Jsonl, false));
@@ -820,9 +829,15 @@ mod tests {
         assert_eq!(t(Some(Format::Csv), "/dev/stdout"), ok(Format::Csv, false));
 
         let e = t(Some(Format::Jsonl), "x.csv").unwrap_err();
-        assert!(e.contains("--format jsonl contradicts -o x.csv, a CSV file name"), "{e}");
+        assert!(
+            e.contains("--format jsonl contradicts -o x.csv, a CSV file name"),
+            "{e}"
+        );
         let e = t(Some(Format::Parquet), "x.csv.gz").unwrap_err();
-        assert!(e.contains("--format parquet contradicts -o x.csv.gz"), "{e}");
+        assert!(
+            e.contains("--format parquet contradicts -o x.csv.gz"),
+            "{e}"
+        );
         let e = t(Some(Format::Csv), "x.parquet").unwrap_err();
         assert!(e.contains("a Parquet file name"), "{e}");
         let e = t(None, "x.txt").unwrap_err();
@@ -924,7 +939,11 @@ mod tests {
         }
         assert_eq!(kind("handle"), "BYTE_ARRAY Some(String)");
         assert_eq!(kind("placeholder"), "BOOLEAN None");
-        for list in ["cidrs.list.element", "status.list.element", "entities.list.element.roles.list.element"] {
+        for list in [
+            "cidrs.list.element",
+            "status.list.element",
+            "entities.list.element.roles.list.element",
+        ] {
             assert_eq!(kind(list), "BYTE_ARRAY Some(String)", "{list}");
         }
         kind("entities.list.element.email");
@@ -951,7 +970,10 @@ mod tests {
         );
         assert_eq!(field(r, "queried"), &Field::Str("13.104.0.0".into()));
         assert_eq!(field(r, "placeholder"), &Field::Bool(false));
-        assert_eq!(field(r, "raw"), &Field::Str(String::from_utf8(answer.to_vec()).unwrap()));
+        assert_eq!(
+            field(r, "raw"),
+            &Field::Str(String::from_utf8(answer.to_vec()).unwrap())
+        );
         let Field::ListInternal(ents) = field(r, "entities") else {
             panic!("entities is not a list");
         };
@@ -961,7 +983,10 @@ mod tests {
         };
         assert_eq!(field(e, "handle"), &Field::Str("MSFT".into()));
         assert_eq!(strings(field(e, "roles")), ["registrant"]);
-        assert_eq!(field(e, "name"), &Field::Str("Microsoft Corporation".into()));
+        assert_eq!(
+            field(e, "name"),
+            &Field::Str("Microsoft Corporation".into())
+        );
         assert_eq!(field(e, "email"), &Field::Null);
 
         // The hostile row: exact values, two entities (one empty), lists kept apart.

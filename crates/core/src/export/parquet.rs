@@ -157,7 +157,8 @@ impl Columns {
         self.fetched_at.push_opt(row.fetched_at.map(|d| d.0));
         self.placeholder.values.push(row.placeholder);
         if let Some(raw) = raw {
-            self.raw.push_opt(raw.map(|b| bytes(&String::from_utf8_lossy(b))));
+            self.raw
+                .push_opt(raw.map(|b| bytes(&String::from_utf8_lossy(b))));
         }
         self.rows += 1;
     }
@@ -167,7 +168,12 @@ impl Columns {
     /// def 2 and rep 2.
     fn push_entities(&mut self, row: &Row<'_>) {
         if row.entities.is_empty() {
-            for leaf in [&mut self.e_handle, &mut self.e_roles, &mut self.e_name, &mut self.e_email] {
+            for leaf in [
+                &mut self.e_handle,
+                &mut self.e_roles,
+                &mut self.e_name,
+                &mut self.e_email,
+            ] {
                 leaf.def.push(0);
                 leaf.rep.push(0);
             }
@@ -234,8 +240,8 @@ impl<W: Write + Send> Writer<W> {
             .set_compression(Compression::SNAPPY)
             .set_created_by(format!("ipcrawl {}", env!("CARGO_PKG_VERSION")))
             .build();
-        let file = SerializedFileWriter::new(out, Arc::new(schema), Arc::new(props))
-            .map_err(io_err)?;
+        let file =
+            SerializedFileWriter::new(out, Arc::new(schema), Arc::new(props)).map_err(io_err)?;
         Ok(Writer {
             file,
             cols: Box::default(),

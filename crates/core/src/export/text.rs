@@ -117,7 +117,9 @@ mod tests {
 
     #[test]
     fn controls_are_c0_del_and_c1_only() {
-        for c in ['\0', '\x07', '\t', '\n', '\r', '\x1b', '\x7f', '\u{80}', '\u{9b}', '\u{9f}'] {
+        for c in [
+            '\0', '\x07', '\t', '\n', '\r', '\x1b', '\x7f', '\u{80}', '\u{9b}', '\u{9f}',
+        ] {
             assert!(is_control(c), "{c:?}");
         }
         for c in [' ', '~', '\u{a0}', 'é', '\u{2028}', '😀'] {
@@ -129,7 +131,10 @@ mod tests {
     fn csv_text_shows_controls_as_escapes() {
         assert_eq!(escape_controls("plain"), Cow::Borrowed("plain"));
         assert_eq!(escape_controls(PWNED), "\\u001b]0;pwned\\u0007");
-        assert_eq!(escape_controls("a\u{9b}31mb\r\n"), "a\\u009b31mb\\u000d\\u000a");
+        assert_eq!(
+            escape_controls("a\u{9b}31mb\r\n"),
+            "a\\u009b31mb\\u000d\\u000a"
+        );
         assert_eq!(escape_controls("héllo"), "héllo");
     }
 
@@ -139,9 +144,15 @@ mod tests {
         let mut out = Vec::new();
         write_json_line(&mut out, &v).unwrap();
         let text = String::from_utf8(out).unwrap();
-        assert!(!text.trim_end_matches('\n').chars().any(is_control), "{text:?}");
+        assert!(
+            !text.trim_end_matches('\n').chars().any(is_control),
+            "{text:?}"
+        );
         assert_eq!(text.matches('\n').count(), 1);
-        assert!(text.contains("\\u001b]0;pwned\\u0007\\u009b2J\\u007fé"), "{text}");
+        assert!(
+            text.contains("\\u001b]0;pwned\\u0007\\u009b2J\\u007fé"),
+            "{text}"
+        );
         let back: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(back, v);
         assert_eq!(to_json_string(&v).unwrap(), text.trim_end());
@@ -159,7 +170,11 @@ mod tests {
         let b: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(a, b);
         assert_eq!(json_one_line(b"inetnum: 1.0.0.0 - 1.0.0.255\n"), None);
-        assert_eq!(json_one_line(b"{\"a\":\"\x1b\"}"), None, "raw C0 is not JSON");
+        assert_eq!(
+            json_one_line(b"{\"a\":\"\x1b\"}"),
+            None,
+            "raw C0 is not JSON"
+        );
         assert_eq!(json_one_line(b"\xff"), None);
     }
 }
