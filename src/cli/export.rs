@@ -34,22 +34,22 @@ impl From<FormatArg> for Format {
 
 const AFTER_HELP: &str = "\
 Fields, in every format and in this order (absent values are null; CSV: empty):
-  handle              the registry's handle                                string
-  start, end          first and last address, dotted quads                 string
-  cidrs               exact CIDR decomposition of start..end               list of string
-  start_int, end_int  start and end as integers (for range joins)          uint32
-  name, type, country the network's own values (ARIN has no country)      string
-  registry            arin, ripe, apnic, lacnic or afrinic (who answered)  string
-  parent_handle       parentHandle as sent                                 string
-  status              status values, lower case                            list of string
-  entities            contacts: {handle, roles (list), name, email}        list of struct
-  registration        registration date, UTC                               timestamp
-  last_changed        last-changed date, UTC                               timestamp
-  queried             the address whose lookup returned it (null: import)  string
-  source_url          the URL that answered (dump:FILE for imports)        string
-  fetched_at          when it was fetched, UTC                             timestamp
-  placeholder         true only for placeholders (--placeholders)          bool
-  raw                 with --raw: the stored answer (see below)            JSON / string
+  handle               the registry's handle                                string
+  start, end           first and last address, dotted quads                 string
+  cidrs                exact CIDR decomposition of start..end               list of string
+  start_int, end_int   start and end as integers (for range joins)          uint32
+  name, type, country  the network's own values (ARIN has no country)       string
+  registry             arin, ripe, apnic, lacnic or afrinic (who answered)  string
+  parent_handle        parentHandle as sent                                 string
+  status               status values, lower case                            list of string
+  entities             contacts: {handle, roles (list), name, email}        list of struct
+  registration         registration date, UTC                               timestamp
+  last_changed         last-changed date, UTC                               timestamp
+  queried              the address whose lookup returned it (null: import)  string
+  source_url           the URL that answered (dump:FILE for imports)        string
+  fetched_at           when it was fetched, UTC                             timestamp
+  placeholder          true only for placeholders (--placeholders)          bool
+  raw                  with --raw: the stored answer (see below)            JSON / string
 
 Formats:
   jsonl    one JSON object per line; timestamps as \"YYYY-MM-DDTHH:MM:SSZ\".

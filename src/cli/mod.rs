@@ -73,7 +73,7 @@ enum Command {
     Merge(merge::Args),
     /// Distinct networks, CIDRs and covered addresses, overall and per registry.
     Coverage(coverage::Args),
-    /// One record per stored network, as JSON Lines or CSV.
+    /// One record per stored network, as JSON Lines, CSV or Parquet.
     Export(export::Args),
     /// The most specific stored network for each address (from the DB alone).
     Lookup(lookup::Args),
