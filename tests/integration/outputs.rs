@@ -325,6 +325,40 @@ fn values_load_typed_dates_in_utc_and_no_control_character_raw() {
 }
 
 #[test]
+fn lookup_shows_hostile_names_without_raw_controls() {
+    let wd = Workdir::new("out-lookup");
+    populated(&wd);
+    let out = wd.run(&["lookup", "20.0.0.1"]);
+    assert!(out.status.success());
+    assert!(
+        !has_raw_control(&out.stdout),
+        "{:?}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let v = json(std::str::from_utf8(&out.stdout).unwrap());
+    assert_eq!(v["network"]["name"], PWNED, "decoded, the exact value");
+    assert_eq!(v["network"]["registration"], "2017-10-18T18:39:41Z");
+    let table = wd
+        .run(&["lookup", "--table", "20.0.0.1", "20.0.1.1"])
+        .stdout;
+    let text = String::from_utf8(table).unwrap();
+    assert!(!has_raw_control(text.as_bytes()), "{text:?}");
+    assert!(text.contains("\\u001b]0;pwned\\u0007"), "{text}");
+    // A stdin line holding ESC is echoed escaped too.
+    let mut c = wd.cmd(&["lookup", "--table", "-"]);
+    c.stdin(Stdio::piped()).stdout(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"\x1b[2Jnot-an-ip\n").unwrap();
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        !has_raw_control(&out.stdout),
+        "{:?}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
 fn raw_answers_are_exported_on_request() {
     let wd = Workdir::new("out-raw");
     populated(&wd);

@@ -270,6 +270,30 @@ mod tests {
         let _ = std::fs::remove_dir_all(&d);
     }
 
+    /// The cleaner knows the names `Store::open_input` really gives its copies.
+    #[test]
+    fn the_copies_open_input_makes_are_the_ones_cleaned() {
+        let d = std::env::temp_dir().join(format!("ipcrawl-merge-copies-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        let db = d.join("shard-0.redb");
+        drop(Store::open_or_create(&db).unwrap());
+        let input = Store::open_input(&db, &d).unwrap();
+        let copies: Vec<String> = std::fs::read_dir(&d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n != "shard-0.redb")
+            .collect();
+        assert_eq!(copies.len(), 1, "{copies:?}");
+        assert_eq!(
+            check_copy_pid(&copies[0]),
+            Some(std::process::id()),
+            "{copies:?}"
+        );
+        drop(input);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
     #[test]
     fn input_copies_are_recognised_by_name() {
         assert_eq!(check_copy_pid(".shard-0.redb.check-4242-0.tmp"), Some(4242));
