@@ -623,3 +623,49 @@ fn export_help_documents_every_field_and_format() {
         assert!(help.contains(field), "export --help lacks {field}");
     }
 }
+
+#[test]
+fn an_output_through_a_symlink_replaces_the_file_it_names() {
+    let wd = Workdir::new("out-links");
+    populated(&wd);
+    std::fs::create_dir(wd.path("real")).unwrap();
+    for (link, args) in [
+        ("n.csv", &["export", "-o", "n.csv"][..]),
+        ("m.png", &["coverage", "--map", "m.png"][..]),
+    ] {
+        let real = wd.path(&format!("real/{link}"));
+        std::fs::write(&real, b"old").unwrap();
+        std::os::unix::fs::symlink(&real, wd.path(link)).unwrap();
+        wd.ok(args);
+        assert!(std::fs::symlink_metadata(wd.path(link))
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_ne!(std::fs::read(&real).unwrap(), b"old", "{link}");
+    }
+    let real = wd.path("real/m.redb");
+    std::fs::write(&real, b"an older merge").unwrap();
+    std::os::unix::fs::symlink(&real, wd.path("m.redb")).unwrap();
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ipcrawl"));
+    c.current_dir(&wd.dir)
+        .env_remove("IPCRAWL_DB")
+        .args(["merge", "-o", "m.redb", "test.redb"]);
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(std::fs::symlink_metadata(wd.path("m.redb"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ipcrawl"));
+    c.current_dir(&wd.dir)
+        .env_remove("IPCRAWL_DB")
+        .args(["--db", "real/m.redb", "export"]);
+    let merged = c.output().unwrap();
+    assert!(merged.status.success());
+    assert_eq!(jsonl(&String::from_utf8(merged.stdout).unwrap()).len(), 16);
+    assert!(temporaries(&wd).is_empty());
+}

@@ -91,10 +91,12 @@ pub fn merge(out: &Path, inputs: &[PathBuf]) -> Result<Report, Error> {
             return Err(Error::OutputIsInput(out.to_path_buf()));
         }
     }
-    let dir = match out.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
+    // An existing OUT that is a symbolic link: the file it names is replaced.
+    let target = match std::fs::metadata(out) {
+        Ok(m) if m.is_file() => std::fs::canonicalize(out).unwrap_or_else(|_| out.to_path_buf()),
+        _ => out.to_path_buf(),
     };
+    let dir = outfile::dir_of(&target);
     if !dir.is_dir() {
         return Err(Error::Io {
             what: format!("cannot write {}", out.display()),
@@ -111,7 +113,7 @@ pub fn merge(out: &Path, inputs: &[PathBuf]) -> Result<Report, Error> {
             .map(|p| Store::open_input(p, &dir).map_err(|e| Error::Store(p.clone(), e)))
             .collect::<Result<Vec<Store>, Error>>()
     })?;
-    let tmp = Temp::beside(out).map_err(|error| Error::Io {
+    let tmp = Temp::beside(&target).map_err(|error| Error::Io {
         what: format!("cannot write {}", out.display()),
         error,
     })?;

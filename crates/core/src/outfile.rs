@@ -5,9 +5,10 @@
 //! `.{name}.ipcrawl-{pid}-{n}.tmp` (same directory, so the rename cannot
 //! cross file systems), synced, and renamed onto the name only when
 //! complete. A reader never sees half a file; a failure (a full disk, an
-//! error, Ctrl-C) leaves the previous file as it was and removes the
-//! temporary. A run killed with SIGKILL cannot remove its temporary: the
-//! next run writing the same output removes it ([`remove_stale`]). A
+//! error) leaves the previous file as it was and removes the temporary. An
+//! interrupted run (Ctrl-C, SIGTERM, SIGKILL) leaves the previous file too,
+//! but cannot remove its temporary: the next run writing the same output
+//! removes it ([`remove_stale`]). A
 //! temporary is stale when the process that made it is gone (Linux: no
 //! `/proc/{pid}`; elsewhere: older than [`STALE_AGE`]) or when its pid is
 //! ours but this process does not hold it (a pid reused after a restart,
