@@ -110,7 +110,7 @@ fn temporaries(wd: &Workdir) -> Vec<String> {
         .unwrap()
         .filter_map(Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".tmp"))
+        .filter(|n| Path::new(n).extension().is_some_and(|e| e == "tmp"))
         .collect()
 }
 
@@ -135,8 +135,7 @@ fn parquet_rows(path: &Path) -> Vec<Row> {
 fn field<'r>(row: &'r Row, name: &str) -> &'r Field {
     row.get_column_iter()
         .find(|(n, _)| n.as_str() == name)
-        .map(|(_, f)| f)
-        .unwrap_or_else(|| panic!("no column {name}"))
+        .map_or_else(|| panic!("no column {name}"), |(_, f)| f)
 }
 
 /// Whether `bytes` hold a control character (C0 other than `\n`, DEL, or

@@ -714,7 +714,7 @@ mod tests {
 
     #[test]
     fn no_control_character_reaches_csv_or_jsonl_raw() {
-        let raw = format!("{{\"handle\":\"EVIL\",\"name\":\"\\u001b]0;pwned\\u0007\u{9b}\"}}");
+        let raw = "{\"handle\":\"EVIL\",\"name\":\"\\u001b]0;pwned\\u0007\u{9b}\"}".to_string();
         for options in [Options::default(), Options { raw: true }] {
             let text = jsonl(&[hostile()], options, &[Some(raw.as_bytes())]);
             assert!(!text.trim_end().chars().any(text::is_control), "{text:?}");
@@ -878,8 +878,7 @@ mod tests {
     fn field<'r>(row: &'r PqRow, name: &str) -> &'r Field {
         row.get_column_iter()
             .find(|(n, _)| n.as_str() == name)
-            .map(|(_, f)| f)
-            .unwrap_or_else(|| panic!("no column {name}"))
+            .map_or_else(|| panic!("no column {name}"), |(_, f)| f)
     }
 
     fn strings(f: &Field) -> Vec<String> {
@@ -922,8 +921,7 @@ mod tests {
             kinds
                 .iter()
                 .find(|(n, _)| n == p)
-                .map(|(_, k)| k.clone())
-                .unwrap_or_else(|| panic!("no column {p}: {kinds:?}"))
+                .map_or_else(|| panic!("no column {p}: {kinds:?}"), |(_, k)| k.clone())
         };
         for col in ["start_int", "end_int"] {
             assert_eq!(

@@ -136,7 +136,7 @@ struct Columns {
 }
 
 impl Columns {
-    fn push(&mut self, row: &Row<'_>, raw: Option<Option<&[u8]>>) {
+    fn push(&mut self, row: &Row<'_>, with_raw: bool, raw: Option<&[u8]>) {
         self.handle.values.push(bytes(row.handle));
         self.start.values.push(bytes(&row.start));
         self.end.values.push(bytes(&row.end));
@@ -156,7 +156,7 @@ impl Columns {
         self.source_url.values.push(bytes(row.source_url));
         self.fetched_at.push_opt(row.fetched_at.map(|d| d.0));
         self.placeholder.values.push(row.placeholder);
-        if let Some(raw) = raw {
+        if with_raw {
             self.raw
                 .push_opt(raw.map(|b| bytes(&String::from_utf8_lossy(b))));
         }
@@ -253,7 +253,7 @@ impl<W: Write + Send> Writer<W> {
     /// Buffers one row (`raw`: the stored answer, when the writer has the
     /// column); writes a row group when [`ROW_GROUP`] rows are buffered.
     pub fn push(&mut self, row: &Row<'_>, raw: Option<&[u8]>) -> io::Result<()> {
-        self.cols.push(row, self.raw.then_some(raw));
+        self.cols.push(row, self.raw, raw);
         if self.cols.rows >= self.group_rows {
             self.flush_group()?;
         }

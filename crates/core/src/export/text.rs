@@ -31,12 +31,18 @@ pub fn escape_controls(s: &str) -> Cow<'_, str> {
     let mut out = String::with_capacity(s.len() + 16);
     for c in s.chars() {
         if is_control(c) {
-            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+            push_escape(&mut out, c);
         } else {
             out.push(c);
         }
     }
     Cow::Owned(out)
+}
+
+/// Appends `c` as the text `\u00XX`.
+fn push_escape(out: &mut String, c: char) {
+    use std::fmt::Write as _;
+    let _ = write!(out, "\\u{:04x}", u32::from(c));
 }
 
 /// serde_json's compact formatter, also escaping DEL and the C1 controls
@@ -96,7 +102,7 @@ pub fn json_one_line(raw: &[u8]) -> Option<String> {
                 in_string = false;
             }
             if is_control(c) {
-                out.push_str(&format!("\\u{:04x}", u32::from(c)));
+                push_escape(&mut out, c);
                 continue;
             }
         } else if c == '"' {
