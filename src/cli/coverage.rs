@@ -121,24 +121,9 @@ fn refuse_db_as_output(map: &Path, db: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Whether two paths name one file (the second may be missing; the first
-/// is compared through its directory, so it need not exist either).
+/// Whether two paths name one file (same inode: through links, `./`, `..`).
 fn same_file(a: &Path, b: &Path) -> bool {
-    let resolve = |p: &Path| -> Option<PathBuf> {
-        if let Ok(c) = p.canonicalize() {
-            return Some(c);
-        }
-        let name = p.file_name()?;
-        let dir = match p.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.canonicalize().ok()?,
-            _ => std::env::current_dir().ok()?,
-        };
-        Some(dir.join(name))
-    };
-    match (resolve(a), resolve(b)) {
-        (Some(x), Some(y)) => x == y,
-        _ => false,
-    }
+    ipcrawl::outfile::same_file(a, b)
 }
 
 /// The DB's date for the title: the newest answer's `fetched_at`, else the
@@ -205,27 +190,12 @@ fn write_map(
 }
 
 /// Writes `bytes` to a temporary file beside `path`, syncs it and renames
-/// it over `path`: a reader never sees half a picture, and a failure leaves
-/// any earlier file untouched.
+/// it over `path`: a reader never sees half a picture, a failure leaves any
+/// earlier file untouched, and a killed run's temporary is removed by the
+/// next (see `ipcrawl::outfile`).
 fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let name = path
-        .file_name()
-        .with_context(|| format!("--map {}: not a file name", path.display()))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".{}.tmp", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
-    let result = (|| -> io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e).with_context(|| format!("--map {}: cannot write", path.display()));
-    }
-    Ok(())
+    ipcrawl::outfile::write_whole(path, bytes)
+        .with_context(|| format!("--map {}: cannot write", path.display()))
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ use std::io::{self, BufRead, Read as _, Write};
 use std::net::Ipv4Addr;
 use std::process::ExitCode;
 
+use ipcrawl::export::text::{escape_controls, to_json_string};
 use ipcrawl::export::Row;
 use ipcrawl::prefix::{self, fmt_addr, Cidr, Range};
 use ipcrawl::rdap::Registry;
@@ -330,7 +331,7 @@ impl<W: Write> Sink<'_, W> {
         let a = self.index.answer(u32::from(ip));
         let q = ip.to_string();
         match self.format {
-            Format::Json => writeln!(self.out, "{}", a.to_json(&q)),
+            Format::Json => writeln!(self.out, "{}", to_json_string(&a.to_json(&q))?),
             Format::Table => {
                 let [h, r, n, c, g] = a.cells();
                 self.rows.push([q, a.status().to_string(), h, r, n, c, g]);
@@ -347,7 +348,7 @@ impl<W: Write> Sink<'_, W> {
                     "query": text, "status": "error", "network": null,
                     "line": line, "error": format!("stdin line {line}: {why}"),
                 });
-                writeln!(self.out, "{v}")
+                writeln!(self.out, "{}", to_json_string(&v)?)
             }
             Format::Table => {
                 let dash = || "-".to_string();
@@ -385,6 +386,13 @@ pub fn write_table(
     header: &[String; 7],
     rows: &[[String; 7]],
 ) -> io::Result<()> {
+    // A server's name (or a stdin line) may hold ESC and other controls:
+    // shown as `\u001b` text, never sent to the terminal raw.
+    let rows: Vec<[String; 7]> = rows
+        .iter()
+        .map(|r| r.clone().map(|c| escape_controls(&c).into_owned()))
+        .collect();
+    let rows = &rows[..];
     let mut width = header.clone().map(|h| h.chars().count());
     for r in rows {
         for (w, c) in width.iter_mut().zip(r) {

@@ -73,7 +73,7 @@ enum Command {
     Merge(merge::Args),
     /// Distinct networks, CIDRs and covered addresses, overall and per registry.
     Coverage(coverage::Args),
-    /// One record per stored network, as JSON Lines or CSV.
+    /// One record per stored network, as JSON Lines, CSV or Parquet.
     Export(export::Args),
     /// The most specific stored network for each address (from the DB alone).
     Lookup(lookup::Args),
@@ -279,70 +279,6 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
         c.downcast_ref::<io::Error>()
             .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
-    })
-}
-
-/// Where a command writes its records.
-pub enum Output {
-    /// Standard output.
-    Stdout(io::BufWriter<io::StdoutLock<'static>>),
-    /// A plain file.
-    File(io::BufWriter<std::fs::File>),
-    /// A gzip'd file.
-    Gz(Box<ipcrawl::gz::Writer<io::BufWriter<std::fs::File>>>),
-}
-
-impl io::Write for Output {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Output::Stdout(w) => w.write(buf),
-            Output::File(w) => w.write(buf),
-            Output::Gz(w) => w.write(buf),
-        }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Output::Stdout(w) => w.flush(),
-            Output::File(w) => w.flush(),
-            Output::Gz(w) => w.flush(),
-        }
-    }
-}
-
-impl Output {
-    /// Flushes everything, ending the gzip stream, and syncs files.
-    pub fn flush_all(&mut self) -> io::Result<()> {
-        match self {
-            Output::Stdout(w) => w.flush(),
-            Output::File(w) => {
-                w.flush()?;
-                w.get_ref().sync_all()
-            }
-            Output::Gz(w) => {
-                w.try_finish()?;
-                w.get_mut().flush()?;
-                w.get_ref().get_ref().sync_all()
-            }
-        }
-    }
-}
-
-/// Opens `-o FILE` (gzip when it ends in `.gz`) or stdout.
-pub fn output(path: Option<&std::path::Path>) -> anyhow::Result<Output> {
-    use anyhow::Context;
-    Ok(match path {
-        None => Output::Stdout(io::BufWriter::with_capacity(1 << 16, io::stdout().lock())),
-        Some(p) => {
-            let f = std::fs::File::create(p)
-                .with_context(|| format!("cannot create output file {}", p.display()))?;
-            let w = io::BufWriter::with_capacity(1 << 16, f);
-            if p.extension().is_some_and(|e| e == "gz") {
-                Output::Gz(Box::new(ipcrawl::gz::Writer::new(w)))
-            } else {
-                Output::File(w)
-            }
-        }
     })
 }
 

@@ -18,6 +18,10 @@
 //! - `resume`: kill -9 and Ctrl-C at several points, then resume;
 //! - `shards`: `--shard K/N` crawls and their merge against one full crawl;
 //! - `merge`: `merge` refusals and guarantees;
+//! - `outputs`: export formats from the file name, Parquet read back, UTC
+//!   dates, integer addresses, escaped control characters, `--raw`, outputs
+//!   replaced whole (a full disk leaves the old file), the DB refused as an
+//!   output, killed runs' temporaries removed;
 //! - `people`: the map's pixels, `lookup` statuses/stdin/table, completions,
 //!   the man page, `-q`/`-v`, closed pipes;
 //! - `recipes`: the Slurm and ssh scale-out scripts with stand-in schedulers;
@@ -35,6 +39,7 @@ mod hostile;
 mod localworld;
 mod merge;
 mod offline;
+mod outputs;
 mod pauses;
 mod people;
 mod pipeline;

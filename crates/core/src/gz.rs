@@ -67,6 +67,11 @@ impl<W: Write> Writer<W> {
         self.0.try_finish()
     }
 
+    /// Writes the gzip trailer and returns the inner writer.
+    pub fn finish(self) -> io::Result<W> {
+        self.0.finish()
+    }
+
     /// The inner writer.
     pub fn get_mut(&mut self) -> &mut W {
         self.0.get_mut()

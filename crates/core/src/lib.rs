@@ -9,6 +9,7 @@
 //! - [`seeds`]: seed plans (the /24 grid, the 2016 grid, delegated blocks);
 //! - [`crawl`]: scheduler, worker pool, single writer thread, telemetry;
 //! - [`coverage`], [`stats`], [`export`]: reports over a store; [`merge`]: shard databases into one;
+//! - [`outfile`]: output files written whole or not at all (temporary beside, rename);
 //! - [`delegated`]: RIR delegated statistics (seeds, lanes, shard balance);
 //! - [`dump`]: registry bulk dumps (RPSL) → networks, as their RDAP servers describe them (pure);
 //! - [`gz`]: gzip reading and writing (the only flate2 user);
@@ -25,6 +26,7 @@ pub mod export;
 pub mod gz;
 pub mod map;
 pub mod merge;
+pub mod outfile;
 pub mod prefix;
 pub mod rdap;
 pub mod rng;

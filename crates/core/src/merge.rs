@@ -4,7 +4,10 @@
 //! crawl is repaired in a private copy, see [`Store::open_input`]). The
 //! output is built in a temporary file beside `OUT` and renamed onto it only
 //! when complete, so a failure leaves no half file and an old `OUT` stays
-//! intact until the new one replaces it.
+//! intact until the new one replaces it. A merge killed with SIGKILL leaves
+//! its temporary output and input copies behind; the next merge into the
+//! same directory removes them (see [`crate::outfile`] for when a
+//! temporary counts as stale).
 //!
 //! What the merged database holds:
 //! - networks and placeholders: one per (start, end, registry); the newest
@@ -21,6 +24,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::outfile::{self, same_file, Temp};
 use crate::seeds::{PlanInfo, SeedPlan, SeedSet};
 use crate::store::{self, MergeCounts, Store};
 
@@ -87,16 +91,21 @@ pub fn merge(out: &Path, inputs: &[PathBuf]) -> Result<Report, Error> {
             return Err(Error::OutputIsInput(out.to_path_buf()));
         }
     }
-    let dir = match out.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
+    // An existing OUT that is a symbolic link: the file it names is replaced.
+    let target = match std::fs::metadata(out) {
+        Ok(m) if m.is_file() => std::fs::canonicalize(out).unwrap_or_else(|_| out.to_path_buf()),
+        _ => out.to_path_buf(),
     };
+    let dir = outfile::dir_of(&target);
     if !dir.is_dir() {
         return Err(Error::Io {
             what: format!("cannot write {}", out.display()),
             error: std::io::Error::new(std::io::ErrorKind::NotFound, "no such directory"),
         });
     }
+    // Killed merges' leftovers: their input copies here (the output's
+    // temporaries go when `Temp::beside` reserves ours).
+    outfile::remove_stale_in(&dir, check_copy_pid);
     // Open (and so check) every input before creating anything.
     let stores = guarded(|| {
         inputs
@@ -104,31 +113,18 @@ pub fn merge(out: &Path, inputs: &[PathBuf]) -> Result<Report, Error> {
             .map(|p| Store::open_input(p, &dir).map_err(|e| Error::Store(p.clone(), e)))
             .collect::<Result<Vec<Store>, Error>>()
     })?;
-    let name = out
-        .file_name()
-        .map_or_else(|| "merged".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(".{name}.merge-{}.tmp", std::process::id()));
-    let _ = std::fs::remove_file(&tmp);
-    let result = guarded(|| build(&tmp, &stores, inputs));
+    let tmp = Temp::beside(&target).map_err(|error| Error::Io {
+        what: format!("cannot write {}", out.display()),
+        error,
+    })?;
+    let result = guarded(|| build(tmp.path(), &stores, inputs));
     drop(stores);
-    let report = match result {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e);
-        }
-    };
-    if let Err(error) = std::fs::rename(&tmp, out) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::Io {
-            what: format!("cannot move the merged database onto {}", out.display()),
-            error,
-        });
-    }
-    // Make the rename durable (best effort: not every platform can sync a directory).
-    if let Ok(d) = std::fs::File::open(&dir) {
-        let _ = d.sync_all();
-    }
+    // A failure drops `tmp`, which removes the temporary file.
+    let report = result?;
+    tmp.rename_onto().map_err(|error| Error::Io {
+        what: format!("cannot move the merged database onto {}", out.display()),
+        error,
+    })?;
     Ok(report)
 }
 
@@ -226,23 +222,19 @@ fn merge_sorted(
     })
 }
 
-/// Whether two paths name the same file (through links and `..`).
-fn same_file(a: &Path, b: &Path) -> bool {
-    let (Ok(ma), Ok(mb)) = (std::fs::metadata(a), std::fs::metadata(b)) else {
-        return false;
-    };
-    #[cfg(unix)]
+/// The pid in the name of an input's checked copy, as
+/// [`Store::open_input`] names them: `.{input}.check-{pid}-{n}.tmp`.
+fn check_copy_pid(file: &str) -> Option<u32> {
+    let body = file.strip_prefix('.')?.strip_suffix(".tmp")?;
+    let (_, tail) = body.rsplit_once(".check-")?;
+    let (pid, n) = tail.split_once('-')?;
+    if n.is_empty()
+        || !n.bytes().all(|b| b.is_ascii_digit())
+        || !pid.bytes().all(|b| b.is_ascii_digit())
     {
-        use std::os::unix::fs::MetadataExt;
-        if ma.dev() == mb.dev() && ma.ino() == mb.ino() {
-            return true;
-        }
+        return None;
     }
-    let _ = (ma, mb);
-    matches!(
-        (std::fs::canonicalize(a), std::fs::canonicalize(b)),
-        (Ok(x), Ok(y)) if x == y
-    )
+    pid.parse().ok()
 }
 
 #[cfg(test)]
@@ -278,5 +270,44 @@ mod tests {
         assert!(same_file(&f, &d.join("sub/../x.redb")));
         assert!(!same_file(&f, &d.join("y.redb")));
         let _ = std::fs::remove_dir_all(&d);
+    }
+
+    /// The cleaner knows the names `Store::open_input` really gives its copies.
+    #[test]
+    fn the_copies_open_input_makes_are_the_ones_cleaned() {
+        let d = std::env::temp_dir().join(format!("ipcrawl-merge-copies-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        let db = d.join("shard-0.redb");
+        drop(Store::open_or_create(&db).unwrap());
+        let input = Store::open_input(&db, &d).unwrap();
+        let copies: Vec<String> = std::fs::read_dir(&d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n != "shard-0.redb")
+            .collect();
+        assert_eq!(copies.len(), 1, "{copies:?}");
+        assert_eq!(
+            check_copy_pid(&copies[0]),
+            Some(std::process::id()),
+            "{copies:?}"
+        );
+        drop(input);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn input_copies_are_recognised_by_name() {
+        assert_eq!(check_copy_pid(".shard-0.redb.check-4242-0.tmp"), Some(4242));
+        assert_eq!(check_copy_pid(".a.check-b.redb.check-7-12.tmp"), Some(7));
+        for other in [
+            "shard.redb.check-1-0.tmp",
+            ".shard.redb.check-1-0.tmp.keep",
+            ".shard.redb.check-x-0.tmp",
+            ".shard.redb.check-1-.tmp",
+            ".shard.redb.ipcrawl-1-0.tmp",
+        ] {
+            assert_eq!(check_copy_pid(other), None, "{other}");
+        }
     }
 }

@@ -235,6 +235,39 @@ impl Store {
         Ok(())
     }
 
+    /// Like [`Store::for_each_record`], with each record's raw answer
+    /// (`None` when none is stored), read in the same transaction.
+    pub fn for_each_record_with_raw(
+        &self,
+        placeholders: bool,
+        mut f: impl FnMut(
+            Record,
+            Option<Vec<u8>>,
+        ) -> std::result::Result<(), Box<dyn std::error::Error>>,
+    ) -> std::result::Result<(), Box<dyn std::error::Error>> {
+        let txn = self.read()?;
+        let raw_t = txn.open_table(RAW).map_err(tbl(&RAW))?;
+        let mut u = Unpacker::new(self.dicts_snapshot());
+        let mut tables = vec![&NETWORKS];
+        if placeholders {
+            tables.push(&PLACEHOLDERS);
+        }
+        for def in tables {
+            let t = txn.open_table(*def).map_err(tbl(def))?;
+            for item in t.iter().map_err(tbl(def))? {
+                let (k, v) = item.map_err(tbl(def))?;
+                let key = k.value();
+                let record = self.decode_record(&mut u, def, key, v.value())?;
+                let raw = match raw_t.get(key).map_err(tbl(&RAW))? {
+                    Some(r) => Some(self.decode_raw(&mut u, key, r.value())?),
+                    None => None,
+                };
+                f(record, raw)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Every stored record (networks, then placeholders if asked).
     pub fn records(&self, placeholders: bool) -> Result<Vec<Record>> {
         let mut out = Vec::new();
