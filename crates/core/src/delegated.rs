@@ -480,10 +480,7 @@ fn parse_with(text: &str, only: Option<Registry>) -> Parsed {
             }
         };
         out.junk += 1;
-        let junk = JunkLine {
-            line: i + 1,
-            error,
-        };
+        let junk = JunkLine { line: i + 1, error };
         if open_end && i + 1 == lines {
             out.cut_last = Some(junk.clone());
         }
@@ -636,6 +633,153 @@ lacnic|BR|ipv6|2001:1200::|23|20020902|allocated|157
         assert!(all
             .iter()
             .any(|d| d.registry == Registry::Apnic && d.range.start == a("1.0.0.0")));
+    }
+
+    /// A real excerpt from `tests/fixtures/delegated/` (see its SOURCES.md).
+    fn fixture(name: &str) -> String {
+        let p = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/fixtures/delegated/"
+        );
+        std::fs::read_to_string(format!("{p}{name}")).unwrap()
+    }
+
+    #[test]
+    fn real_excerpts_parse_with_their_headers_and_summaries() {
+        // AFRINIC: extended, ZZ and empty fields, counts not a power of two.
+        let p = parse_for(
+            &fixture("delegated-afrinic-extended-latest.excerpt.txt"),
+            Registry::Afrinic,
+        );
+        assert_eq!((p.delegations.len(), p.junk), (43, 0), "{:?}", p.errors);
+        assert_eq!(
+            (p.summary, p.ipv4_lines, p.truncated()),
+            (Some(43), 43, None)
+        );
+        let h = p.header.as_ref().unwrap();
+        assert_eq!((h.version.as_str(), h.registry.as_str()), ("2", "afrinic"));
+        assert_eq!(
+            (h.start_date.as_str(), h.date().as_deref()),
+            ("00000000", Some("20260821"))
+        );
+        assert!(p
+            .delegations
+            .iter()
+            .any(|d| d.range.len() == 393_216 && d.range.to_cidrs().len() == 2));
+        let reserved = p
+            .delegations
+            .iter()
+            .find(|d| d.status == Status::Reserved)
+            .unwrap();
+        assert_eq!(
+            (&reserved.cc, &reserved.date, &reserved.holder),
+            (&None, &None, &None)
+        );
+        assert!(p.delegations.iter().any(|d| d.status == Status::Available));
+        // APNIC: a comment block before the version line, a comment after
+        // the records, non-extended 7-field records; the serial is the day
+        // after the end date.
+        let p = parse_for(
+            &fixture("delegated-apnic-latest.excerpt.txt"),
+            Registry::Apnic,
+        );
+        assert_eq!((p.delegations.len(), p.junk, p.truncated()), (35, 0, None));
+        let h = p.header.unwrap();
+        assert_eq!(
+            (h.serial.as_str(), h.end_date.as_str()),
+            ("20260618", "20260617")
+        );
+        assert_eq!(h.date().as_deref(), Some("20260618"));
+        assert!(p.delegations.iter().all(|d| d.holder.is_none()));
+        // LACNIC: a `2.3` header.
+        let p = parse_for(
+            &fixture("delegated-lacnic-extended-latest.excerpt.txt"),
+            Registry::Lacnic,
+        );
+        assert_eq!((p.delegations.len(), p.junk, p.truncated()), (35, 0, None));
+        let h = p.header.unwrap();
+        assert_eq!(
+            (h.version.as_str(), h.date().as_deref()),
+            ("2.3", Some("20240208"))
+        );
+        assert_eq!(h.records, Some(88_899));
+    }
+
+    #[test]
+    fn a_download_cut_short_is_seen() {
+        // RIPE NCC's real header (Unix-time serial) and summaries, 40 records.
+        let text = fixture("delegated-ripencc-extended-latest.cut.txt");
+        let p = parse_for(&text, Registry::Ripe);
+        assert_eq!(p.delegations.len(), 40);
+        assert_eq!(p.truncated(), Some((40, 100_395)));
+        let h = p.header.unwrap();
+        assert_eq!(
+            (h.serial.as_str(), h.date().as_deref()),
+            ("1784584799", Some("20260720"))
+        );
+        // The last line half written, without its line end.
+        let cut = &text[..text.len() - 40];
+        let p = parse_for(cut, Registry::Ripe);
+        let last = p.cut_last.as_ref().unwrap();
+        assert_eq!(last.line, 44);
+        assert_eq!(
+            last.at("ripe.txt"),
+            "ripe.txt:44: bad status \"allocat\", expected allocated, assigned, reserved or available"
+        );
+        // The same line complete but for its line end is not cut.
+        assert!(parse(text.trim_end()).cut_last.is_none());
+    }
+
+    #[test]
+    fn crlf_and_other_registries_records() {
+        let text = fixture("delegated-afrinic-extended-latest.excerpt.txt");
+        let crlf = text.replace('\n', "\r\n");
+        let p = parse_for(&crlf, Registry::Afrinic);
+        assert_eq!((p.delegations.len(), p.junk), (43, 0));
+        assert_eq!(p.delegations, parse(&text).delegations);
+        // Served as LACNIC's file: every record refused, counted, named.
+        let p = parse_for(&text, Registry::Lacnic);
+        assert_eq!((p.delegations.len(), p.junk), (0, 43));
+        assert_eq!(
+            p.errors[0].at("lacnic.txt"),
+            "lacnic.txt:10: a record of \"afrinic\" in the file of \"lacnic\", skipped"
+        );
+        // `parse` keeps every registry's records (several files in one).
+        let both = format!(
+            "{text}{}",
+            fixture("delegated-lacnic-extended-latest.excerpt.txt")
+        );
+        let p = parse(&both);
+        assert_eq!((p.delegations.len(), p.junk), (78, 0));
+        assert_eq!(
+            p.header.unwrap().registry,
+            "afrinic",
+            "the first version line"
+        );
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(date_days("19700101"), Some(0));
+        assert_eq!(date_days("20000229"), Some(11_016));
+        assert_eq!(date_days("20010229"), None);
+        for bad in [
+            "00000000",
+            "2026082",
+            "2026-08-21",
+            "20261301",
+            "20260132",
+            "+0260821",
+        ] {
+            assert_eq!(date_days(bad), None, "{bad}");
+        }
+        let h = Header {
+            serial: "1783846821829".into(),
+            end_date: "20260712".into(),
+            ..Header::default()
+        };
+        assert_eq!(h.date().as_deref(), Some("20260712"));
+        assert_eq!(Header::default().date(), None);
     }
 
     #[test]

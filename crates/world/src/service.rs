@@ -182,10 +182,7 @@ impl WorldService {
         }
         bump(&self.counters[reg.index()].stats);
         let r = Reply::with_body(200, "text/plain; charset=utf-8", self.stats_file(reg));
-        Some(Reply {
-            note: "stats",
-            ..r
-        })
+        Some(Reply { note: "stats", ..r })
     }
 
     /// The counters of one registry's server.

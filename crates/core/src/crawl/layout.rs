@@ -293,7 +293,14 @@ pub fn gather(
         match &wants[i] {
             Want::Local(l) => used[i] = Some(from_local(r, l, today)),
             Want::Skip { why, warn } => {
-                used[i] = Some(fallback(r, stored[i].as_ref(), why, *warn, today, &mut bundle));
+                used[i] = Some(fallback(
+                    r,
+                    stored[i].as_ref(),
+                    why,
+                    *warn,
+                    today,
+                    &mut bundle,
+                ));
             }
             Want::Fetch(url) => match &stored[i] {
                 Some(f) if source::reusable(&f.source, f.fetched_at, url, now) => {
@@ -325,14 +332,30 @@ pub fn gather(
         let Want::Fetch(url) = &wants[i] else {
             continue;
         };
-        used[i] = Some(fetched(store, r, url, got, stored[i].as_ref(), now, today, &mut bundle)?);
+        used[i] = Some(fetched(
+            store,
+            r,
+            url,
+            got,
+            stored[i].as_ref(),
+            now,
+            today,
+            &mut bundle,
+        )?);
     }
     // Interrupted: what was not fetched falls back (the crawl stops at once).
     for r in Registry::ALL {
         let i = r.index();
         if used[i].is_none() {
             let why = "the fetch was interrupted";
-            used[i] = Some(fallback(r, stored[i].as_ref(), why, false, today, &mut bundle));
+            used[i] = Some(fallback(
+                r,
+                stored[i].as_ref(),
+                why,
+                false,
+                today,
+                &mut bundle,
+            ));
         }
     }
     Ok(Statistics {

@@ -215,7 +215,10 @@ mod tests {
         assert!(reusable(u, 1000, u, 1000));
         assert!(reusable(u, 1000, u, 1000 + REUSE_SECS - 1));
         assert!(!reusable(u, 1000, u, 1000 + REUSE_SECS));
-        assert!(!reusable(u, 1000, "http://127.0.0.1:1/x", 1001), "another URL");
+        assert!(
+            !reusable(u, 1000, "http://127.0.0.1:1/x", 1001),
+            "another URL"
+        );
         assert!(!reusable(u, 5000, u, 1000), "fetched in the future");
     }
 
@@ -268,6 +271,9 @@ afrinic|ZZ|ipv4|41.76.8.0|1024||reserved|\r\n";
         .unwrap_err();
         assert_eq!(e, "no ipv4 records of afrinic");
         let empty = "2|afrinic|20260821|0|00000000|20260821|00000\nafrinic|*|ipv4|*|0|summary\n";
-        assert!(check(Registry::Afrinic, empty.as_bytes()).unwrap().delegations.is_empty());
+        assert!(check(Registry::Afrinic, empty.as_bytes())
+            .unwrap()
+            .delegations
+            .is_empty());
     }
 }

@@ -810,14 +810,19 @@ mod tests {
                 ..FileConfig::default()
             })
         };
-        let ok = answering(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\n2|arin");
+        let ok =
+            answering(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\n2|arin");
         let url = format!("http://127.0.0.1:{ok}/pub/stats/arin/x");
         assert_eq!(files(64).get(&url).unwrap(), b"2|arin");
         let e = files(3).get(&url).unwrap_err();
         assert_eq!(e, format!("{url}: body over 3 bytes"));
-        let missing = answering(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        let missing =
+            answering(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
         let url = format!("http://127.0.0.1:{missing}/x");
-        assert_eq!(files(64).get(&url).unwrap_err(), format!("{url}: HTTP 404 Not Found"));
+        assert_eq!(
+            files(64).get(&url).unwrap_err(),
+            format!("{url}: HTTP 404 Not Found")
+        );
         let url = format!("http://127.0.0.1:{}/x", closed_port());
         let e = files(64).get(&url).unwrap_err();
         assert!(e.starts_with(&url) && e.contains("refused"), "{e}");

@@ -415,10 +415,7 @@ pub(crate) fn encode_stats(f: &StatsFile, packed: &[u8]) -> Vec<u8> {
 }
 
 /// Reads a statistics value: the file without its bytes, and the packed bytes.
-pub(crate) fn decode_stats(
-    registry: Registry,
-    bytes: &[u8],
-) -> Result<(StatsFile, &[u8]), Reason> {
+pub(crate) fn decode_stats(registry: Registry, bytes: &[u8]) -> Result<(StatsFile, &[u8]), Reason> {
     let mut i = In::new(open(bytes, Tag::Stats)?);
     let fetched_at = i.varint()?;
     let source = i.str()?;
