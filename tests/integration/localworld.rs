@@ -122,6 +122,25 @@ impl LocalWorld {
         v
     }
 
+    /// `--stats NAME=URL` for all five: the statistics this world serves.
+    pub fn stats_args(&self) -> Vec<String> {
+        self.urls
+            .iter()
+            .flat_map(|u| ["--stats".to_string(), u.clone()])
+            .collect()
+    }
+
+    /// Stops the world (Ctrl-C) and returns its counters by registry
+    /// (`{"arin": {"requests": N, "stats": N, ...}, ...}`).
+    pub fn stop_counters(mut self) -> serde_json::Value {
+        let mut child = self.child.take().expect("world running");
+        signal(child.id(), "INT");
+        let st = child.wait().expect("wait for world");
+        let err = std::fs::read_to_string(&self.stderr).unwrap_or_default();
+        assert!(st.success(), "world exited with {st:?}: {err}");
+        json(err.lines().last().unwrap_or("{}"))
+    }
+
     /// Stops the world (Ctrl-C) and returns the requests its five servers got.
     pub fn stop(mut self) -> u64 {
         let mut child = self.child.take().expect("world running");

@@ -223,7 +223,11 @@ pub fn local(paths: &[std::path::PathBuf]) -> Result<[Option<Local>; 5], String>
     let mut out: [Option<Local>; 5] = Default::default();
     for p in paths {
         let shown = p.display().to_string();
-        let parsed = delegated::parse_file(p).map_err(|e| format!("--delegated {e}"))?;
+        let parsed = delegated::parse_file(p).map_err(|e| match e {
+            delegated::Error::Io { path, source } => {
+                format!("--delegated {path}: cannot read: {source}")
+            }
+        })?;
         if parsed.delegations.is_empty() {
             return Err(format!(
                 "--delegated {shown}: no ipv4 records ({} lines refused{}); expected an RIR delegated-statistics file",
@@ -502,44 +506,42 @@ fn fallback(
     let usable = stored
         .filter(|f| f.date.as_deref().is_none_or(|d| d >= bdate))
         .and_then(|f| source::check(r, &f.bytes).ok().map(|p| (f, p)));
-    let mut u = match usable {
-        Some((f, p)) => {
-            let mut u = from_file(r, Origin::Stored, f, &p, today);
-            u.warning = None;
-            let what = format!(
-                "using the copy stored in the DB (fetched {} from {}, {}){}",
-                crate::time::rfc3339(f.fetched_at),
-                f.source,
-                dated(f.date.as_deref()),
-                stale_clause(u.stale)
-            );
-            u.warning = Some(format!("{r} statistics: {why}; {what}"));
-            u
-        }
-        None => {
-            let delegations = bundle.of(r);
-            let stale = source::is_stale(Some(bdate), today);
-            Used {
-                registry: r,
-                origin: Origin::Bundled,
-                source: "bundled snapshot".into(),
-                date: Some(bdate.into()),
-                stale,
-                fetched_at: None,
-                skipped: 0,
-                records: delegations.len(),
-                warning: Some(format!(
-                    "{r} statistics: {why}; using the bundled snapshot ({}){}",
-                    dated(Some(bdate)),
-                    stale_clause(stale)
-                )),
-                note: None,
-                delegations,
-            }
-        }
+    let (mut u, what) = if let Some((f, p)) = usable {
+        let u = from_file(r, Origin::Stored, f, &p, today);
+        let what = format!(
+            "using the copy stored in the DB (fetched {} from {}, {})",
+            crate::time::rfc3339(f.fetched_at),
+            f.source,
+            dated(f.date.as_deref()),
+        );
+        (u, what)
+    } else {
+        let delegations = bundle.of(r);
+        let u = Used {
+            registry: r,
+            origin: Origin::Bundled,
+            source: "bundled snapshot".into(),
+            date: Some(bdate.into()),
+            stale: source::is_stale(Some(bdate), today),
+            fetched_at: None,
+            skipped: 0,
+            records: delegations.len(),
+            warning: None,
+            note: None,
+            delegations,
+        };
+        (
+            u,
+            format!("using the bundled snapshot ({})", dated(Some(bdate))),
+        )
     };
-    if !warn {
-        u.note = u.warning.take();
+    let line = format!("{r} statistics: {why}; {what}{}", stale_clause(u.stale));
+    if warn {
+        u.warning = Some(line);
+        u.note = None;
+    } else {
+        u.warning = None;
+        u.note = Some(line);
     }
     u
 }

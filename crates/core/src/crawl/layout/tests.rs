@@ -3,6 +3,7 @@
 //! `rdap::client` and the integration tests).
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -65,7 +66,7 @@ fn file(r: Registry, date: &str, records: &[(&str, u32, &str)]) -> String {
         records.len()
     );
     for (start, n, status) in records {
-        s.push_str(&format!("{name}|ZZ|ipv4|{start}|{n}|{date}|{status}|h1\n"));
+        let _ = writeln!(s, "{name}|ZZ|ipv4|{start}|{n}|{date}|{status}|h1");
     }
     s
 }
@@ -370,7 +371,7 @@ fn local_files_are_split_by_registry_with_the_oldest_date() {
     )
     .unwrap();
     std::fs::write(&junk, "<html>no</html>\n").unwrap();
-    let l = local(&[one.clone(), two.clone()]).unwrap();
+    let l = local(&[one, two]).unwrap();
     let arin = l[0].as_ref().unwrap();
     assert_eq!(arin.records.len(), 2);
     assert_eq!(arin.date.as_deref(), Some("20270801"));
@@ -381,7 +382,7 @@ fn local_files_are_split_by_registry_with_the_oldest_date() {
         (1, Some("20270801"))
     );
     assert!(l[2].is_none());
-    let e = local(&[junk.clone()]).unwrap_err();
+    let e = local(std::slice::from_ref(&junk)).unwrap_err();
     assert!(
         e.starts_with(&format!("--delegated {}: no ipv4 records", junk.display())),
         "{e}"
