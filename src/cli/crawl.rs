@@ -283,7 +283,7 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     let signals = StopSignals::install()?;
     let (routes, client_cfg, mut cfg) = config(&args)?;
     secs("progress-every", args.progress_every)?;
-    let local = layout::local(&args.delegated).map_err(anyhow::Error::msg)?;
+    let (local, local_warnings) = layout::local(&args.delegated).map_err(anyhow::Error::msg)?;
     let mut store = Store::open_or_create(&g.db)?;
     let (plan, origin) = crawl::ensure_plan(&store)?;
     if origin == PlanOrigin::Default {
@@ -295,7 +295,11 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     }
     let statistics = statistics(&args, local, &store, &signals.quit)
         .with_context(|| format!("storing delegated statistics in {}", g.db.display()))?;
-    for w in statistics.warnings() {
+    for w in local_warnings
+        .iter()
+        .map(String::as_str)
+        .chain(statistics.warnings())
+    {
         g.info(format_args!("warning: {w}"));
     }
     for n in statistics.notes() {

@@ -217,10 +217,12 @@ impl Statistics {
 }
 
 /// The `--delegated` files, by registry: each file's records of each
-/// registry (a file may hold several). A registry no file holds is `None`.
-/// A file that cannot be read, or holds no ipv4 record, is a one-line error.
-pub fn local(paths: &[std::path::PathBuf]) -> Result<[Option<Local>; 5], String> {
+/// registry (a file may hold several; a registry no file holds is `None`),
+/// and a one-line warning per file with lines skipped. A file that cannot
+/// be read, or holds no ipv4 record, is a one-line error.
+pub fn local(paths: &[std::path::PathBuf]) -> Result<([Option<Local>; 5], Vec<String>), String> {
     let mut out: [Option<Local>; 5] = Default::default();
+    let mut warnings = Vec::new();
     for p in paths {
         let shown = p.display().to_string();
         let parsed = delegated::parse_file(p).map_err(|e| match e {
@@ -237,6 +239,13 @@ pub fn local(paths: &[std::path::PathBuf]) -> Result<[Option<Local>; 5], String>
                     .first()
                     .map(|e| format!(", first: {}", e.at(&shown)))
                     .unwrap_or_default()
+            ));
+        }
+        if let Some(e) = parsed.errors.first() {
+            warnings.push(format!(
+                "--delegated {shown}: {} lines skipped, first: {}",
+                parsed.junk,
+                e.at(&shown)
             ));
         }
         let date = parsed.header.as_ref().and_then(delegated::Header::date);
@@ -265,7 +274,7 @@ pub fn local(paths: &[std::path::PathBuf]) -> Result<[Option<Local>; 5], String>
             l.records.extend(mine);
         }
     }
-    Ok(out)
+    Ok((out, warnings))
 }
 
 /// A registry's fetch, running or done.

@@ -371,7 +371,22 @@ fn local_files_are_split_by_registry_with_the_oldest_date() {
     )
     .unwrap();
     std::fs::write(&junk, "<html>no</html>\n").unwrap();
-    let l = local(&[one, two]).unwrap();
+    std::fs::write(
+        &two,
+        format!(
+            "{}arin|US|ipv4|23.0.2.0|256\n",
+            std::fs::read_to_string(&two).unwrap()
+        ),
+    )
+    .unwrap();
+    let (l, warned) = local(&[one, two.clone()]).unwrap();
+    assert_eq!(
+        warned,
+        [format!(
+            "--delegated {0}: 1 lines skipped, first: {0}:4: 5 fields, expected registry|cc|type|start|value|date|status[|opaque-id]",
+            two.display()
+        )]
+    );
     let arin = l[0].as_ref().unwrap();
     assert_eq!(arin.records.len(), 2);
     assert_eq!(arin.date.as_deref(), Some("20270801"));
