@@ -32,7 +32,9 @@ head -1 world.log
 
 registry_args=(); rate_args=()
 while IFS== read -r name url; do
-  registry_args+=(--registry "$name=$url")
+  # RDAP from the world, and its delegated statistics (served at each
+  # registry's real path) fetched the way a real crawl fetches them.
+  registry_args+=(--registry "$name=$url" --stats "$name=$url")
   rate_args+=(--rate "$name=unlimited")
 done < urls.txt
 
@@ -41,7 +43,7 @@ rm -f "$db"
 echo "== ipcrawl gen-seeds ${within_args[*]}"
 "$bin" --db "$db" gen-seeds "${within_args[@]}"
 
-echo "== ipcrawl crawl (all five registries pointed at the world, no rate limit)"
+echo "== ipcrawl crawl (all five registries and their statistics pointed at the world, no rate limit)"
 "$bin" --db "$db" crawl "${registry_args[@]}" "${rate_args[@]}" --progress json --progress-every 2 \
   2> >(cut -c1-160 >&2) > summary.json
 python3 -c 'import json,sys; s=json.load(open("summary.json")); print({k: s[k] for k in ("stop","run_queries","elapsed_s","networks","placeholders","failures")})'

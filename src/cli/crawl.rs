@@ -1,6 +1,9 @@
 //! `ipcrawl crawl`: arguments → [`CrawlConfig`], the seed plan
-//! ([`crawl::ensure_plan`]), the crawl, progress on stderr
-//! ([`super::progress`]), a JSON summary on stdout.
+//! ([`crawl::ensure_plan`]), the delegated statistics the lanes are laid
+//! out by ([`crawl::layout`]: fetched at start, reused for 24 h, `--stats`
+//! mirrors, `--delegated` files; a one-line warning for each fallback), the
+//! crawl, progress on stderr ([`super::progress`]), a JSON summary on
+//! stdout.
 //!
 //! Signals: SIGINT (Ctrl-C), SIGTERM (Kubernetes, Slurm, systemd, `kill`)
 //! and SIGHUP (a closed terminal) all stop the crawl cleanly: what is
@@ -23,11 +26,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use ipcrawl::crawl::layout::{self, GetFile, Statistics, Want};
 use ipcrawl::crawl::politeness::{default_rates, Rate};
 use ipcrawl::crawl::telemetry::TransportCount;
 use ipcrawl::crawl::{self, CrawlConfig, Depth, PlanOrigin, Policy, Shard, Stop};
+use ipcrawl::delegated::source;
 use ipcrawl::rdap::bootstrap::Bootstrap;
-use ipcrawl::rdap::client::{Client, ClientConfig};
+use ipcrawl::rdap::client::{Client, ClientConfig, FileClient, FileConfig};
 use ipcrawl::rdap::Registry;
 use ipcrawl::store::Store;
 
@@ -126,11 +131,34 @@ pub struct Args {
     /// while lookups failed in transport (0: never).
     #[arg(long, value_name = "SECS", default_value_t = 60.0, hide = true)]
     pub unreachable_after: f64,
+    /// RIR delegated-statistics files to lay the crawl out by instead of
+    /// fetching the registries' current ones (repeatable, one per file;
+    /// `.gz` accepted; a file may hold several registries). A registry no
+    /// file holds uses the copy stored in the DB, else the bundled snapshot.
+    #[arg(long, value_name = "FILE")]
+    pub delegated: Vec<PathBuf>,
+    /// Fetch NAME's delegated statistics from a mirror (repeatable): a URL
+    /// ending in `/` is the root of a copy of the registry's tree (the file
+    /// is at `pub/stats/<name>/delegated-<name>-extended-latest` under it,
+    /// as `ipcrawl world` serves it), any other URL is the file itself.
+    /// Without it a registry's own file is fetched, unless `--registry`
+    /// points that registry elsewhere (then the stored copy or the bundle).
+    #[arg(long, value_name = "NAME=URL", value_parser = parse_registry_url)]
+    pub stats: Vec<(Registry, String)>,
+    /// Count the statistics' age from this day (YYYY-MM-DD) instead of
+    /// today's clock (rehearsals against an aged world, tests).
+    #[arg(long, value_name = "DATE", value_parser = parse_day, hide = true)]
+    pub today: Option<i64>,
+    /// Whole-request timeout of a statistics fetch, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 300.0, hide = true)]
+    pub stats_timeout: f64,
     /// One lane per bootstrap entry instead of one per delegated block.
     #[arg(long, hide = true)]
     pub no_cuts: bool,
-    /// Outside the space the bundled delegated statistics list as held, an
-    /// empty answer skips the rest of the /LEN block (0: probe every seed).
+    /// Outside the space the delegated statistics list as held, an empty
+    /// answer skips the rest of the /LEN block (0: probe every seed). Not
+    /// in the space of statistics older than 30 days: there every seed is
+    /// probed.
     #[arg(long, value_name = "LEN", default_value_t = 16, value_parser = clap::value_parser!(u8).range(0..=32))]
     pub coarse: u8,
     /// The 2016 strategy, for comparison: every seed asked in order, no sweep,
@@ -148,6 +176,15 @@ fn parse_registry_url(s: &str) -> Result<(Registry, String), String> {
         return Err(format!("{url:?} is not an http:// or https:// URL"));
     }
     Ok((reg, url.to_string()))
+}
+
+/// `YYYY-MM-DD` → days since 1970-01-01.
+fn parse_day(s: &str) -> Result<i64, String> {
+    let compact: String = s.chars().filter(|c| *c != '-').collect();
+    let ok = s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-';
+    ok.then(|| ipcrawl::delegated::date_days(&compact))
+        .flatten()
+        .ok_or_else(|| format!("{s:?} is not a date: expected YYYY-MM-DD"))
 }
 
 fn secs(name: &str, v: f64) -> anyhow::Result<Duration> {
@@ -215,13 +252,13 @@ pub fn config(args: &Args) -> anyhow::Result<(Bootstrap, ClientConfig, CrawlConf
     if args.max_queries == Some(0) {
         anyhow::bail!("--max-queries (0) must be greater than 0");
     }
-    let (cuts, delegated) = crawl::bundled_layout();
+    secs("stats-timeout", args.stats_timeout)?;
+    // Lane cuts and delegated space come from the statistics, once the DB
+    // is open ([`lay_out`]).
     let cfg = CrawlConfig {
         threads: args.threads as usize,
         policy,
         shard: args.shard,
-        cuts: if args.no_cuts { Vec::new() } else { cuts },
-        delegated: Some(delegated),
         coarse: (args.coarse > 0).then_some(args.coarse),
         strategy: if args.strategy_2016 {
             crawl::Strategy::Seeds2016
@@ -244,8 +281,9 @@ pub fn config(args: &Args) -> anyhow::Result<(Bootstrap, ClientConfig, CrawlConf
 pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     // First of all: a signal from now on stops the crawl cleanly.
     let signals = StopSignals::install()?;
-    let (routes, client_cfg, cfg) = config(&args)?;
+    let (routes, client_cfg, mut cfg) = config(&args)?;
     secs("progress-every", args.progress_every)?;
+    let (local, local_warnings) = layout::local(&args.delegated).map_err(anyhow::Error::msg)?;
     let mut store = Store::open_or_create(&g.db)?;
     let (plan, origin) = crawl::ensure_plan(&store)?;
     if origin == PlanOrigin::Default {
@@ -255,6 +293,19 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
             plan.info.seeds
         );
     }
+    let statistics = statistics(&args, local, &store, &signals.quit)
+        .with_context(|| format!("storing delegated statistics in {}", g.db.display()))?;
+    for w in local_warnings
+        .iter()
+        .map(String::as_str)
+        .chain(statistics.warnings())
+    {
+        g.info(format_args!("warning: {w}"));
+    }
+    for n in statistics.notes() {
+        g.detail(format_args!("{n}"));
+    }
+    lay_out(&mut cfg, &statistics, &routes, args.no_cuts);
     let fetch = Arc::new(Client::new(routes.clone(), client_cfg));
     let mut view = View::new(
         args.progress.resolve(),
@@ -321,6 +372,7 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         "failures": summary.failures,
         "put_off": put_off,
         "transport_failures": transport_json(&summary.run_transport),
+        "statistics": statistics.to_json(),
         "counters": summary.snapshot,
     });
     println!("{out}");
@@ -366,6 +418,71 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         eprintln!("ipcrawl: stopped after --max-queries; run again to continue");
     }
     Ok(code)
+}
+
+/// Where each registry's statistics come from, by the arguments (see
+/// [`layout`]): `--delegated` files, a `--stats` mirror, nothing fetched
+/// for a registry `--registry` points elsewhere, else its own URL.
+fn wants(args: &Args, mut local: [Option<layout::Local>; 5]) -> [Want; 5] {
+    Registry::ALL.map(|r| {
+        let mirror = args.stats.iter().rev().find(|(x, _)| *x == r);
+        if let Some(l) = local[r.index()].take() {
+            Want::Local(l)
+        } else if let Some((_, url)) = mirror {
+            Want::Fetch(source::mirror_url(r, url))
+        } else if !args.delegated.is_empty() {
+            Want::Skip {
+                why: "no --delegated file holds its records".into(),
+                warn: true,
+            }
+        } else if args.registry.iter().any(|(x, _)| *x == r) {
+            Want::Skip {
+                why: "not fetched (--registry points it elsewhere and no --stats says where its statistics are)".into(),
+                warn: false,
+            }
+        } else {
+            Want::Fetch(source::official_url(r))
+        }
+    })
+}
+
+/// Gets the statistics the arguments ask for (fetching what they say).
+fn statistics(
+    args: &Args,
+    local: [Option<layout::Local>; 5],
+    store: &Store,
+    quit: &AtomicBool,
+) -> anyhow::Result<Statistics> {
+    let files: Arc<dyn GetFile> = Arc::new(FileClient::new(&FileConfig {
+        connect_timeout: secs("connect-timeout", args.connect_timeout)?,
+        request_timeout: secs("stats-timeout", args.stats_timeout)?,
+        contact: args.contact.clone(),
+        ..FileConfig::default()
+    }));
+    let now = ipcrawl::time::Now::read().unix_secs;
+    let today = args
+        .today
+        .unwrap_or_else(|| i64::try_from(now / 86_400).unwrap_or(i64::MAX));
+    Ok(layout::gather(
+        store,
+        &wants(args, local),
+        &files,
+        now,
+        today,
+        quit,
+    )?)
+}
+
+/// Sets the lane cuts and the delegated space from `statistics`, and the
+/// shard balance from the bundle (the same in every shard).
+fn lay_out(cfg: &mut CrawlConfig, statistics: &Statistics, routes: &Bootstrap, no_cuts: bool) {
+    let lay = statistics.layout(routes);
+    cfg.cuts = if no_cuts { Vec::new() } else { lay.cuts };
+    cfg.delegated = Some(lay.delegated);
+    if cfg.shard.is_some() {
+        let (cuts, weight) = crawl::bundled_layout();
+        cfg.balance = Some((if no_cuts { Vec::new() } else { cuts }, weight));
+    }
 }
 
 /// `{"ripe": {"dns": 12}, ...}`: the run's transport failures.

@@ -1,7 +1,8 @@
 //! `ipcrawl world`: serve the local RDAP world on 127.0.0.1 until killed.
 //!
 //! Prints one `NAME=URL` line per registry on stdout (and to `--urls FILE`),
-//! then serves; Ctrl-C stops it cleanly and prints the request counters as one
+//! then serves (RDAP, and each registry's delegated statistics at its real
+//! path: `crawl --stats NAME=URL`); Ctrl-C stops it cleanly and prints the request counters as one
 //! JSON line on stderr. Point a crawl at it with `--registry NAME=URL`.
 //! `--epoch N` ages the world N years; `--stats-dir` and `--dumps` write its
 //! delegated statistics and bulk dumps before serving starts (`--no-serve`:
@@ -234,10 +235,11 @@ pub fn run(args: Args, g: &super::Globals) -> anyhow::Result<ExitCode> {
     let t = world.truth();
     if g.verbosity >= super::Verbosity::Normal {
         eprintln!(
-            "world: {} networks ({} covered addresses in scope), oracle sweep {} queries; Ctrl-C stops",
+            "world: {} networks ({} covered addresses in scope), oracle sweep {} queries; delegated statistics on each server (e.g. {}; crawl --stats NAME=URL); Ctrl-C stops",
             t.networks.len(),
             t.covered.addresses,
-            t.oracle.queries
+            t.oracle.queries,
+            world.stats_url(Registry::Ripe)
         );
     }
     let _ = rx.recv();

@@ -122,17 +122,16 @@ impl LocalWorld {
         v
     }
 
-    /// Stops the world (Ctrl-C) and returns the requests its five servers got.
-    pub fn stop(self) -> u64 {
-        let counters = self.stop_counters();
-        let regs = counters.as_object().expect("world counters object");
-        regs.values()
-            .map(|c| c["requests"].as_u64().expect("requests counter"))
-            .sum()
+    /// `--stats NAME=URL` for all five: the statistics this world serves.
+    pub fn stats_args(&self) -> Vec<String> {
+        self.urls
+            .iter()
+            .flat_map(|u| ["--stats".to_string(), u.clone()])
+            .collect()
     }
 
-    /// Stops the world (Ctrl-C) and returns its counters, per registry name
-    /// (`requests`, `searches`, `search_cut`, ...).
+    /// Stops the world (Ctrl-C) and returns its counters by registry
+    /// (`{"arin": {"requests": N, "stats": N, "searches": N, ...}, ...}`).
     pub fn stop_counters(mut self) -> serde_json::Value {
         let mut child = self.child.take().expect("world running");
         signal(child.id(), "INT");
@@ -140,6 +139,15 @@ impl LocalWorld {
         let err = std::fs::read_to_string(&self.stderr).unwrap_or_default();
         assert!(st.success(), "world exited with {st:?}: {err}");
         json(err.lines().last().unwrap_or("{}"))
+    }
+
+    /// Stops the world (Ctrl-C) and returns the requests its five servers got.
+    pub fn stop(self) -> u64 {
+        let counters = self.stop_counters();
+        let regs = counters.as_object().expect("world counters object");
+        regs.values()
+            .map(|c| c["requests"].as_u64().expect("requests counter"))
+            .sum()
     }
 }
 

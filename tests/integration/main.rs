@@ -30,11 +30,15 @@
 //! - `signals`: SIGTERM and SIGHUP at once and mid-crawl, `nohup`, and one
 //!   Ctrl-C to `scripts/shards-local.sh`;
 //! - `compat`: databases written by earlier versions (`tests/fixtures/db/`);
+//! - `fresh`: the delegated statistics fetched from an aged world, the
+//!   bundle alone, and the fallbacks (stale, truncated, garbage, 404,
+//!   refused; stored copies kept), `--delegated` files;
 //! - `pauses`: 429s with `Retry-After: 0`, huge, dated or garbage values.
 
 mod cli;
 mod compat;
 mod files;
+mod fresh;
 mod hostile;
 mod localworld;
 mod merge;

@@ -1,11 +1,25 @@
 //! RIR delegated statistics ("RIR statistics exchange format") → [`Delegation`]s.
 //!
 //! Record lines are `registry|cc|type|start|value|date|status[|opaque-id[|ext]]`;
-//! the version header, the `summary` lines, comments (`#`) and blank lines are
-//! skipped silently. Only `ipv4` records are kept; for them `value` is an address
+//! comments (`#`) and blank lines are skipped silently, the version line
+//! (`version|registry|serial|records|startdate|enddate|UTCoffset`) is kept as
+//! the file's [`Header`] and the `ipv4` `summary` line's count as
+//! [`Parsed::summary`]. Only `ipv4` records are kept; for them `value` is an address
 //! **count**, not always a power of two, so a record is a [`Range`], not a CIDR.
 //! Lines that look like records but do not parse are skipped and counted
-//! ([`Parsed::junk`]), with the first few reasons kept for the caller to show.
+//! ([`Parsed::junk`]), with the first few reasons kept for the caller to show
+//! (as `file:line: reason` with [`JunkLine::at`]).
+//!
+//! Real files have quirks, all survived: CRLF line ends, APNIC's comment block
+//! before the version line, `*` in the summary lines, empty or `ZZ` country,
+//! empty or `00000000` dates, missing opaque ids, missing fields (refused,
+//! counted), a download cut short (the last line half written: refused,
+//! counted; fewer `ipv4` records than the summary line declares:
+//! [`Parsed::truncated`]), and records of another registry than the one the
+//! file is of (refused, counted by [`parse_for`]: [`LineError::WrongRegistry`]).
+//!
+//! [`source`] knows where the files are published, and what the crawl does
+//! when they are old or cannot be fetched.
 //!
 //! [`bundled`] loads the gzip snapshot shipped in `data/delegated/` (see
 //! `data/SOURCES.md`: real AFRINIC, APNIC, LACNIC and truncated RIPE NCC files,
@@ -21,6 +35,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::prefix::Range;
 use crate::rdap::Registry;
+
+pub mod source;
 
 /// The bundled snapshot (gzip), built by `scripts/refresh-delegated.py`.
 const BUNDLED_GZ: &[u8] = include_bytes!("../../../data/delegated/delegated-ipv4-snapshot.txt.gz");
@@ -109,6 +125,13 @@ pub enum LineError {
     },
     /// `status` is not allocated/assigned/reserved/available.
     BadStatus(String),
+    /// A record of another registry in the file of one registry ([`parse_for`]).
+    WrongRegistry {
+        /// The record's registry field, as written.
+        found: String,
+        /// The file's registry, as the files name it (`ripencc`).
+        expected: String,
+    },
 }
 
 impl fmt::Display for LineError {
@@ -146,6 +169,12 @@ impl fmt::Display for LineError {
                 "bad status {:?}, expected allocated, assigned, reserved or available",
                 short(s)
             ),
+            LineError::WrongRegistry { found, expected } => write!(
+                f,
+                "a record of {:?} in the file of {:?}, skipped",
+                short(found),
+                short(expected)
+            ),
         }
     }
 }
@@ -177,6 +206,84 @@ impl fmt::Display for JunkLine {
     }
 }
 
+impl JunkLine {
+    /// The one-line message naming the file: `FILE:LINE: reason`.
+    pub fn at(&self, file: &str) -> String {
+        format!("{file}:{}: {}", self.line, self.error)
+    }
+}
+
+/// A file's version line:
+/// `version|registry|serial|records|startdate|enddate|UTCoffset`, e.g.
+/// `2|afrinic|20260821|19600|00000000|20260821|00000` or
+/// `2|ripencc|1784584799|260022|19700101|20260720|+0200` (RIPE NCC's serial
+/// is Unix time, ARIN's in milliseconds; the others' a date).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Header {
+    /// Format version (`2`, `2.3`).
+    pub version: String,
+    /// The registry as written (`ripencc`; `nro` in the combined file).
+    pub registry: String,
+    /// The serial as written.
+    pub serial: String,
+    /// The record count it declares (every type), if readable.
+    pub records: Option<u64>,
+    /// Start date as written.
+    pub start_date: String,
+    /// End date (`YYYYMMDD`) as written.
+    pub end_date: String,
+    /// UTC offset as written.
+    pub utc_offset: String,
+}
+
+impl Header {
+    /// The file's date, `YYYYMMDD`: the later of the end date and a serial
+    /// written as a date (APNIC's serial is the day after its end date);
+    /// `None` when neither is a valid date.
+    pub fn date(&self) -> Option<String> {
+        [self.end_date.as_str(), self.serial.as_str()]
+            .into_iter()
+            .filter(|d| date_days(d).is_some())
+            .max()
+            .map(str::to_string)
+    }
+
+    /// The registry it names, when it is one of the five.
+    pub fn of(&self) -> Option<Registry> {
+        Registry::from_str(&self.registry).ok()
+    }
+}
+
+/// Days since 1970-01-01 of a `YYYYMMDD` date; `None` unless it is one
+/// (year 1900-9999, a real month and day).
+pub fn date_days(d: &str) -> Option<i64> {
+    if d.len() != 8 || !d.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let y: i64 = d[..4].parse().ok()?;
+    let m: i64 = d[4..6].parse().ok()?;
+    let day: i64 = d[6..].parse().ok()?;
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let month_len = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if !(1900..=9999).contains(&y) || day < 1 || day > month_len {
+        return None;
+    }
+    // Howard Hinnant's days_from_civil.
+    let yy = if m <= 2 { y - 1 } else { y };
+    let era = yy.div_euclid(400);
+    let yoe = yy - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
 /// What a file gave.
 #[derive(Clone, Debug, Default)]
 pub struct Parsed {
@@ -186,6 +293,25 @@ pub struct Parsed {
     pub junk: usize,
     /// The first refused lines (at most 20), for messages.
     pub errors: Vec<JunkLine>,
+    /// The version line, if the file has one (the bundled snapshot has none).
+    pub header: Option<Header>,
+    /// The count of the `ipv4` summary line, if any.
+    pub summary: Option<u64>,
+    /// `ipv4` record lines seen, kept or refused.
+    pub ipv4_lines: u64,
+    /// The last line, when it was refused and the text does not end with a
+    /// line end: a download cut short in the middle of a line.
+    pub cut_last: Option<JunkLine>,
+}
+
+impl Parsed {
+    /// `Some((seen, declared))` when the file holds fewer `ipv4` record
+    /// lines than its summary line declares: a download cut short.
+    pub fn truncated(&self) -> Option<(u64, u64)> {
+        self.summary
+            .filter(|&n| n > self.ipv4_lines)
+            .map(|n| (self.ipv4_lines, n))
+    }
 }
 
 /// Why a file could not be read at all.
@@ -216,26 +342,61 @@ impl std::error::Error for Error {
     }
 }
 
+/// What one line is.
+enum Line {
+    /// Blank, comment, or a record of another type than `ipv4`.
+    Other,
+    /// The version line.
+    Header(Header),
+    /// A summary line: its type and count.
+    Summary(String, Option<u64>),
+    /// An `ipv4` record.
+    Ipv4(Delegation),
+}
+
 /// Parses one line: `Ok(None)` for lines that are not ipv4 records (header,
 /// summary, comment, blank, asn/ipv6 records), `Err` for a broken record.
 pub fn parse_line(line: &str) -> Result<Option<Delegation>, LineError> {
+    match classify(line)? {
+        Line::Ipv4(d) => Ok(Some(d)),
+        Line::Other | Line::Header(_) | Line::Summary(..) => Ok(None),
+    }
+}
+
+/// Whether a refused line was an `ipv4` record (its third field says so).
+fn is_ipv4_line(line: &str) -> bool {
+    line.split('|')
+        .nth(2)
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("ipv4"))
+}
+
+fn classify(line: &str) -> Result<Line, LineError> {
     let line = line.trim();
     if line.is_empty() || line.starts_with('#') {
-        return Ok(None);
+        return Ok(Line::Other);
     }
     let f: Vec<&str> = line.split('|').map(str::trim).collect();
     // Version header: `2|afrinic|...` or `2.3|lacnic|...`.
     if f[0].bytes().next().is_some_and(|b| b.is_ascii_digit()) {
-        return Ok(None);
+        let field = |i: usize| f.get(i).copied().unwrap_or_default().to_string();
+        return Ok(Line::Header(Header {
+            version: field(0),
+            registry: field(1),
+            serial: field(2),
+            records: f.get(3).and_then(|n| n.parse().ok()),
+            start_date: field(4),
+            end_date: field(5),
+            utc_offset: field(6),
+        }));
     }
     if f.len() >= 6 && f[5].eq_ignore_ascii_case("summary") {
-        return Ok(None);
+        return Ok(Line::Summary(f[2].to_ascii_lowercase(), f[4].parse().ok()));
     }
     if f.len() < 7 {
         return Err(LineError::TooFewFields(f.len()));
     }
     if !f[2].eq_ignore_ascii_case("ipv4") {
-        return Ok(None);
+        return Ok(Line::Other);
     }
     let registry = Registry::from_str(f[0]).map_err(|_| LineError::UnknownRegistry(f[0].into()))?;
     let start = Ipv4Addr::from_str(f[3])
@@ -255,7 +416,7 @@ pub fn parse_line(line: &str) -> Result<Option<Delegation>, LineError> {
     let cc = (!f[1].is_empty() && !f[1].eq_ignore_ascii_case("zz")).then(|| f[1].to_string());
     let date = (!f[5].is_empty() && f[5] != "00000000").then(|| f[5].to_string());
     let holder = f.get(7).filter(|h| !h.is_empty()).map(ToString::to_string);
-    Ok(Some(Delegation {
+    Ok(Line::Ipv4(Delegation {
         registry,
         cc,
         range: Range { start, end },
@@ -265,19 +426,66 @@ pub fn parse_line(line: &str) -> Result<Option<Delegation>, LineError> {
     }))
 }
 
-/// Parses a whole file's text leniently.
+/// Parses a whole file's text leniently (records of every registry are
+/// kept: a file may hold several, e.g. the bundled snapshot or the NRO's
+/// combined file). The first version line is the [`Header`].
 pub fn parse(text: &str) -> Parsed {
+    parse_with(text, None)
+}
+
+/// [`parse`] for the file of one registry (a fetched or stored
+/// `delegated-<registry>-extended-latest`): records of the others are
+/// refused and counted ([`LineError::WrongRegistry`]).
+pub fn parse_for(text: &str, registry: Registry) -> Parsed {
+    parse_with(text, Some(registry))
+}
+
+fn parse_with(text: &str, only: Option<Registry>) -> Parsed {
     let mut out = Parsed::default();
+    let lines = text.lines().count();
+    let open_end = !text.is_empty() && !text.ends_with('\n');
     for (i, line) in text.lines().enumerate() {
-        match parse_line(line) {
-            Ok(Some(d)) => out.delegations.push(d),
-            Ok(None) => {}
-            Err(error) => {
-                out.junk += 1;
-                if out.errors.len() < KEEP_ERRORS {
-                    out.errors.push(JunkLine { line: i + 1, error });
+        let error = match classify(line) {
+            Ok(Line::Ipv4(d)) => {
+                out.ipv4_lines += 1;
+                match only {
+                    Some(r) if r != d.registry => LineError::WrongRegistry {
+                        found: line.split('|').next().unwrap_or_default().trim().into(),
+                        expected: source::stats_name(r).into(),
+                    },
+                    _ => {
+                        out.delegations.push(d);
+                        continue;
+                    }
                 }
             }
+            Ok(Line::Header(h)) => {
+                if out.header.is_none() {
+                    out.header = Some(h);
+                }
+                continue;
+            }
+            Ok(Line::Summary(kind, n)) => {
+                if kind == "ipv4" && out.summary.is_none() {
+                    out.summary = n;
+                }
+                continue;
+            }
+            Ok(Line::Other) => continue,
+            Err(e) => {
+                if is_ipv4_line(line) {
+                    out.ipv4_lines += 1;
+                }
+                e
+            }
+        };
+        out.junk += 1;
+        let junk = JunkLine { line: i + 1, error };
+        if open_end && i + 1 == lines {
+            out.cut_last = Some(junk.clone());
+        }
+        if out.errors.len() < KEEP_ERRORS {
+            out.errors.push(junk);
         }
     }
     out
@@ -425,6 +633,153 @@ lacnic|BR|ipv6|2001:1200::|23|20020902|allocated|157
         assert!(all
             .iter()
             .any(|d| d.registry == Registry::Apnic && d.range.start == a("1.0.0.0")));
+    }
+
+    /// A real excerpt from `tests/fixtures/delegated/` (see its SOURCES.md).
+    fn fixture(name: &str) -> String {
+        let p = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/fixtures/delegated/"
+        );
+        std::fs::read_to_string(format!("{p}{name}")).unwrap()
+    }
+
+    #[test]
+    fn real_excerpts_parse_with_their_headers_and_summaries() {
+        // AFRINIC: extended, ZZ and empty fields, counts not a power of two.
+        let p = parse_for(
+            &fixture("delegated-afrinic-extended-latest.excerpt.txt"),
+            Registry::Afrinic,
+        );
+        assert_eq!((p.delegations.len(), p.junk), (43, 0), "{:?}", p.errors);
+        assert_eq!(
+            (p.summary, p.ipv4_lines, p.truncated()),
+            (Some(43), 43, None)
+        );
+        let h = p.header.as_ref().unwrap();
+        assert_eq!((h.version.as_str(), h.registry.as_str()), ("2", "afrinic"));
+        assert_eq!(
+            (h.start_date.as_str(), h.date().as_deref()),
+            ("00000000", Some("20260821"))
+        );
+        assert!(p
+            .delegations
+            .iter()
+            .any(|d| d.range.len() == 393_216 && d.range.to_cidrs().len() == 2));
+        let reserved = p
+            .delegations
+            .iter()
+            .find(|d| d.status == Status::Reserved)
+            .unwrap();
+        assert_eq!(
+            (&reserved.cc, &reserved.date, &reserved.holder),
+            (&None, &None, &None)
+        );
+        assert!(p.delegations.iter().any(|d| d.status == Status::Available));
+        // APNIC: a comment block before the version line, a comment after
+        // the records, non-extended 7-field records; the serial is the day
+        // after the end date.
+        let p = parse_for(
+            &fixture("delegated-apnic-latest.excerpt.txt"),
+            Registry::Apnic,
+        );
+        assert_eq!((p.delegations.len(), p.junk, p.truncated()), (35, 0, None));
+        let h = p.header.unwrap();
+        assert_eq!(
+            (h.serial.as_str(), h.end_date.as_str()),
+            ("20260618", "20260617")
+        );
+        assert_eq!(h.date().as_deref(), Some("20260618"));
+        assert!(p.delegations.iter().all(|d| d.holder.is_none()));
+        // LACNIC: a `2.3` header.
+        let p = parse_for(
+            &fixture("delegated-lacnic-extended-latest.excerpt.txt"),
+            Registry::Lacnic,
+        );
+        assert_eq!((p.delegations.len(), p.junk, p.truncated()), (35, 0, None));
+        let h = p.header.unwrap();
+        assert_eq!(
+            (h.version.as_str(), h.date().as_deref()),
+            ("2.3", Some("20240208"))
+        );
+        assert_eq!(h.records, Some(88_899));
+    }
+
+    #[test]
+    fn a_download_cut_short_is_seen() {
+        // RIPE NCC's real header (Unix-time serial) and summaries, 40 records.
+        let text = fixture("delegated-ripencc-extended-latest.cut.txt");
+        let p = parse_for(&text, Registry::Ripe);
+        assert_eq!(p.delegations.len(), 40);
+        assert_eq!(p.truncated(), Some((40, 100_395)));
+        let h = p.header.unwrap();
+        assert_eq!(
+            (h.serial.as_str(), h.date().as_deref()),
+            ("1784584799", Some("20260720"))
+        );
+        // The last line half written, without its line end.
+        let cut = &text[..text.len() - 40];
+        let p = parse_for(cut, Registry::Ripe);
+        let last = p.cut_last.as_ref().unwrap();
+        assert_eq!(last.line, 44);
+        assert_eq!(
+            last.at("ripe.txt"),
+            "ripe.txt:44: bad status \"allocat\", expected allocated, assigned, reserved or available"
+        );
+        // The same line complete but for its line end is not cut.
+        assert!(parse(text.trim_end()).cut_last.is_none());
+    }
+
+    #[test]
+    fn crlf_and_other_registries_records() {
+        let text = fixture("delegated-afrinic-extended-latest.excerpt.txt");
+        let crlf = text.replace('\n', "\r\n");
+        let p = parse_for(&crlf, Registry::Afrinic);
+        assert_eq!((p.delegations.len(), p.junk), (43, 0));
+        assert_eq!(p.delegations, parse(&text).delegations);
+        // Served as LACNIC's file: every record refused, counted, named.
+        let p = parse_for(&text, Registry::Lacnic);
+        assert_eq!((p.delegations.len(), p.junk), (0, 43));
+        assert_eq!(
+            p.errors[0].at("lacnic.txt"),
+            "lacnic.txt:10: a record of \"afrinic\" in the file of \"lacnic\", skipped"
+        );
+        // `parse` keeps every registry's records (several files in one).
+        let both = format!(
+            "{text}{}",
+            fixture("delegated-lacnic-extended-latest.excerpt.txt")
+        );
+        let p = parse(&both);
+        assert_eq!((p.delegations.len(), p.junk), (78, 0));
+        assert_eq!(
+            p.header.unwrap().registry,
+            "afrinic",
+            "the first version line"
+        );
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(date_days("19700101"), Some(0));
+        assert_eq!(date_days("20000229"), Some(11_016));
+        assert_eq!(date_days("20010229"), None);
+        for bad in [
+            "00000000",
+            "2026082",
+            "2026-08-21",
+            "20261301",
+            "20260132",
+            "+0260821",
+        ] {
+            assert_eq!(date_days(bad), None, "{bad}");
+        }
+        let h = Header {
+            serial: "1783846821829".into(),
+            end_date: "20260712".into(),
+            ..Header::default()
+        };
+        assert_eq!(h.date().as_deref(), Some("20260712"));
+        assert_eq!(Header::default().date(), None);
     }
 
     #[test]

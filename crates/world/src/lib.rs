@@ -18,7 +18,8 @@
 //! - [`http`]: the hand-written HTTP/1.1 server with rate limits and faults;
 //! - [`truth`]: the ground truth (networks, covered addresses, oracle queries);
 //! - [`epoch`]: the same world N years on (`--epoch N`);
-//! - [`stats`]: the world's own delegated statistics (`--stats-dir DIR`);
+//! - [`stats`]: the world's own delegated statistics, served by each
+//!   registry's server at [`stats::url_path`] and written by `--stats-dir DIR`;
 //! - [`dumps`]: bulk dumps in RIPE NCC's, APNIC's and AFRINIC's RPSL styles (`--dumps DIR`).
 //!
 //! ```no_run
@@ -259,6 +260,9 @@ pub struct Counts {
     pub search_cut: u64,
     /// `help` requests.
     pub help: u64,
+    /// Requests for the registry's delegated statistics (`GET /` +
+    /// [`stats::url_path`]; also counted in `requests`).
+    pub stats: u64,
 }
 
 /// The world builder.
@@ -355,9 +359,14 @@ impl WorldHandle {
     }
 
     /// The registry's delegated-statistics file for this world
-    /// ([`stats::render`]), to serve at [`stats::url_path`].
+    /// ([`stats::render`]), as its server serves it at [`stats::url_path`].
     pub fn stats(&self, r: Registry) -> Vec<u8> {
-        stats::render(self.model(), r)
+        self.servers.handler().stats_file(r).to_vec()
+    }
+
+    /// The URL of the registry's delegated statistics on its server.
+    pub fn stats_url(&self, r: Registry) -> String {
+        format!("{}{}", self.base_url(r), stats::url_path(r))
     }
 
     /// The ground truth (computed once).

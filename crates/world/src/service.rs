@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use ipcrawl_core::prefix::{parse_range_lenient, Cidr, Range};
@@ -39,6 +39,7 @@ pub struct RegCounters {
     search_results: AtomicU64,
     search_cut: AtomicU64,
     help: AtomicU64,
+    stats: AtomicU64,
 }
 
 impl RegCounters {
@@ -61,6 +62,7 @@ impl RegCounters {
             search_results: g(&self.search_results),
             search_cut: g(&self.search_cut),
             help: g(&self.help),
+            stats: g(&self.stats),
         }
     }
 }
@@ -107,6 +109,8 @@ pub struct WorldService {
     log: Option<Mutex<std::fs::File>>,
     search: SearchConfig,
     t0: Instant,
+    /// Each registry's delegated statistics, rendered on first request.
+    stats: [OnceLock<Vec<u8>>; 5],
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -158,7 +162,27 @@ impl WorldService {
             log: b.log.map(Mutex::new),
             search: b.search,
             t0: now,
+            stats: Default::default(),
         }
+    }
+
+    /// The registry's delegated-statistics file ([`crate::stats::render`]),
+    /// rendered once.
+    pub fn stats_file(&self, r: Registry) -> &[u8] {
+        self.stats[r.index()].get_or_init(|| crate::stats::render(&self.model, r))
+    }
+
+    /// The statistics reply when `target` is the registry's statistics path
+    /// (query string ignored): served like a registry's FTP/HTTPS site, with
+    /// no rate limit, fault or latency of the RDAP service.
+    fn stats_reply(&self, reg: Registry, target: &str) -> Option<Reply> {
+        let path = target.split(['?', '#']).next().unwrap_or_default();
+        if path.strip_prefix('/') != Some(crate::stats::url_path(reg).as_str()) {
+            return None;
+        }
+        bump(&self.counters[reg.index()].stats);
+        let r = Reply::with_body(200, "text/plain; charset=utf-8", self.stats_file(reg));
+        Some(Reply { note: "stats", ..r })
     }
 
     /// The counters of one registry's server.
@@ -314,6 +338,9 @@ impl Handler for WorldService {
             bump(&c.bad_requests);
             let body = render::error(reg, 405, "Method Not Allowed", "only GET and HEAD");
             return reply(reg, 405, body);
+        }
+        if let Some(r) = self.stats_reply(reg, &req.target) {
+            return r;
         }
         if let Err(wait) = self.take_token(reg) {
             bump(&c.rate_limited);

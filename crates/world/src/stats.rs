@@ -2,7 +2,8 @@
 //! `delegated-{arin,ripencc,apnic,lacnic,afrinic}-extended-latest` file per
 //! registry in the real "RIR statistics exchange format", consistent with the
 //! model, so that tests and the demo get their statistics the way a crawl
-//! does (`crawl --delegated FILE`, or over HTTP once served).
+//! does: over HTTP, each registry's server answering `GET /`[`url_path`]
+//! (`crawl --stats NAME=BASE_URL`), or as files (`crawl --delegated FILE`).
 //!
 //! ```text
 //! 2|ripencc|1787313600|21341|19700101|20260821|+0200
@@ -42,28 +43,7 @@ use ipcrawl_core::rdap::Registry;
 use super::epoch::{compact, epoch_date, epoch_day};
 use super::model::{Kind, Model};
 
-/// The registry's name in the files (`ripencc`, not `ripe`).
-pub fn stats_name(r: Registry) -> &'static str {
-    match r {
-        Registry::Arin => "arin",
-        Registry::Ripe => "ripencc",
-        Registry::Apnic => "apnic",
-        Registry::Lacnic => "lacnic",
-        Registry::Afrinic => "afrinic",
-    }
-}
-
-/// The file's real name, `delegated-ripencc-extended-latest`.
-pub fn file_name(r: Registry) -> String {
-    format!("delegated-{}-extended-latest", stats_name(r))
-}
-
-/// The path the registry publishes it under on its own server
-/// (`https://ftp.ripe.net/pub/stats/ripencc/...`; APNIC drops the `pub/`).
-pub fn url_path(r: Registry) -> String {
-    let dir = if r == Registry::Apnic { "" } else { "pub/" };
-    format!("{dir}stats/{}/{}", stats_name(r), file_name(r))
-}
+pub use ipcrawl_core::delegated::source::{file_name, stats_name, url_path};
 
 /// `ranges` minus `holes` (both sorted by start; `holes` disjoint).
 pub(crate) fn subtract(ranges: &[Range], holes: &[Range]) -> Vec<Range> {

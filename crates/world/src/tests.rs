@@ -916,3 +916,57 @@ fn answers_parse_with_the_real_parser() {
         );
     }
 }
+
+/// Each registry's server serves its own delegated statistics at
+/// `stats::url_path` (the same bytes as `stats::render`, parsed back into
+/// its records), outside its rate limit; other registries' paths are 404s.
+#[test]
+fn each_server_serves_its_statistics() {
+    let mut rate = [None; 5];
+    rate[Registry::Arin.index()] = Some(RateLimit {
+        per_second: 1.0,
+        retry_after: true,
+    });
+    let world = World::start(WorldConfig {
+        scope: cidrs(&["23.0.0.0/16", "41.0.0.0/12"]),
+        rate,
+        epoch: 1,
+        ..WorldConfig::default()
+    })
+    .unwrap();
+    for r in Registry::ALL {
+        let url = world.stats_url(r);
+        assert!(url.ends_with(&crate::stats::url_path(r)), "{url}");
+        let g = get(&url);
+        assert_eq!(g.status, 200, "{url}");
+        assert!(
+            g.content_type.starts_with("text/plain"),
+            "{}",
+            g.content_type
+        );
+        assert_eq!(g.body.as_bytes(), crate::stats::render(world.model(), r));
+        assert_eq!(g.body.as_bytes(), world.stats(r));
+        let p = ipcrawl_core::delegated::source::check(r, g.body.as_bytes()).unwrap();
+        assert_eq!(p.delegations, crate::stats::records(world.model(), r));
+        assert_eq!(p.header.unwrap().date().as_deref(), Some("20270821"));
+    }
+    // Many fetches within ARIN's 1/s: never a 429.
+    for _ in 0..5 {
+        assert_eq!(get(&world.stats_url(Registry::Arin)).status, 200);
+    }
+    let arin = world.counters(Registry::Arin);
+    assert_eq!((arin.stats, arin.rate_limited, arin.requests), (6, 0, 6));
+    // Not another registry's file, not with a trailing part.
+    let base = world.base_url(Registry::Arin);
+    let ripe_path = crate::stats::url_path(Registry::Ripe);
+    assert_eq!(get(&format!("{base}{ripe_path}")).status, 404);
+    assert_eq!(
+        get(&format!("{}x", world.stats_url(Registry::Ripe))).status,
+        404
+    );
+    assert_eq!(
+        get(&format!("{}?fresh=1", world.stats_url(Registry::Ripe))).status,
+        200
+    );
+    world.shutdown();
+}

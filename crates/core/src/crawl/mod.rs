@@ -9,6 +9,9 @@
 //! callback.
 //!
 //! Where each rule lives:
+//! - [`layout`]: which delegated statistics a crawl lays its lanes out by
+//!   (fetched, reused for 24 h, stored, local or bundled) and what their age
+//!   allows (no coarse skip on statistics older than 30 days);
 //! - [`lanes`]: the sweep — where a lane's cursor goes next (known skip,
 //!   gaps, seeds, coarse steps, continuations, parent climbs, held writes)
 //!   and what an answer stores;
@@ -32,6 +35,7 @@
 //! second run continues where the first one's last commit left it.
 
 pub mod lanes;
+pub mod layout;
 pub mod netindex;
 pub mod politeness;
 pub mod pool;
@@ -71,10 +75,17 @@ pub struct CrawlConfig {
     pub shard: Option<Shard>,
     /// Lane cut points (e.g. delegated block starts), sorted.
     pub cuts: Vec<u32>,
-    /// The space the registries list as delegated (allocated or assigned):
-    /// shards balance by it, and space outside it is probed coarsely.
-    /// `None`: plain addresses, every seed probed.
+    /// The space the registries list as delegated (allocated or assigned),
+    /// and any space their statistics are too old to call free (see
+    /// [`layout`]): shards balance by it, and space outside it is probed
+    /// coarsely. `None`: plain addresses, every seed probed.
     pub delegated: Option<IntervalSet>,
+    /// What `--shard` partitions by instead of `cuts` and `delegated`:
+    /// cuts and weights every shard shares whatever statistics it fetched
+    /// (the bundled snapshot's, [`bundled_layout`]), so that shards started
+    /// on different days still partition the space exactly. `None`: `cuts`
+    /// and `delegated`.
+    pub balance: Option<(Vec<u32>, IntervalSet)>,
     /// Prefix length of the coarse probing outside `delegated` (an empty
     /// answer skips the rest of that block). `None`: probe every seed.
     /// Defaults to 16.
@@ -104,6 +115,7 @@ impl Default for CrawlConfig {
             shard: None,
             cuts: Vec::new(),
             delegated: None,
+            balance: None,
             coarse: Some(16),
             strategy: Strategy::Sweep,
             progress_every: Duration::from_secs(1),
@@ -199,7 +211,9 @@ impl From<store::Error> for Error {
 
 /// Lane cuts and delegated space from the bundled delegated statistics:
 /// lanes start at every block (networks rarely straddle allocations), shards
-/// balance by delegated space, and the rest is probed coarsely.
+/// balance by delegated space, and the rest is probed coarsely. A crawl
+/// lays itself out from the current statistics ([`layout`]) and keeps this
+/// for the shard balance ([`CrawlConfig::balance`]).
 pub fn bundled_layout() -> (Vec<u32>, IntervalSet) {
     let delegations = crate::delegated::bundled();
     let mut cuts: Vec<u32> = delegations.iter().map(|d| d.range.start).collect();
@@ -390,8 +404,12 @@ fn load_walks(
 fn lane_specs(plan: &SeedPlan, routes: &Bootstrap, cfg: &CrawlConfig) -> Vec<lanes::LaneSpec> {
     let mut space = plan.space.clone();
     if let Some(sh) = cfg.shard {
-        let part = match &cfg.delegated {
-            Some(w) => sh.part_weighted_at(&plan.space, w, &cfg.cuts),
+        let (cuts, weight) = match &cfg.balance {
+            Some((c, w)) => (c, Some(w)),
+            None => (&cfg.cuts, cfg.delegated.as_ref()),
+        };
+        let part = match weight {
+            Some(w) => sh.part_weighted_at(&plan.space, w, cuts),
             None => sh.part(&plan.space),
         };
         space = space.intersect(&part);

@@ -246,6 +246,96 @@ impl Fetch for Client {
     }
 }
 
+/// How [`FileClient`] fetches a whole file (the delegated statistics).
+#[derive(Clone, Debug)]
+pub struct FileConfig {
+    /// TCP (and TLS) connect timeout. Defaults to 10 s.
+    pub connect_timeout: Duration,
+    /// Whole-request timeout, body included. Defaults to 300 s (the real
+    /// files are 10-40 MB).
+    pub request_timeout: Duration,
+    /// Largest body accepted (decoded), in bytes. Defaults to 64 MiB.
+    pub body_limit: u64,
+    /// Contact e-mail added to the User-Agent. Defaults to none.
+    pub contact: Option<String>,
+}
+
+impl Default for FileConfig {
+    fn default() -> FileConfig {
+        FileConfig {
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(300),
+            body_limit: 64 << 20,
+            contact: None,
+        }
+    }
+}
+
+/// Plain GETs of whole files (the registries' delegated statistics): the
+/// same TLS verification and User-Agent as [`Client`], a connect and a
+/// whole-request timeout, a cap on the decoded body, at most 5 redirects
+/// (followed by ureq, never from https down to http). Only a 200 is a file.
+pub struct FileClient {
+    agent: Agent,
+    limit: u64,
+}
+
+impl FileClient {
+    /// Builds the agent.
+    pub fn new(cfg: &FileConfig) -> FileClient {
+        let ua = ClientConfig {
+            contact: cfg.contact.clone(),
+            ..ClientConfig::default()
+        }
+        .user_agent();
+        let config = Agent::config_builder()
+            .timeout_connect(Some(cfg.connect_timeout))
+            .timeout_global(Some(cfg.request_timeout))
+            .http_status_as_error(false)
+            .max_redirects(5)
+            .user_agent(ua)
+            .accept("text/plain, */*;q=0.5")
+            .build();
+        let agent = Agent::with_parts(
+            config,
+            DefaultConnector::default(),
+            CachingResolver::default(),
+        );
+        FileClient {
+            agent,
+            limit: cfg.body_limit,
+        }
+    }
+
+    /// The body of a 200 answer to `GET url`, or a one-line reason naming
+    /// the URL: the transport failure, the status, or the body cap.
+    pub fn get(&self, url: &str) -> Result<Vec<u8>, String> {
+        // From https, a redirect may not lead to plain http.
+        let https = url.starts_with("https://");
+        let mut resp = self
+            .agent
+            .get(url)
+            .config()
+            .https_only(https)
+            .build()
+            .call()
+            .map_err(|e| reason_of(url, &e))?;
+        let status = resp.status();
+        if status.as_u16() != 200 {
+            return Err(format!(
+                "{url}: HTTP {} {}",
+                status.as_u16(),
+                status.canonical_reason().unwrap_or_default()
+            ));
+        }
+        match read_body(resp.body_mut().as_reader(), self.limit) {
+            Ok(b) => Ok(b),
+            Err(BodyError::TooLarge) => Err(format!("{url}: body over {} bytes", self.limit)),
+            Err(BodyError::Io(e)) => Err(format!("{url}: reading the body: {e}")),
+        }
+    }
+}
+
 /// ureq resolves the host on every request, and with a timeout set it does
 /// so on a new thread: one thread per query. This resolver keeps answers for
 /// [`DNS_TTL`] (the registries' hosts change rarely).
@@ -694,6 +784,50 @@ mod tests {
         });
         let (cause, reason) = cause_at(&format!("https://127.0.0.1:{port}/"));
         assert_eq!(cause, Some(Transport::Tls), "{reason}");
+    }
+
+    /// A server that answers every request with `reply` (status line,
+    /// headers and body as given).
+    fn answering(reply: &'static [u8]) -> u16 {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for mut c in l.incoming().flatten() {
+                let mut buf = [0u8; 4096];
+                let _ = std::io::Read::read(&mut c, &mut buf);
+                let _ = std::io::Write::write_all(&mut c, reply);
+            }
+        });
+        port
+    }
+
+    #[test]
+    fn a_file_is_a_200_body_within_the_cap() {
+        let files = |limit| {
+            FileClient::new(&FileConfig {
+                request_timeout: Duration::from_secs(5),
+                body_limit: limit,
+                ..FileConfig::default()
+            })
+        };
+        let ok =
+            answering(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\n2|arin");
+        let url = format!("http://127.0.0.1:{ok}/pub/stats/arin/x");
+        assert_eq!(files(64).get(&url).unwrap(), b"2|arin");
+        let e = files(3).get(&url).unwrap_err();
+        assert_eq!(e, format!("{url}: body over 3 bytes"));
+        let missing =
+            answering(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        let url = format!("http://127.0.0.1:{missing}/x");
+        assert_eq!(
+            files(64).get(&url).unwrap_err(),
+            format!("{url}: HTTP 404 Not Found")
+        );
+        let url = format!("http://127.0.0.1:{}/x", closed_port());
+        let e = files(64).get(&url).unwrap_err();
+        assert!(e.starts_with(&url) && e.contains("refused"), "{e}");
+        let e = files(64).get("http://stats.invalid/x").unwrap_err();
+        assert!(e.contains("DNS lookup of stats.invalid failed"), "{e}");
     }
 
     #[test]

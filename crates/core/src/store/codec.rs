@@ -13,7 +13,7 @@ use crate::trie::IntervalSet;
 
 use super::compress::{dict_id, Dict, DictKind};
 use super::schema::{NetKey, Tag};
-use super::{Failure, Record};
+use super::{Failure, Record, StatsFile};
 
 /// Why a value could not be decoded (one line).
 pub(crate) type Reason = String;
@@ -400,6 +400,37 @@ pub(crate) fn decode_plan(bytes: &[u8]) -> Result<PlanInfo, Reason> {
     };
     i.end()?;
     Ok(p)
+}
+
+/// A delegated-statistics file: its description, then `packed` (the
+/// file's bytes as `compress` packed them).
+pub(crate) fn encode_stats(f: &StatsFile, packed: &[u8]) -> Vec<u8> {
+    let mut o = Out::default();
+    o.varint(f.fetched_at);
+    o.str(&f.source);
+    o.str(f.date.as_deref().unwrap_or_default());
+    o.str(&f.serial);
+    o.0.extend_from_slice(packed);
+    seal(Tag::Stats, &o.0)
+}
+
+/// Reads a statistics value: the file without its bytes, and the packed bytes.
+pub(crate) fn decode_stats(registry: Registry, bytes: &[u8]) -> Result<(StatsFile, &[u8]), Reason> {
+    let mut i = In::new(open(bytes, Tag::Stats)?);
+    let fetched_at = i.varint()?;
+    let source = i.str()?;
+    let date = Some(i.str()?).filter(|d| !d.is_empty());
+    let serial = i.str()?;
+    let packed = i.rest();
+    let f = StatsFile {
+        registry,
+        source,
+        fetched_at,
+        date,
+        serial,
+        bytes: Vec::new(),
+    };
+    Ok((f, packed))
 }
 
 /// A list of names.

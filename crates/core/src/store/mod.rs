@@ -7,13 +7,15 @@
 //! - `compress`: packing with zstd and per-registry dictionaries, and the
 //!   background dictionary trainer (the only zstd user);
 //! - `v1`: the schema-1 layouts, read for old files and the migration;
-//! - `open`, `read`, `write`, `merge`, `migrate`: the [`Store`] API.
+//! - `open`, `read`, `write`, `merge`, `migrate`: the [`Store`] API;
+//! - `delegated`: the fetched delegated-statistics files ([`StatsFile`]).
 //!
 //! During a crawl only the writer thread calls [`Store::apply`]; it commits
 //! a batch per call, so a crash loses at most the batch in flight.
 
 mod codec;
 mod compress;
+mod delegated;
 mod error;
 mod merge;
 mod migrate;
@@ -37,6 +39,7 @@ use crate::prefix::{fmt_addr, Range};
 use crate::rdap::{Network, Registry};
 
 pub use compress::{Dict, DictKind, TRAIN_SAMPLES};
+pub use delegated::StatsFile;
 pub use error::{Error, Result};
 pub use merge::MergeCounts;
 pub use schema::SCHEMA_VERSION;

@@ -16,6 +16,7 @@
 //! | `failures` | `start` | a lookup that failed for good ([`Tag::Failure`]); retried next crawl |
 //! | `counters` | `&str` | `u64` telemetry counters, cumulative over runs |
 //! | `known` | `u8` first octet | the known-network set inside the /8 ([`Tag::Ranges`]) |
+//! | `delegated` | `u8` registry | the registry's delegated-statistics file as a crawl last fetched it ([`Tag::Stats`]), reused for 24 h and the fallback when a fetch fails |
 //! | `swept` | `(set, u8 first octet)` | a range set inside the /8 ([`Tag::Ranges`]); `set` 0: space swept at depth top (coverage first: every top-level network in it stored), 1: swept at depth all (every network in it stored), `16 + 2 × registry + depth` (depth 0 top, 1 all): the keys an RFC 9910 search of that registry has enumerated |
 //!
 //! `registry` is the index in [`crate::rdap::Registry::ALL`] (arin 0, ripe 1,
@@ -102,6 +103,10 @@ pub enum Tag {
     Dict = 0x72,
     /// A list of names (`meta.merged_from`), layout 2.
     Names = 0x82,
+    /// A delegated-statistics file, layout 2: fetch time (Unix seconds),
+    /// source URL, the file's date (`YYYYMMDD`, empty if none), its serial,
+    /// then the file's bytes packed with plain zstd.
+    Stats = 0xA2,
 }
 
 /// Version of the layout above; checked on open.
@@ -139,6 +144,9 @@ pub(crate) const FAILURES: TableDefinition<u32, &[u8]> = TableDefinition::new("f
 pub(crate) const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
 /// The known-network set per /8.
 pub(crate) const KNOWN: TableDefinition<u8, &[u8]> = TableDefinition::new("known");
+/// Fetched delegated-statistics files by registry (schema 3, added
+/// without a version change: older files simply lack it).
+pub(crate) const DELEGATED: TableDefinition<u8, &[u8]> = TableDefinition::new("delegated");
 /// Swept and searched space per (set, /8) (schema 3).
 pub(crate) const SWEPT: TableDefinition<(u8, u8), &[u8]> = TableDefinition::new("swept");
 
@@ -180,6 +188,7 @@ mod tests {
             COUNTERS.name(),
             KNOWN.name(),
             SWEPT.name(),
+            DELEGATED.name(),
         ];
         assert_eq!(
             names,
@@ -196,7 +205,8 @@ mod tests {
                 "failures",
                 "counters",
                 "known",
-                "swept"
+                "swept",
+                "delegated"
             ]
         );
         for n in names {
