@@ -87,28 +87,36 @@ fn depth_all_on(
     (networks(&with), networks(&without), world_counters, w)
 }
 
+/// What every `--depth all` crawl with search must store: exactly the
+/// world's ARIN and RIPE NCC networks, elsewhere exactly what the crawl
+/// without search (`without`) reached, nothing that is not in the world.
+/// Returns the ARIN and RIPE NCC networks.
+fn assert_every_network(
+    with: &BTreeSet<Key>,
+    without: &BTreeSet<Key>,
+    truth_file: &std::path::Path,
+) -> BTreeSet<Key> {
+    let want = truth(truth_file, &SEARCHERS);
+    let got = of(with, &SEARCHERS);
+    assert_eq!(got, want, "{}", diff(&got, &want));
+    let (swept, reached) = (of(with, &SWEPT), of(without, &SWEPT));
+    assert_eq!(swept, reached, "{}", diff(&swept, &reached));
+    let all = truth(truth_file, &["arin", "ripe", "apnic", "lacnic", "afrinic"]);
+    let stored: BTreeSet<Key> = with.iter().filter(|k| !k.4).cloned().collect();
+    assert!(stored.is_subset(&all), "{}", diff(&stored, &all));
+    want
+}
+
+/// A world counter of registry `r` (0 when absent).
+fn counter(world: &serde_json::Value, r: &str, k: &str) -> u64 {
+    world[r][k].as_u64().unwrap_or(0)
+}
+
 #[test]
 fn depth_all_with_search_stores_every_network_of_the_searching_registries() {
     let (with, without, world, w) = depth_all_on("10000", None);
     let t = w.path("truth.json");
-    let want = truth(&t, &SEARCHERS);
-    assert_eq!(
-        of(&with, &SEARCHERS),
-        want,
-        "{}",
-        diff(&of(&with, &SEARCHERS), &want)
-    );
-    // Elsewhere, exactly what the lookup sweep reaches.
-    assert_eq!(
-        of(&with, &SWEPT),
-        of(&without, &SWEPT),
-        "{}",
-        diff(&of(&with, &SWEPT), &of(&without, &SWEPT))
-    );
-    // Nothing that is not in the world.
-    let all = truth(&t, &["arin", "ripe", "apnic", "lacnic", "afrinic"]);
-    let stored: BTreeSet<Key> = with.iter().filter(|k| !k.4).cloned().collect();
-    assert!(stored.is_subset(&all), "{}", diff(&stored, &all));
+    let want = assert_every_network(&with, &without, &t);
     // The sweep alone cannot see them all (the point of search).
     assert!(
         of(&without, &SEARCHERS).len() * 2 < want.len(),
@@ -118,7 +126,7 @@ fn depth_all_with_search_stores_every_network_of_the_searching_registries() {
     );
     // Searches answered, none cut at this limit; the requests to ARIN and
     // RIPE NCC of both crawls together stay near one per top-level network.
-    let n = |r: &str, k: &str| world[r][k].as_u64().unwrap_or(0);
+    let n = |r: &str, k: &str| counter(&world, r, k);
     assert!(
         n("arin", "searches") > 0 && n("ripe", "searches") > 0,
         "{world}"
@@ -146,20 +154,8 @@ fn refused_and_truncated_result_sets_are_split_and_lose_nothing() {
     // when it is killed in the middle and run again.
     let (with, without, world, w) = depth_all_on("20", Some(150));
     let t = w.path("truth.json");
-    let want = truth(&t, &SEARCHERS);
-    assert_eq!(
-        of(&with, &SEARCHERS),
-        want,
-        "{}",
-        diff(&of(&with, &SEARCHERS), &want)
-    );
-    assert_eq!(
-        of(&with, &SWEPT),
-        of(&without, &SWEPT),
-        "{}",
-        diff(&of(&with, &SWEPT), &of(&without, &SWEPT))
-    );
-    let n = |r: &str, k: &str| world[r][k].as_u64().unwrap_or(0);
+    assert_every_network(&with, &without, &t);
+    let n = |r: &str, k: &str| counter(&world, r, k);
     assert!(
         n("arin", "search_cut") > 0,
         "ARIN truncated nothing: {world}"

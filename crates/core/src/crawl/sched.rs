@@ -390,10 +390,8 @@ impl Scheduler {
     fn apply_effect(&mut self, fx: Effect, out: &mut Vec<Write>) {
         // A key a search gave up is a failure the sweep clears once it
         // resolves the address.
-        for w in out.iter() {
-            if let Write::Failure(f) = w {
-                self.lanes.note_failure(f.addr);
-            }
+        for a in fx.failed {
+            self.lanes.note_failure(a);
         }
         for r in fx.swept {
             self.lanes.mark_swept(r, out);

@@ -85,6 +85,9 @@ pub struct Effect {
     pub swept: Vec<Range>,
     /// Networks stored, for the lanes' exact index.
     pub stored: Vec<(Range, Registry)>,
+    /// First addresses of keys given up (recorded as failures): the sweep
+    /// clears each once it resolves the address.
+    pub failed: Vec<u32>,
     /// A 429 or a retry: the registry's job waits until then (the
     /// scheduler asks politeness; this is the kind of wait).
     pub wait: Option<Wait>,
@@ -128,6 +131,29 @@ enum Slot {
         /// A task given back for a retry.
         held: Option<(Task, Ask)>,
     },
+}
+
+impl Slot {
+    /// A `help` to ask, then a walk over `regions` minus `searched`.
+    fn probe(regions: Vec<Range>, searched: IntervalSet) -> Slot {
+        Slot::Probe {
+            regions,
+            searched,
+            inflight: false,
+            attempts: 0,
+            not_before: None,
+        }
+    }
+
+    /// A walk starting now.
+    fn walking(walk: Box<Walk>) -> Slot {
+        Slot::Walking {
+            walk,
+            attempts: 0,
+            not_before: None,
+            held: None,
+        }
+    }
 }
 
 /// The searches of a crawl, one slot per registry.
@@ -190,13 +216,7 @@ impl Walks {
             .fold(IntervalSet::new(), |all, r| all.union(r));
         for (i, (regions, searched)) in regions.into_iter().zip(searched.clone()).enumerate() {
             if probe[i] && !regions.is_empty() {
-                slots[i] = Slot::Probe {
-                    regions,
-                    searched,
-                    inflight: false,
-                    attempts: 0,
-                    not_before: None,
-                };
+                slots[i] = Slot::probe(regions, searched);
             }
         }
         let mut w = Walks {
@@ -285,28 +305,17 @@ impl Walks {
                 }
             }
             Slot::Off if self.help[i] == Some(true) => {
-                self.slots[i] = Slot::Walking {
-                    walk: Box::new(Walk::new(
-                        reg,
-                        self.level,
-                        Dialect::of(reg),
-                        &pieces,
-                        self.searched[i].ranges(),
-                    )),
-                    attempts: 0,
-                    not_before: None,
-                    held: None,
-                };
+                self.slots[i] = Slot::walking(Box::new(Walk::new(
+                    reg,
+                    self.level,
+                    Dialect::of(reg),
+                    &pieces,
+                    self.searched[i].ranges(),
+                )));
                 self.settle(reg);
             }
             Slot::Off => {
-                self.slots[i] = Slot::Probe {
-                    regions: pieces.clone(),
-                    searched: self.searched[i].clone(),
-                    inflight: false,
-                    attempts: 0,
-                    not_before: None,
-                };
+                self.slots[i] = Slot::probe(pieces.clone(), self.searched[i].clone());
             }
         }
         pieces
@@ -390,25 +399,17 @@ impl Walks {
                 HelpAnswer::Conformance(c) => {
                     let serves = search::supports_search(&c);
                     self.help[reg.index()] = Some(serves);
-                    out.push(Write::Meta(
-                        format!("help.{}", reg.name()),
-                        help_note(&c, serves, now),
+                    out.push(help_note(
+                        reg,
+                        now,
+                        serves,
+                        ("rdapConformance", serde_json::json!(c)),
                     ));
                     self.start_walk(reg, serves);
                 }
                 HelpAnswer::Unusable(reason) => {
                     self.help[reg.index()] = Some(false);
-                    out.push(Write::Meta(
-                        format!("help.{}", reg.name()),
-                        serde_json::json!({
-                            "at": now.rfc3339(),
-                            "at_unix": now.unix_secs,
-                            "search": false,
-                            "reason": reason,
-                        })
-                        .to_string()
-                        .into_bytes(),
-                    ));
+                    out.push(help_note(reg, now, false, ("reason", reason.into())));
                     self.slots[reg.index()] = Slot::Off;
                 }
                 HelpAnswer::RateLimited { retry_after } => {
@@ -538,12 +539,7 @@ impl Walks {
                 &regions,
                 searched.ranges(),
             );
-            self.slots[reg.index()] = Slot::Walking {
-                walk: Box::new(walk),
-                attempts: 0,
-                not_before: None,
-                held: None,
-            };
+            self.slots[reg.index()] = Slot::walking(Box::new(walk));
             // A walk with nothing left (all searched before) frees the
             // lanes at once.
             self.settle(reg);
@@ -562,6 +558,10 @@ impl Walks {
             fx.wait = Some(Wait::Retry(attempt));
             Err(reason)
         };
+        let wait_limited = |fx: &mut Effect, registry, retry_after| {
+            fx.wait = Some(Wait::RateLimited(registry, retry_after));
+            Err(String::new())
+        };
         match answer {
             WalkAnswer::Lookup(a) => match a {
                 Answer::Network(a) if a.network.placeholder => Ok((Reply::NoneThere, None)),
@@ -570,10 +570,7 @@ impl Walks {
                 Answer::RateLimited {
                     registry,
                     retry_after,
-                } => {
-                    fx.wait = Some(Wait::RateLimited(registry, retry_after));
-                    Err(String::new())
-                }
+                } => wait_limited(fx, registry, retry_after),
                 Answer::Retry(reason) => wait_retry(self, fx, reason),
                 Answer::Refused(reason) => Ok((Reply::Failed(reason), None)),
             },
@@ -601,10 +598,7 @@ impl Walks {
                 SearchAnswer::RateLimited {
                     registry,
                     retry_after,
-                } => {
-                    fx.wait = Some(Wait::RateLimited(registry, retry_after));
-                    Err(String::new())
-                }
+                } => wait_limited(fx, registry, retry_after),
                 SearchAnswer::Retry(reason) => wait_retry(self, fx, reason),
                 SearchAnswer::Refused(reason) => Ok((Reply::Failed(reason), None)),
             },
@@ -695,6 +689,7 @@ impl Walks {
         if let Some(why) = failed {
             for (r, _) in step.fallback {
                 inc(&self.tele.of(reg).failures);
+                fx.failed.push(r.start);
                 out.push(Write::Failure(Failure {
                     addr: r.start,
                     end: r.end,
@@ -708,17 +703,21 @@ impl Walks {
     }
 }
 
-/// The stored note of a registry's `help`: when, what it lists, whether it
-/// serves search (JSON, in `meta` as `help.<registry>`).
-fn help_note(conformance: &[String], serves: bool, now: &Now) -> Vec<u8> {
-    serde_json::json!({
+/// The stored note of a registry's `help` (`meta` key `help.<registry>`):
+/// when (text and Unix seconds, for [`fresh_help`]), whether it serves
+/// search, and what it listed (`rdapConformance`) or why it is unusable
+/// (`reason`).
+fn help_note(reg: Registry, now: &Now, serves: bool, said: (&str, serde_json::Value)) -> Write {
+    let mut note = serde_json::json!({
         "at": now.rfc3339(),
         "at_unix": now.unix_secs,
         "search": serves,
-        "rdapConformance": conformance,
-    })
-    .to_string()
-    .into_bytes()
+    });
+    note[said.0] = said.1;
+    Write::Meta(
+        format!("help.{}", reg.name()),
+        note.to_string().into_bytes(),
+    )
 }
 
 /// How long a stored `help` note is trusted instead of asking again.

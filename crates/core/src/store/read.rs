@@ -155,22 +155,21 @@ impl Store {
 
     /// The keys `registry`'s search has enumerated to `level`.
     pub fn load_searched(&self, registry: Registry, level: Level) -> Result<IntervalSet> {
-        if self.schema < 3 {
-            return Ok(IntervalSet::new());
-        }
         self.load_set(set_searched(registry, level == Level::All))
     }
 
     /// Space `registry` answered in other registries' lanes that its search
     /// is to enumerate ([`super::Write::ToSearch`]).
     pub fn load_to_search(&self, registry: Registry) -> Result<IntervalSet> {
-        if self.schema < 3 {
-            return Ok(IntervalSet::new());
-        }
         self.load_set(set_to_search(registry))
     }
 
-    fn load_set(&self, set: u8) -> Result<IntervalSet> {
+    /// One set of the `swept` table (empty in files before schema 3, which
+    /// have no such table).
+    pub(super) fn load_set(&self, set: u8) -> Result<IntervalSet> {
+        if self.schema < 3 {
+            return Ok(IntervalSet::new());
+        }
         let txn = self.read()?;
         let t = txn.open_table(SWEPT).map_err(tbl(&SWEPT))?;
         let mut ranges = Vec::new();
@@ -219,20 +218,7 @@ impl Store {
         placeholders: bool,
         mut f: impl FnMut(Record) -> std::result::Result<(), E>,
     ) -> std::result::Result<(), E> {
-        let txn = self.read()?;
-        let mut u = Unpacker::new(self.dicts_snapshot());
-        let mut tables = vec![&NETWORKS];
-        if placeholders {
-            tables.push(&PLACEHOLDERS);
-        }
-        for def in tables {
-            let t = txn.open_table(*def).map_err(tbl(def))?;
-            for item in t.iter().map_err(tbl(def))? {
-                let (k, v) = item.map_err(tbl(def))?;
-                f(self.decode_record(&mut u, def, k.value(), v.value())?)?;
-            }
-        }
-        Ok(())
+        self.scan(placeholders, false, |r, _| f(r))
     }
 
     /// Like [`Store::for_each_record`], with each record's raw answer
@@ -240,13 +226,25 @@ impl Store {
     pub fn for_each_record_with_raw(
         &self,
         placeholders: bool,
-        mut f: impl FnMut(
-            Record,
-            Option<Vec<u8>>,
-        ) -> std::result::Result<(), Box<dyn std::error::Error>>,
+        f: impl FnMut(Record, Option<Vec<u8>>) -> std::result::Result<(), Box<dyn std::error::Error>>,
     ) -> std::result::Result<(), Box<dyn std::error::Error>> {
+        self.scan(placeholders, true, f)
+    }
+
+    /// Every record (networks, then placeholders if asked) in one read
+    /// transaction, with its raw answer when `with_raw`.
+    fn scan<E: From<Error>>(
+        &self,
+        placeholders: bool,
+        with_raw: bool,
+        mut f: impl FnMut(Record, Option<Vec<u8>>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
         let txn = self.read()?;
-        let raw_t = txn.open_table(RAW).map_err(tbl(&RAW))?;
+        let raw_t = if with_raw {
+            Some(txn.open_table(RAW).map_err(tbl(&RAW))?)
+        } else {
+            None
+        };
         let mut u = Unpacker::new(self.dicts_snapshot());
         let mut tables = vec![&NETWORKS];
         if placeholders {
@@ -258,8 +256,11 @@ impl Store {
                 let (k, v) = item.map_err(tbl(def))?;
                 let key = k.value();
                 let record = self.decode_record(&mut u, def, key, v.value())?;
-                let raw = match raw_t.get(key).map_err(tbl(&RAW))? {
-                    Some(r) => Some(self.decode_raw(&mut u, key, r.value())?),
+                let raw = match &raw_t {
+                    Some(raw_t) => match raw_t.get(key).map_err(tbl(&RAW))? {
+                        Some(r) => Some(self.decode_raw(&mut u, key, r.value())?),
+                        None => None,
+                    },
                     None => None,
                 };
                 f(record, raw)?;
