@@ -21,7 +21,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -37,6 +37,7 @@ use ipcrawl::rdap::Registry;
 use ipcrawl::store::Store;
 
 use super::progress::{ProgressArg, View};
+use super::signals::{StopSignals, SIGNALS};
 use super::Globals;
 
 /// Whether RFC 9910 search is used.
@@ -305,7 +306,8 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     for n in statistics.notes() {
         g.detail(format_args!("{n}"));
     }
-    lay_out(&mut cfg, &statistics, &routes, args.no_cuts);
+    let fresh_dumps = ipcrawl::import::fresh_dumps(&store, today(&args))?;
+    lay_out(&mut cfg, &statistics, &routes, args.no_cuts, &fresh_dumps);
     let fetch = Arc::new(Client::new(routes.clone(), client_cfg));
     let mut view = View::new(
         args.progress.resolve(),
@@ -446,6 +448,13 @@ fn wants(args: &Args, mut local: [Option<layout::Local>; 5]) -> [Want; 5] {
     })
 }
 
+/// Today (days since 1970-01-01): `--today`, else the clock.
+fn today(args: &Args) -> i64 {
+    let now = ipcrawl::time::Now::read().unix_secs;
+    args.today
+        .unwrap_or_else(|| i64::try_from(now / 86_400).unwrap_or(i64::MAX))
+}
+
 /// Gets the statistics the arguments ask for (fetching what they say).
 fn statistics(
     args: &Args,
@@ -460,9 +469,7 @@ fn statistics(
         ..FileConfig::default()
     }));
     let now = ipcrawl::time::Now::read().unix_secs;
-    let today = args
-        .today
-        .unwrap_or_else(|| i64::try_from(now / 86_400).unwrap_or(i64::MAX));
+    let today = today(args);
     Ok(layout::gather(
         store,
         &wants(args, local),
@@ -475,8 +482,15 @@ fn statistics(
 
 /// Sets the lane cuts and the delegated space from `statistics`, and the
 /// shard balance from the bundle (the same in every shard).
-fn lay_out(cfg: &mut CrawlConfig, statistics: &Statistics, routes: &Bootstrap, no_cuts: bool) {
-    let lay = statistics.layout(routes);
+fn lay_out(
+    cfg: &mut CrawlConfig,
+    statistics: &Statistics,
+    routes: &Bootstrap,
+    no_cuts: bool,
+    fresh_dumps: &[layout::FreshDump],
+) {
+    let lay = statistics.layout_with_dumps(routes, fresh_dumps);
+    cfg.complete = lay.complete;
     cfg.cuts = if no_cuts { Vec::new() } else { lay.cuts };
     cfg.delegated = Some(lay.delegated);
     if cfg.shard.is_some() {
@@ -537,117 +551,6 @@ fn diagnosis(
     )
 }
 
-/// A stop signal: its number, name, and how to send it again.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-struct Sig {
-    number: i32,
-    name: &'static str,
-    again: &'static str,
-}
-
-impl Sig {
-    /// 128 + the signal, as shells report a process it ended.
-    fn exit_code(self) -> u8 {
-        u8::try_from(128 + self.number).unwrap_or(130)
-    }
-}
-
-#[cfg(unix)]
-const SIGNALS: [Sig; 3] = [
-    Sig {
-        number: signal_hook::consts::SIGINT,
-        name: "SIGINT",
-        again: "Ctrl-C again",
-    },
-    Sig {
-        number: signal_hook::consts::SIGTERM,
-        name: "SIGTERM",
-        again: "signal again",
-    },
-    Sig {
-        number: signal_hook::consts::SIGHUP,
-        name: "SIGHUP",
-        again: "signal again",
-    },
-];
-
-#[cfg(not(unix))]
-const SIGNALS: [Sig; 2] = [
-    Sig {
-        number: signal_hook::consts::SIGINT,
-        name: "SIGINT",
-        again: "Ctrl-C again",
-    },
-    Sig {
-        number: signal_hook::consts::SIGTERM,
-        name: "SIGTERM",
-        again: "signal again",
-    },
-];
-
-/// The stop signals' handlers (see the module docs): the first signal
-/// raises `quit` and records which it was; a second one exits at once.
-struct StopSignals {
-    quit: Arc<AtomicBool>,
-    which: Arc<AtomicUsize>,
-}
-
-impl StopSignals {
-    fn install() -> anyhow::Result<StopSignals> {
-        let quit = Arc::new(AtomicBool::new(false));
-        let which = Arc::new(AtomicUsize::new(0));
-        let handled: Vec<Sig> = SIGNALS
-            .into_iter()
-            .filter(|sig| !(sig.name == "SIGHUP" && ignored_at_start(sig.number)))
-            .collect();
-        // One handler per signal that only records it (signal-hook's
-        // pipe), read by a thread: a signal arriving while the handlers are
-        // installed is either not caught yet (the default: the process
-        // ends) or recorded whole. (Three signal-hook actions per signal
-        // left a window in which the first signal was caught and lost:
-        // seen on a loaded machine.)
-        let mut signals = signal_hook::iterator::Signals::new(handled.iter().map(|s| s.number))
-            .map_err(|e| anyhow::anyhow!("cannot handle the stop signals: {e}"))?;
-        let (q, w) = (Arc::clone(&quit), Arc::clone(&which));
-        std::thread::Builder::new()
-            .name("signals".into())
-            .spawn(move || {
-                for n in signals.forever() {
-                    if q.load(Ordering::SeqCst) {
-                        let code = SIGNALS
-                            .into_iter()
-                            .find(|s| s.number == n)
-                            .map_or(130, Sig::exit_code);
-                        std::process::exit(i32::from(code));
-                    }
-                    w.store(n as usize, Ordering::SeqCst);
-                    q.store(true, Ordering::SeqCst);
-                }
-            })
-            .map_err(|e| anyhow::anyhow!("cannot start the signal thread: {e}"))?;
-        Ok(StopSignals { quit, which })
-    }
-
-    /// The signal that raised `quit`, if one did.
-    fn received(&self) -> Option<Sig> {
-        let n = self.which.load(Ordering::SeqCst);
-        SIGNALS.into_iter().find(|s| s.number as usize == n)
-    }
-}
-
-/// Whether signal `n` was ignored when the process started (`nohup` ignores
-/// SIGHUP): read from `/proc/self/status` on Linux; elsewhere `false`.
-fn ignored_at_start(n: i32) -> bool {
-    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
-        return false;
-    };
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("SigIgn:"))
-        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
-        .is_some_and(|mask| n >= 1 && mask & (1 << (n - 1)) != 0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -681,13 +584,5 @@ mod tests {
             diagnosis(Duration::from_millis(1500), &counts, |_| "h".into())
                 .starts_with("no registry answered in 1.5 s: h (arin)")
         );
-    }
-
-    #[test]
-    fn exit_codes_are_128_plus_the_signal() {
-        let codes: Vec<u8> = SIGNALS.iter().map(|s| s.exit_code()).collect();
-        assert_eq!(&codes[..2], [130, 143]);
-        #[cfg(unix)]
-        assert_eq!(codes[2], 129);
     }
 }

@@ -18,10 +18,12 @@ mod coverage;
 mod crawl;
 mod export;
 mod gen_seeds;
+mod import;
 mod lookup;
 mod man;
 mod merge;
 mod progress;
+mod signals;
 mod stats;
 mod world;
 
@@ -69,6 +71,8 @@ enum Command {
     GenSeeds(gen_seeds::Args),
     /// Look up every seed no known network covers yet (resumable).
     Crawl(crawl::Args),
+    /// Store the registries' bulk dumps (RIPE NCC, APNIC, AFRINIC): a crawl then asks only for the rest.
+    Import(import::Args),
     /// Unite shard databases into one (dedupes networks, keeps the newest answer).
     Merge(merge::Args),
     /// Distinct networks, CIDRs and covered addresses, overall and per registry.
@@ -213,6 +217,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::GenSeeds(a) => gen_seeds::run(a, &g),
         Command::Crawl(a) => crawl::run(a, &g),
+        Command::Import(a) => import::run(a, &g),
         Command::Merge(a) => merge::run(a, &g),
         Command::Coverage(a) => coverage::run(a, &g),
         Command::Export(a) => export::run(a, &g),

@@ -5,8 +5,10 @@
 
 use std::process::ExitCode;
 
+use ipcrawl::import::DumpNote;
 use ipcrawl::prefix::fmt_addr;
-use ipcrawl::stats::{self, SeedCounts, StatsReport};
+use ipcrawl::rdap::Registry;
+use ipcrawl::stats::{self, SeedCounts, Source, StatsReport};
 use ipcrawl::store::Store;
 
 use super::Globals;
@@ -22,6 +24,8 @@ pub struct Args {
 /// Runs the command.
 pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     let store = Store::open_read(&g.db)?;
+    let report = stats::report(&store)?;
+    let import_skipped = report.import_skipped();
     let StatsReport {
         counters,
         seeds,
@@ -30,7 +34,10 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         gaps,
         failures,
         transport,
-    } = stats::report(&store)?;
+        sources,
+        dumps,
+        import_files,
+    } = report;
     let SeedCounts {
         total,
         done,
@@ -67,6 +74,11 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
                 }),
             );
             o.insert("failures".into(), fails.into());
+            o.insert("sources".into(), sources_json(&sources));
+            o.insert(
+                "import".into(),
+                import_json(&dumps, &import_files, &import_skipped),
+            );
         }
         println!("{v}");
         return Ok(ExitCode::SUCCESS);
@@ -77,6 +89,7 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         "gaps        {} not found (404), {} placeholder answers",
         gaps.not_found, gaps.placeholder
     );
+    print_sources(&sources, &dumps, &import_skipped);
     println!();
     println!("within_known_cidr    {}", counters.within_known_cidr);
     println!("found_registry       {}", counters.found_registry);
@@ -150,4 +163,73 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `{"ripe": {"dump": {"networks": N, "oldest": T, "newest": T}, "rdap": {...}}, ...}`.
+fn sources_json(sources: &[Source]) -> serde_json::Value {
+    let mut m = serde_json::Map::new();
+    for s in sources {
+        let e = m
+            .entry(s.registry.name())
+            .or_insert_with(|| serde_json::json!({}));
+        e[if s.dump { "dump" } else { "rdap" }] = serde_json::json!({
+            "networks": s.networks,
+            "oldest": s.oldest,
+            "newest": s.newest,
+        });
+    }
+    m.into()
+}
+
+/// Where each registry's networks came from (dump or RDAP) and their ages.
+fn print_sources(
+    sources: &[Source],
+    dumps: &[(Registry, DumpNote)],
+    skipped: &std::collections::BTreeMap<String, u64>,
+) {
+    if sources.is_empty() && dumps.is_empty() {
+        return;
+    }
+    println!();
+    println!(
+        "{:<8} {:<6} {:>9}  {:<20}  {:<20}",
+        "registry", "source", "networks", "oldest", "newest"
+    );
+    for s in sources {
+        println!(
+            "{:<8} {:<6} {:>9}  {:<20}  {:<20}",
+            s.registry.name(),
+            if s.dump { "dump" } else { "rdap" },
+            s.networks,
+            s.oldest,
+            s.newest
+        );
+    }
+    for (r, n) in dumps {
+        println!(
+            "  {r}: dump of {} ({}), imported {}; {} newer RDAP answers kept, {} records of an older dump removed",
+            n.date,
+            n.files.join(", "),
+            n.imported_at,
+            n.kept_rdap,
+            n.removed
+        );
+    }
+    if !skipped.is_empty() {
+        let parts: Vec<String> = skipped.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        println!("  dump objects skipped: {}", parts.join(", "));
+    }
+}
+
+/// `{"dumps": {"ripe": NOTE, ...}, "files": {NAME: NOTE, ...}, "skipped": {REASON: N}}`.
+fn import_json(
+    dumps: &[(Registry, DumpNote)],
+    files: &std::collections::BTreeMap<String, ipcrawl::import::FileNote>,
+    skipped: &std::collections::BTreeMap<String, u64>,
+) -> serde_json::Value {
+    let dumps: serde_json::Map<String, serde_json::Value> = dumps
+        .iter()
+        .map(|(r, n)| (r.name().to_string(), serde_json::json!(n)))
+        .collect();
+    serde_json::json!({"dumps": dumps, "files": files, "skipped": skipped})
 }

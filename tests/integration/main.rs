@@ -29,6 +29,8 @@
 //!   named and the offline stop;
 //! - `signals`: SIGTERM and SIGHUP at once and mid-crawl, `nohup`, and one
 //!   Ctrl-C to `scripts/shards-local.sh`;
+//! - `dumps`: `import` of world-written dumps and real excerpts, the crawl
+//!   after it, newer dumps, hostile dumps;
 //! - `compat`: databases written by earlier versions (`tests/fixtures/db/`);
 //! - `fresh`: the delegated statistics fetched from an aged world, the
 //!   bundle alone, and the fallbacks (stale, truncated, garbage, 404,
@@ -37,6 +39,7 @@
 
 mod cli;
 mod compat;
+mod dumps;
 mod files;
 mod fresh;
 mod hostile;

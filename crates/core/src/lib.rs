@@ -12,6 +12,7 @@
 //! - [`outfile`]: output files written whole or not at all (temporary beside, rename);
 //! - [`delegated`]: RIR delegated statistics (seeds, lanes, shard balance);
 //! - [`dump`]: registry bulk dumps (RPSL) → networks, as their RDAP servers describe them (pure);
+//! - [`import`]: bulk dumps into the store (`ipcrawl import`), so a crawl asks only for the rest;
 //! - [`gz`]: gzip reading and writing (the only flate2 user);
 //!
 //! The local RDAP world is its own crate, `ipcrawl-world`, built on this one.
@@ -24,6 +25,7 @@ pub mod delegated;
 pub mod dump;
 pub mod export;
 pub mod gz;
+pub mod import;
 pub mod map;
 pub mod merge;
 pub mod outfile;

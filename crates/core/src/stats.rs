@@ -7,9 +7,12 @@
 //! standing failure's stretch covers it and nothing resolved it since, and
 //! *pending* otherwise.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::crawl::telemetry::{snapshot_from_map, Snapshot, TransportCount};
+use crate::import::{self, DumpNote, FileNote};
 use crate::prefix::Range;
 use crate::rdap::Registry;
 use crate::seeds::SeedPlan;
@@ -56,6 +59,72 @@ pub struct StatsReport {
     /// Lookups no server answered (all runs), by registry and cause,
     /// nonzero ones only.
     pub transport: Vec<TransportCount>,
+    /// Where each registry's stored networks came from, and how old they are.
+    pub sources: Vec<Source>,
+    /// The imported dumps, per registry (`ipcrawl import`).
+    pub dumps: Vec<(Registry, DumpNote)>,
+    /// The imported files by name, as their latest import found them.
+    pub import_files: BTreeMap<String, FileNote>,
+}
+
+/// One registry's networks from one kind of source.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Source {
+    /// Whose.
+    pub registry: Registry,
+    /// From a bulk dump (`source_url` `dump:…`), else an RDAP answer.
+    pub dump: bool,
+    /// Networks (placeholders not included).
+    pub networks: u64,
+    /// The oldest `fetched_at`.
+    pub oldest: String,
+    /// The newest `fetched_at`.
+    pub newest: String,
+}
+
+impl StatsReport {
+    /// Skipped dump objects per reason, over every imported file.
+    pub fn import_skipped(&self) -> BTreeMap<String, u64> {
+        let mut m = BTreeMap::new();
+        for f in self.import_files.values() {
+            for (k, n) in &f.skipped {
+                *m.entry(k.clone()).or_insert(0) += n;
+            }
+        }
+        m
+    }
+}
+
+/// Counts the stored networks by registry and source, with their ages.
+pub fn sources(store: &Store) -> Result<Vec<Source>, store::Error> {
+    let mut m: BTreeMap<(Registry, bool), Source> = BTreeMap::new();
+    store
+        .for_each_record(false, |r| {
+            let dump = r.source_url.starts_with("dump:");
+            let s = m.entry((r.registry, dump)).or_insert_with(|| Source {
+                registry: r.registry,
+                dump,
+                networks: 0,
+                oldest: r.fetched_at.clone(),
+                newest: r.fetched_at.clone(),
+            });
+            s.networks += 1;
+            if r.fetched_at < s.oldest {
+                s.oldest.clone_from(&r.fetched_at);
+            }
+            if r.fetched_at > s.newest {
+                s.newest.clone_from(&r.fetched_at);
+            }
+            Ok(())
+        })
+        .map_err(|e| match e.downcast::<store::Error>() {
+            Ok(e) => *e,
+            Err(e) => store::Error::Db {
+                table: "networks",
+                message: e.to_string(),
+            },
+        })?;
+    Ok(m.into_values().collect())
 }
 
 /// Reads the report from the store.
@@ -75,6 +144,9 @@ pub fn report(store: &Store) -> Result<StatsReport, store::Error> {
         gaps: gap_counts(&gaps),
         failures,
         transport,
+        sources: sources(store)?,
+        dumps: import::stored_dumps(store)?,
+        import_files: import::stored_files(store)?,
     })
 }
 

@@ -139,25 +139,63 @@ pub struct Layout {
     /// The space of the registries whose statistics are stale: probed at
     /// the seed granularity whatever their files call it.
     pub fine: IntervalSet,
+    /// Space whose every network an imported dump holds: the fresh dumps'
+    /// networks, and the space a registry with a fresh dump and fresh
+    /// statistics lists as its own, allocated or assigned no later than its
+    /// dump's date (the dump holds every network of it; an address there
+    /// without one has none). See [`Statistics::layout_with_dumps`].
+    pub complete: IntervalSet,
+}
+
+/// A registry's imported bulk dump, dated within [`source::STALE_DAYS`].
+#[derive(Clone, Debug)]
+pub struct FreshDump {
+    /// Whose.
+    pub registry: Registry,
+    /// The space its networks cover.
+    pub space: IntervalSet,
+    /// Its date, `YYYYMMDD`.
+    pub date: String,
 }
 
 impl Statistics {
     /// Cuts and delegated space (see the module documentation).
     pub fn layout(&self, routes: &Bootstrap) -> Layout {
+        self.layout_with_dumps(routes, &[])
+    }
+
+    /// [`Statistics::layout`] knowing the registries' imported bulk dumps
+    /// dated within [`source::STALE_DAYS`]. Such a dump says what its
+    /// registry holds today: its networks' space counts as delegated, the
+    /// registry's other space is probed coarsely even when its statistics
+    /// are stale, and [`Layout::complete`] says where nothing need be asked.
+    pub fn layout_with_dumps(&self, routes: &Bootstrap, fresh_dumps: &[FreshDump]) -> Layout {
         let mut cuts = Vec::new();
         let mut held = Vec::new();
         let mut fine = Vec::new();
+        let mut complete = Vec::new();
+        for f in fresh_dumps {
+            held.extend_from_slice(f.space.ranges());
+            complete.extend_from_slice(f.space.ranges());
+        }
         for u in &self.used {
+            let dump = fresh_dumps.iter().find(|f| f.registry == u.registry);
+            let stale = u.stale && dump.is_none();
             for d in &u.delegations {
                 cuts.push(d.range.start);
                 if d.status.is_delegated() {
                     held.push(d.range);
+                    let before_dump =
+                        |f: &FreshDump| d.date.as_deref().is_none_or(|day| day <= f.date.as_str());
+                    if !u.stale && d.registry == u.registry && dump.is_some_and(before_dump) {
+                        complete.push(d.range);
+                    }
                 }
-                if u.stale {
+                if stale {
                     fine.push(d.range);
                 }
             }
-            if u.stale {
+            if stale {
                 fine.extend(
                     routes
                         .entries()
@@ -180,6 +218,7 @@ impl Statistics {
             cuts,
             delegated: IntervalSet::from_ranges(held).union(&fine),
             fine,
+            complete: IntervalSet::from_ranges(complete),
         }
     }
 

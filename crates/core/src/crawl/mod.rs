@@ -86,6 +86,11 @@ pub struct CrawlConfig {
     /// on different days still partition the space exactly. `None`: `cuts`
     /// and `delegated`.
     pub balance: Option<(Vec<u32>, IntervalSet)>,
+    /// Space every network of which is stored already, beyond what the
+    /// store records as swept or dumped: the delegated space of registries
+    /// whose imported dump and statistics are both fresh
+    /// ([`layout::Layout::complete`]). The crawl asks nothing inside it.
+    pub complete: IntervalSet,
     /// Prefix length of the coarse probing outside `delegated` (an empty
     /// answer skips the rest of that block). `None`: probe every seed.
     /// Defaults to 16.
@@ -115,6 +120,7 @@ impl Default for CrawlConfig {
             shard: None,
             cuts: Vec::new(),
             delegated: None,
+            complete: IntervalSet::new(),
             balance: None,
             coarse: Some(16),
             strategy: Strategy::Sweep,
@@ -333,7 +339,7 @@ pub fn run(
 
 /// What the store says is done, for a crawl at `cfg`'s depth: the space
 /// swept at that depth or deeper (the 2016 strategy: the stored networks,
-/// as it always skipped them), the probed gaps, the stored networks by
+/// as it always skipped them) and the space imported dumps cover, the probed gaps, the stored networks by
 /// exact range, the standing failures.
 fn load_known(store: &Store, cfg: &CrawlConfig) -> Result<lanes::Known, Error> {
     let mut swept = store.load_swept(store::Level::All)?;
@@ -343,6 +349,8 @@ fn load_known(store: &Store, cfg: &CrawlConfig) -> Result<lanes::Known, Error> {
     if cfg.strategy == Strategy::Seeds2016 {
         swept = swept.union(&store.load_known()?);
     }
+    // Inside an imported dump's networks every level is stored.
+    swept = swept.union(&store.load_dumped()?).union(&cfg.complete);
     let gaps = IntervalSet::from_ranges(store.gaps()?.into_iter().map(|(r, _, _)| r));
     let failed: BTreeSet<u32> = store.failures()?.into_iter().map(|f| f.addr).collect();
     Ok(lanes::Known {
@@ -368,8 +376,10 @@ fn load_walks(
     let mut searched: [IntervalSet; 5] = Default::default();
     let mut known: [Option<bool>; 5] = [None; 5];
     let now = crate::time::Now::read();
+    // What imported dumps hold is never searched for.
+    let dumped = store.load_dumped()?.union(&cfg.complete);
     for r in Registry::ALL {
-        searched[r.index()] = store.load_searched(r, level)?;
+        searched[r.index()] = store.load_searched(r, level)?.union(&dumped);
         known[r.index()] = store
             .meta_plain(&format!("help.{}", r.name()))?
             .and_then(|note| walks::fresh_help(&note, now.unix_secs));

@@ -18,8 +18,8 @@ use super::codec::{self, encode_dict, seal};
 use super::compress::{needs_dict, DictKind, Dicts, Packer, Unpacker};
 use super::error::{corrupt, step, tbl};
 use super::schema::{
-    set_searched, set_to_search, NetKey, Tag, COUNTERS, DICTS, FAILURES, GAPS, KNOWN, META,
-    NETWORKS, NETWORK_KEYS, PLACEHOLDERS, RAW, SET_SWEPT_ALL, SET_SWEPT_TOP, SWEPT,
+    set_dumped, set_searched, set_to_search, NetKey, Tag, COUNTERS, DICTS, FAILURES, GAPS, KNOWN,
+    META, NETWORKS, NETWORK_KEYS, PLACEHOLDERS, RAW, SET_SWEPT_ALL, SET_SWEPT_TOP, SWEPT,
 };
 use super::{show_key, split_by_eight, Error, Level, Result, Store};
 use crate::rdap::Registry;
@@ -186,6 +186,7 @@ impl Store {
                 sets.push((set_searched(reg, all), other.load_searched(reg, level)?));
             }
             sets.push((set_to_search(reg), other.load_to_search(reg)?));
+            sets.push((set_dumped(reg), other.load_dumped_of(reg)?));
         }
         let mut to = txn.open_table(SWEPT).map_err(tbl(&SWEPT))?;
         for (set, incoming) in sets {

@@ -8,7 +8,9 @@
 //!   background dictionary trainer (the only zstd user);
 //! - `v1`: the schema-1 layouts, read for old files and the migration;
 //! - `open`, `read`, `write`, `merge`, `migrate`: the [`Store`] API;
-//! - `delegated`: the fetched delegated-statistics files ([`StatsFile`]).
+//! - `delegated`: the fetched delegated-statistics files ([`StatsFile`]);
+//! - `dumps`: the space imported bulk dumps cover, and the step that ends an
+//!   import ([`DumpFinish`]).
 //!
 //! During a crawl only the writer thread calls [`Store::apply`]; it commits
 //! a batch per call, so a crash loses at most the batch in flight.
@@ -16,6 +18,7 @@
 mod codec;
 mod compress;
 mod delegated;
+mod dumps;
 mod error;
 mod merge;
 mod migrate;
@@ -40,6 +43,7 @@ use crate::rdap::{Network, Registry};
 
 pub use compress::{Dict, DictKind, TRAIN_SAMPLES};
 pub use delegated::StatsFile;
+pub use dumps::{DumpFinish, StoredSource};
 pub use error::{Error, Result};
 pub use merge::MergeCounts;
 pub use schema::SCHEMA_VERSION;

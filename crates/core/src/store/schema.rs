@@ -17,7 +17,7 @@
 //! | `counters` | `&str` | `u64` telemetry counters, cumulative over runs |
 //! | `known` | `u8` first octet | the known-network set inside the /8 ([`Tag::Ranges`]) |
 //! | `delegated` | `u8` registry | the registry's delegated-statistics file as a crawl last fetched it ([`Tag::Stats`]), reused for 24 h and the fallback when a fetch fails |
-//! | `swept` | `(set, u8 first octet)` | a range set inside the /8 ([`Tag::Ranges`]); `set` 0: space swept at depth top (coverage first: every top-level network in it stored), 1: swept at depth all (every network in it stored), `16 + 2 × registry + depth` (depth 0 top, 1 all): the keys an RFC 9910 search of that registry has enumerated |
+//! | `swept` | `(set, u8 first octet)` | a range set inside the /8 ([`Tag::Ranges`]); `set` 0: space swept at depth top (coverage first: every top-level network in it stored), 1: swept at depth all (every network in it stored), `16 + 2 × registry + depth` (depth 0 top, 1 all): the keys an RFC 9910 search of that registry has enumerated, `32 + registry`: space that registry answered in other registries' lanes, for its search to enumerate, `48 + registry`: the space that registry's latest imported bulk dump covers (its non-placeholder inetnums: every network at every level inside is stored), replaced by each newer import |
 //!
 //! `registry` is the index in [`crate::rdap::Registry::ALL`] (arin 0, ripe 1,
 //! apnic 2, lacnic 3, afrinic 4). Integer keys sort numerically, so scans run
@@ -158,6 +158,12 @@ pub(crate) const SET_SWEPT_ALL: u8 = 1;
 /// `swept` set: keys `registry` has enumerated by search at `all` depth or not.
 pub(crate) fn set_searched(registry: crate::rdap::Registry, all: bool) -> u8 {
     16 + 2 * registry.index() as u8 + u8::from(all)
+}
+
+/// `swept` set: the space `registry`'s latest imported dump covers (its
+/// non-placeholder inetnums), replaced by each newer import of it.
+pub(crate) fn set_dumped(registry: crate::rdap::Registry) -> u8 {
+    48 + registry.index() as u8
 }
 
 /// `swept` set: space `registry` answered in other registries' lanes (a

@@ -108,7 +108,7 @@ impl Store {
         w.packer.pack(kind, registry, payload)
     }
 
-    fn ranges_value(&self, set: &IntervalSet) -> Vec<u8> {
+    pub(super) fn ranges_value(&self, set: &IntervalSet) -> Vec<u8> {
         if self.schema == 1 {
             v1::encode_ranges(set)
         } else {

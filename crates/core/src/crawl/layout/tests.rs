@@ -406,3 +406,55 @@ fn local_files_are_split_by_registry_with_the_oldest_date() {
     assert!(e.contains("missing.txt") && !e.contains('\n'), "{e}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_fresh_dump_makes_its_registrys_space_coarse_and_what_it_holds_complete() {
+    let (path, store) = db("dumps");
+    let files = Arc::new(Files::default());
+    serve_five(&files, "20270821");
+    let routes = Bootstrap::bundled();
+    let one = |s: &str, e: &str| IntervalSet::from_ranges([Range::new(a(s), a(e)).unwrap()]);
+    let dump = |date: &str| FreshDump {
+        registry: Registry::Arin,
+        space: one("23.0.0.0", "23.0.0.255"),
+        date: date.into(),
+    };
+    // Fresh statistics: ARIN's allocation dated up to the dump's day is
+    // complete (the dump holds all of it); one dated after it is not.
+    let fresh = gather_with(&store, &fetch_all(), &files, NOW);
+    let after = fresh.layout_with_dumps(&routes, &[dump("20270822")]);
+    assert!(after.complete.contains(a("23.0.200.1")));
+    assert!(
+        !after.complete.contains(a("23.1.0.1")),
+        "free space is not complete"
+    );
+    let before = fresh.layout_with_dumps(&routes, &[dump("20270820")]);
+    assert_eq!(
+        before.complete,
+        one("23.0.0.0", "23.0.0.255"),
+        "only the dump's networks"
+    );
+    assert!(fresh.layout(&routes).complete.is_empty());
+    // Stale statistics: the fresh dump keeps ARIN's space coarse, yet only
+    // its own networks are complete.
+    let later = date_days("20280901").unwrap();
+    let get: Arc<dyn GetFile> = Arc::clone(&files) as Arc<dyn GetFile>;
+    let stale = gather(
+        &store,
+        &fetch_all(),
+        &get,
+        NOW,
+        later,
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    let lay = stale.layout_with_dumps(&routes, &[dump("20280831")]);
+    assert!(
+        !lay.fine.contains(a("3.0.0.1")),
+        "ARIN is not probed finely"
+    );
+    assert!(lay.fine.contains(a("193.0.0.1")), "RIPE still is");
+    assert_eq!(lay.complete, one("23.0.0.0", "23.0.0.255"));
+    drop(store);
+    let _ = std::fs::remove_file(path);
+}
