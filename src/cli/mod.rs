@@ -18,6 +18,7 @@ mod coverage;
 mod crawl;
 mod export;
 mod gen_seeds;
+mod live;
 mod lookup;
 mod man;
 mod merge;

@@ -1,18 +1,21 @@
 //! `ipcrawl stats`: prints [`stats::report`] (the crawl's counters, seeds
 //! pending/done/failed, the standing failures, and the lookups no server
 //! answered, by registry and cause) as a table or JSON (where the causes are
-//! `by_registry.NAME.transport`).
+//! `by_registry.NAME.transport`). On a DB a running crawl holds, the crawl's
+//! live snapshot instead ([`live`]).
 
+use std::io::{self, Write as _};
 use std::process::ExitCode;
 
 use ipcrawl::prefix::fmt_addr;
 use ipcrawl::stats::{self, SeedCounts, StatsReport};
-use ipcrawl::store::Store;
+use ipcrawl::store::{self, Store};
 
-use super::Globals;
+use super::{live, Globals};
 
 /// Stats options.
 #[derive(clap::Args, Debug)]
+#[command(after_long_help = live::HELP)]
 pub struct Args {
     /// Print one JSON object instead of a table.
     #[arg(long)]
@@ -21,7 +24,11 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
-    let store = Store::open_read(&g.db)?;
+    let store = match Store::open_read(&g.db) {
+        Ok(s) => s,
+        Err(store::Error::InUse(_)) => return held(&args, g),
+        Err(e) => return Err(e.into()),
+    };
     let StatsReport {
         counters,
         seeds,
@@ -149,5 +156,81 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
             );
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `stats` on a DB a crawl holds: its live snapshot ([`live`]).
+fn held(args: &Args, g: &Globals) -> anyhow::Result<ExitCode> {
+    let (path, seen) = live::held(&g.db)?;
+    let figures = &seen.doc["stats"];
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    if args.json {
+        writeln!(out, "{}", live::json(figures, &path, &seen))?;
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let n = |v: &serde_json::Value, k: &str| live::text(&v[k]);
+    for l in live::header(&g.db, &path, &seen) {
+        writeln!(out, "{l}")?;
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "networks    {} stored, {} placeholders",
+        n(figures, "networks"),
+        n(figures, "placeholders")
+    )?;
+    writeln!(
+        out,
+        "seeds       not in the snapshot (`ipcrawl stats` counts them once the crawl ends)"
+    )?;
+    for l in live::progress_lines(&seen.doc) {
+        writeln!(out, "{l}")?;
+    }
+    writeln!(out)?;
+    for k in [
+        "within_known_cidr",
+        "found_registry",
+        "got_whois",
+        "failed_lookup_whois",
+        "parent_queries",
+    ] {
+        writeln!(out, "{k:<20} {}", n(figures, k))?;
+    }
+    writeln!(out)?;
+    let cols = [
+        "queries",
+        "answers",
+        "not_found",
+        "placeholders",
+        "redirects",
+        "rate_limited",
+        "retries",
+        "failures",
+    ];
+    writeln!(
+        out,
+        "{:<8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>8} {:>8}",
+        "registry",
+        "queries",
+        "answers",
+        "404",
+        "placehold",
+        "redirects",
+        "429",
+        "retries",
+        "failures"
+    )?;
+    if let Some(regs) = figures["by_registry"].as_object() {
+        for (name, r) in regs {
+            let v = cols.map(|k| n(r, k));
+            writeln!(
+                out,
+                "{name:<8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>8} {:>8}",
+                v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]
+            )?;
+        }
+    }
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
