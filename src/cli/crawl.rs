@@ -389,6 +389,7 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         "networks": networks,
         "placeholders": placeholders,
         "failures": summary.failures,
+        "refused": summary.refused,
         "put_off": put_off,
         "transport_failures": transport_json(&summary.run_transport),
         "statistics": statistics.to_json(),

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use ipcrawl::prefix::fmt_addr;
 use ipcrawl::stats::{self, SeedCounts, StatsReport};
-use ipcrawl::store::{self, Store};
+use ipcrawl::store::{self, Failure, Store};
 
 use super::{live, Globals};
 
@@ -36,33 +36,25 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         placeholders,
         gaps,
         failures,
+        refused,
         transport,
     } = stats::report(&store)?;
     let SeedCounts {
         total,
         done,
         failed,
+        refused: refused_seeds,
         pending,
     } = seeds;
     if args.json {
-        let fails: Vec<serde_json::Value> = failures
-            .iter()
-            .map(|f| {
-                serde_json::json!({
-                    "addr": fmt_addr(f.addr),
-                    "end": fmt_addr(f.end),
-                    "registry": f.registry.name(),
-                    "reason": f.reason,
-                    "attempts": f.attempts,
-                    "at": f.at,
-                })
-            })
-            .collect();
+        let list = |fs: &[Failure]| -> serde_json::Value {
+            fs.iter().map(failure_json).collect::<Vec<_>>().into()
+        };
         let mut v = serde_json::to_value(&counters)?;
         if let Some(o) = v.as_object_mut() {
             o.insert(
                 "seeds".into(),
-                serde_json::json!({"total": total, "done": done, "failed": failed, "pending": pending}),
+                serde_json::json!({"total": total, "done": done, "failed": failed, "refused": refused_seeds, "pending": pending}),
             );
             o.insert("networks".into(), networks.into());
             o.insert("placeholders".into(), placeholders.into());
@@ -73,12 +65,20 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
                     "placeholder": gaps.placeholder,
                 }),
             );
-            o.insert("failures".into(), fails.into());
+            o.insert("failures".into(), list(&failures));
+            o.insert("refused".into(), list(&refused));
         }
         println!("{v}");
         return Ok(ExitCode::SUCCESS);
     }
-    println!("seeds       {total} total, {done} done, {failed} failed, {pending} pending");
+    let refused_note = if refused_seeds > 0 {
+        format!(", {refused_seeds} refused for good")
+    } else {
+        String::new()
+    };
+    println!(
+        "seeds       {total} total, {done} done, {failed} failed{refused_note}, {pending} pending"
+    );
     println!("networks    {networks} stored, {placeholders} placeholders");
     println!(
         "gaps        {} not found (404), {} placeholder answers",
@@ -143,20 +143,42 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
             println!("  {line}");
         }
     }
-    if !failures.is_empty() {
-        println!();
-        println!("failed lookups (retried by the next crawl):");
-        for f in &failures {
-            println!(
-                "  {} ({}, {} attempts): {}",
-                fmt_addr(f.addr),
-                f.registry,
-                f.attempts,
-                f.reason
-            );
-        }
-    }
+    print_failures("failed lookups (retried by the next crawl):", &failures);
+    print_failures(
+        "refused answers (recorded for good: not asked again, not counted as work left):",
+        &refused,
+    );
     Ok(ExitCode::SUCCESS)
+}
+
+/// One entry of `failures` or `refused` in `--json`.
+fn failure_json(f: &Failure) -> serde_json::Value {
+    serde_json::json!({
+        "addr": fmt_addr(f.addr),
+        "end": fmt_addr(f.end),
+        "registry": f.registry.name(),
+        "reason": f.reason,
+        "attempts": f.attempts,
+        "at": f.at,
+    })
+}
+
+/// A titled list of failures (nothing when there are none).
+fn print_failures(title: &str, fs: &[Failure]) {
+    if fs.is_empty() {
+        return;
+    }
+    println!();
+    println!("{title}");
+    for f in fs {
+        println!(
+            "  {} ({}, {} attempts): {}",
+            fmt_addr(f.addr),
+            f.registry,
+            f.attempts,
+            f.reason
+        );
+    }
 }
 
 /// `stats` on a DB a crawl holds: its live snapshot ([`live`]).

@@ -219,3 +219,89 @@ fn a_db_in_use_without_status_file_says_where_to_look_and_an_old_one_is_stale() 
     assert!(e.contains("is not a status document"), "{e}");
     drop(held);
 }
+
+/// LACNIC's 2015 answer echoing the query (handle, start and end all the
+/// queried address) is refused, and the refusal is recorded for good: the
+/// crawl that meets it exits 0, `stats` lists it as a refused answer with
+/// its reason, and the next crawl asks nothing for it and exits 0 too
+/// (before: a failure retried by every crawl, each one exiting 1).
+#[test]
+fn an_echoed_query_is_refused_once_for_good_and_not_asked_again() {
+    let w = Workdir::new("watch-echo");
+    let echo = crate::util::fixture("lacnic/lacnic-200.57.141.161-2015.json");
+    let regs = server::start(move |reg, req, _| {
+        if reg == Registry::Lacnic && req.path() == "/ip/200.57.141.161" {
+            return crate::server::Reply::json(200, echo.clone());
+        }
+        not_found()
+    });
+    // Eight seeds, 200.57.141.160 to .167: the echo at .161, 404s around it.
+    ok(
+        &w,
+        &[
+            "gen-seeds",
+            "--within",
+            "200.57.141.160/29",
+            "--granularity",
+            "32",
+        ],
+    );
+    let args = regs.crawl_args(&[]);
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    let asked = |regs: &server::Registries| {
+        regs.requests()
+            .iter()
+            .filter(|(r, p)| *r == Registry::Lacnic && p == "/ip/200.57.141.161")
+            .count()
+    };
+
+    let out = w.run(&a);
+    let (o, e) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "first crawl\n{o}\n{e}");
+    let s = json(&o);
+    assert_eq!(s["stop"], "finished", "{s}");
+    assert_eq!(s["failures"], 0, "{s}");
+    assert_eq!(s["refused"], 1, "{s}");
+    assert_eq!(asked(&regs), 1, "asked once");
+    let total_first = regs.requests().len();
+
+    let st = json(&ok(&w, &["stats", "--json"]));
+    assert_eq!(st["failures"], serde_json::json!([]), "{st}");
+    let refused = st["refused"].as_array().expect("refused list");
+    assert_eq!(refused.len(), 1, "{st}");
+    assert_eq!(refused[0]["addr"], "200.57.141.161");
+    assert_eq!(refused[0]["registry"], "lacnic");
+    let reason = refused[0]["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains(
+            "answer echoes the query: handle, startAddress and endAddress are all 200.57.141.161"
+        ),
+        "{reason}"
+    );
+    assert_eq!(st["seeds"]["refused"], 1, "{st}");
+    assert_eq!(st["seeds"]["failed"], 0);
+    assert_eq!(st["seeds"]["pending"], 0);
+    let table = ok(&w, &["stats"]);
+    assert!(
+        table.contains("refused answers (recorded for good: not asked again")
+            && table.contains("200.57.141.161 (lacnic, 1 attempts): http://"),
+        "{table}"
+    );
+    assert!(!table.contains("failed lookups"), "{table}");
+
+    // The second crawl: nothing asked at all (everything else was a 404
+    // gap), exit 0.
+    let out = w.run(&a);
+    let (o, e) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "second crawl\n{o}\n{e}");
+    let s = json(&o);
+    assert_eq!(s["run_queries"], 0, "{s}");
+    assert_eq!(s["refused"], 1);
+    assert_eq!(asked(&regs), 1, "the echo was asked again");
+    assert_eq!(
+        regs.requests().len(),
+        total_first,
+        "the second crawl asked something"
+    );
+    regs.shutdown();
+}

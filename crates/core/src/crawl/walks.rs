@@ -575,7 +575,9 @@ impl Walks {
                     Err(String::new())
                 }
                 Answer::Retry(reason) => wait_retry(self, fx, reason),
-                Answer::Refused(reason) => Ok((Reply::Failed(reason), None)),
+                Answer::Refused(reason) | Answer::RefusedForGood(reason) => {
+                    Ok((Reply::Failed(reason), None))
+                }
             },
             WalkAnswer::Search(s) => match s {
                 SearchAnswer::Reply {
@@ -702,6 +704,7 @@ impl Walks {
                     reason: format!("search of {r}: {why}; left to the address sweep"),
                     attempts: 1,
                     at: now.rfc3339(),
+                    permanent: false,
                 }));
             }
         }
