@@ -1,5 +1,6 @@
 //! `ipcrawl coverage`: how much of the non-reserved space is covered, and
-//! optionally the Hilbert map of it (`--map FILE.png`).
+//! optionally the Hilbert map of it (`--map FILE.png`). On a DB a running
+//! crawl holds, the crawl's live snapshot instead ([`live`]).
 
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
@@ -8,12 +9,13 @@ use std::process::ExitCode;
 use anyhow::Context;
 use ipcrawl::coverage::{self, Coverage};
 use ipcrawl::map;
-use ipcrawl::store::Store;
+use ipcrawl::store::{self, Store};
 
-use super::Globals;
+use super::{live, Globals};
 
 /// Coverage options.
 #[derive(clap::Args, Debug)]
+#[command(after_long_help = live::HELP)]
 pub struct Args {
     /// Print one JSON object instead of a table.
     #[arg(long)]
@@ -58,7 +60,11 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.map {
         refuse_db_as_output(path, &g.db)?;
     }
-    let store = Store::open_read(&g.db)?;
+    let store = match Store::open_read(&g.db) {
+        Ok(s) => s,
+        Err(store::Error::InUse(_)) => return held(&args, g),
+        Err(e) => return Err(e.into()),
+    };
     let c = coverage::report(&store)?;
     if let Some(path) = &args.map {
         write_map(&store, &c, path, &args, g)?;
@@ -68,6 +74,47 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         writeln!(out, "{}", serde_json::to_string(&c)?)?;
     } else {
         write_table(&mut out, &c)?;
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `coverage` on a DB a crawl holds: its live snapshot ([`live`]); no map
+/// (it needs the DB).
+fn held(args: &Args, g: &Globals) -> anyhow::Result<ExitCode> {
+    let (path, seen) = live::held(&g.db)?;
+    if let Some(m) = &args.map {
+        anyhow::bail!(
+            "--map {}: the map needs the DB itself, which a crawl holds (its live snapshot, {}, has no map): run it once the crawl ends",
+            m.display(),
+            path.display()
+        );
+    }
+    let c = &seen.doc["coverage"];
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    if args.json {
+        writeln!(out, "{}", live::json(c, &path, &seen))?;
+    } else {
+        for l in live::header(&g.db, &path, &seen) {
+            writeln!(out, "{l}")?;
+        }
+        writeln!(out)?;
+        writeln!(
+            out,
+            "covered     {} addresses of the non-reserved {} ({}%)",
+            live::text(&c["addresses"]),
+            live::text(&c["non_reserved"]),
+            live::text(&c["percent"])
+        )?;
+        writeln!(
+            out,
+            "networks    {} stored, {} placeholders (never counted); per registry: once the crawl ends",
+            live::text(&c["networks"]),
+            live::text(&c["placeholders"])
+        )?;
+        for l in live::progress_lines(&seen.doc) {
+            writeln!(out, "{l}")?;
+        }
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)

@@ -2,8 +2,8 @@
 //! ([`crawl::ensure_plan`]), the delegated statistics the lanes are laid
 //! out by ([`crawl::layout`]: fetched at start, reused for 24 h, `--stats`
 //! mirrors, `--delegated` files; a one-line warning for each fallback), the
-//! crawl, progress on stderr ([`super::progress`]), a JSON summary on
-//! stdout.
+//! crawl, progress on stderr ([`super::progress`]) and in the live status
+//! file beside the DB ([`super::live`]), a JSON summary on stdout.
 //!
 //! Signals: SIGINT (Ctrl-C), SIGTERM (Kubernetes, Slurm, systemd, `kill`)
 //! and SIGHUP (a closed terminal) all stop the crawl cleanly: what is
@@ -36,6 +36,7 @@ use ipcrawl::rdap::client::{Client, ClientConfig, FileClient, FileConfig};
 use ipcrawl::rdap::Registry;
 use ipcrawl::store::Store;
 
+use super::live::StatusFile;
 use super::progress::{ProgressArg, View};
 use super::signals::{StopSignals, SIGNALS};
 use super::Globals;
@@ -60,6 +61,7 @@ pub enum DepthArg {
 
 /// Crawl options.
 #[derive(clap::Args, Debug)]
+#[command(after_long_help = super::live::HELP)]
 pub struct Args {
     /// Worker threads, i.e. queries in flight at most (1-4096).
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
@@ -286,6 +288,11 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     secs("progress-every", args.progress_every)?;
     let (local, local_warnings) = layout::local(&args.delegated).map_err(anyhow::Error::msg)?;
     let mut store = Store::open_or_create(&g.db)?;
+    // What `stats` and `coverage` show while this crawl holds the DB.
+    let mut status = StatusFile::new(&g.db, command_json(&args, &cfg));
+    if let Some(w) = status.starting(&store) {
+        g.info(format_args!("{w}"));
+    }
     let (plan, origin) = crawl::ensure_plan(&store)?;
     if origin == PlanOrigin::Default {
         eprintln!(
@@ -315,7 +322,7 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     );
     let mut told = 0;
     let mut announced = false;
-    let summary = crawl::run(
+    let result = crawl::run(
         &store,
         plan,
         &routes,
@@ -338,15 +345,19 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
                 view.say(&format!("ipcrawl: {off}"));
             }
             told = told.max(p.put_off.len());
+            if let Some(w) = status.tick(p, view.estimate(), &store) {
+                view.say(&format!("ipcrawl: {w}"));
+            }
         },
-    )
-    .with_context(|| format!("crawling into {}", g.db.display()))?;
+    );
     view.finish();
-    if summary.stop == Stop::Finished {
-        store
-            .compact()
-            .with_context(|| format!("compacting {}", g.db.display()))?;
-    }
+    let summary = match result {
+        Ok(s) => s,
+        Err(e) => {
+            status.finish("failed", None, view.estimate(), &store);
+            return Err(e).with_context(|| format!("crawling into {}", g.db.display()));
+        }
+    };
     let stop = match summary.stop {
         Stop::Finished => "finished",
         Stop::Interrupted => "interrupted",
@@ -354,6 +365,14 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         Stop::PutOff => "put_off",
         Stop::Unreachable => "unreachable",
     };
+    if let Some(w) = status.finish(stop, Some(&summary), view.estimate(), &store) {
+        g.info(format_args!("{w}"));
+    }
+    if summary.stop == Stop::Finished {
+        store
+            .compact()
+            .with_context(|| format!("compacting {}", g.db.display()))?;
+    }
     let put_off: serde_json::Map<String, serde_json::Value> = summary
         .put_off
         .iter()
@@ -372,6 +391,7 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         "networks": networks,
         "placeholders": placeholders,
         "failures": summary.failures,
+        "refused": summary.refused,
         "put_off": put_off,
         "transport_failures": transport_json(&summary.run_transport),
         "statistics": statistics.to_json(),
@@ -398,6 +418,12 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         }
         Stop::Finished | Stop::MaxQueries | Stop::PutOff => {}
     }
+    Ok(finished_code(&summary))
+}
+
+/// The exit code of a run that was not stopped by a signal or the offline
+/// rule, with its stderr lines: 1 when it finished with work left.
+fn finished_code(summary: &crawl::Summary) -> ExitCode {
     // Exit 1: finished with work left (lookups failed for good, or a
     // registry's work put off); the next run continues either way.
     let mut code = ExitCode::SUCCESS;
@@ -419,7 +445,30 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     if summary.stop == Stop::MaxQueries {
         eprintln!("ipcrawl: stopped after --max-queries; run again to continue");
     }
-    Ok(code)
+    code
+}
+
+/// The status file's `command`: how this crawl was asked to run.
+fn command_json(args: &Args, cfg: &CrawlConfig) -> serde_json::Value {
+    let rates: serde_json::Map<String, serde_json::Value> = Registry::ALL
+        .iter()
+        .map(|r| {
+            let rate = cfg.policy.rates[r.index()].to_string();
+            (r.name().to_string(), rate.into())
+        })
+        .collect();
+    serde_json::json!({
+        "depth": match cfg.policy.depth {
+            Depth::Coverage => "coverage",
+            Depth::All => "all",
+        },
+        "search": if args.search == SearchArg::Auto { "auto" } else { "off" },
+        "strategy": if args.strategy_2016 { "2016" } else { "sweep" },
+        "shard": args.shard.map(|s| s.to_string()),
+        "threads": args.threads,
+        "max_queries": args.max_queries,
+        "rates": rates,
+    })
 }
 
 /// Where each registry's statistics come from, by the arguments (see

@@ -506,6 +506,7 @@ mod tests {
                 reason: "HTTP 503".into(),
                 attempts: 5,
                 at: "2026-01-01T00:00:00Z".into(),
+                permanent: false,
             }],
         )
     }

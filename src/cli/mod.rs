@@ -19,6 +19,7 @@ mod crawl;
 mod export;
 mod gen_seeds;
 mod import;
+mod live;
 mod lookup;
 mod man;
 mod merge;

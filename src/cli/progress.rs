@@ -410,6 +410,11 @@ impl View {
         }
     }
 
+    /// The smoothed rates and ETA so far.
+    pub fn estimate(&self) -> &Estimate {
+        &self.estimate
+    }
+
     /// Ends the bar, if any.
     pub fn finish(&mut self) {
         if let Some(b) = self.bar.take() {
@@ -428,7 +433,7 @@ fn paused_text(p: &Progress) -> Vec<String> {
         .collect()
 }
 
-type JsonMap = serde_json::Map<String, serde_json::Value>;
+pub(super) type JsonMap = serde_json::Map<String, serde_json::Value>;
 
 /// The JSON line's `paused` (registry → time left, why, the Retry-After
 /// asked for) and `put_off` (registry → the one-line reason) members.

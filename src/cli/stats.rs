@@ -1,20 +1,23 @@
 //! `ipcrawl stats`: prints [`stats::report`] (the crawl's counters, seeds
 //! pending/done/failed, the standing failures, and the lookups no server
 //! answered, by registry and cause) as a table or JSON (where the causes are
-//! `by_registry.NAME.transport`).
+//! `by_registry.NAME.transport`). On a DB a running crawl holds, the crawl's
+//! live snapshot instead ([`live`]).
 
+use std::io::{self, Write as _};
 use std::process::ExitCode;
 
 use ipcrawl::import::DumpNote;
 use ipcrawl::prefix::fmt_addr;
 use ipcrawl::rdap::Registry;
 use ipcrawl::stats::{self, SeedCounts, Source, StatsReport};
-use ipcrawl::store::Store;
+use ipcrawl::store::{self, Failure, Store};
 
-use super::Globals;
+use super::{live, Globals};
 
 /// Stats options.
 #[derive(clap::Args, Debug)]
+#[command(after_long_help = live::HELP)]
 pub struct Args {
     /// Print one JSON object instead of a table.
     #[arg(long)]
@@ -23,7 +26,11 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
-    let store = Store::open_read(&g.db)?;
+    let store = match Store::open_read(&g.db) {
+        Ok(s) => s,
+        Err(store::Error::InUse(_)) => return held(&args, g),
+        Err(e) => return Err(e.into()),
+    };
     let report = stats::report(&store)?;
     let import_skipped = report.import_skipped();
     let StatsReport {
@@ -33,6 +40,7 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         placeholders,
         gaps,
         failures,
+        refused,
         transport,
         sources,
         dumps,
@@ -42,27 +50,18 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         total,
         done,
         failed,
+        refused: refused_seeds,
         pending,
     } = seeds;
     if args.json {
-        let fails: Vec<serde_json::Value> = failures
-            .iter()
-            .map(|f| {
-                serde_json::json!({
-                    "addr": fmt_addr(f.addr),
-                    "end": fmt_addr(f.end),
-                    "registry": f.registry.name(),
-                    "reason": f.reason,
-                    "attempts": f.attempts,
-                    "at": f.at,
-                })
-            })
-            .collect();
+        let list = |fs: &[Failure]| -> serde_json::Value {
+            fs.iter().map(failure_json).collect::<Vec<_>>().into()
+        };
         let mut v = serde_json::to_value(&counters)?;
         if let Some(o) = v.as_object_mut() {
             o.insert(
                 "seeds".into(),
-                serde_json::json!({"total": total, "done": done, "failed": failed, "pending": pending}),
+                serde_json::json!({"total": total, "done": done, "failed": failed, "refused": refused_seeds, "pending": pending}),
             );
             o.insert("networks".into(), networks.into());
             o.insert("placeholders".into(), placeholders.into());
@@ -73,7 +72,8 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
                     "placeholder": gaps.placeholder,
                 }),
             );
-            o.insert("failures".into(), fails.into());
+            o.insert("failures".into(), list(&failures));
+            o.insert("refused".into(), list(&refused));
             o.insert("sources".into(), sources_json(&sources));
             o.insert(
                 "import".into(),
@@ -83,7 +83,14 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         println!("{v}");
         return Ok(ExitCode::SUCCESS);
     }
-    println!("seeds       {total} total, {done} done, {failed} failed, {pending} pending");
+    let refused_note = if refused_seeds > 0 {
+        format!(", {refused_seeds} refused for good")
+    } else {
+        String::new()
+    };
+    println!(
+        "seeds       {total} total, {done} done, {failed} failed{refused_note}, {pending} pending"
+    );
     println!("networks    {networks} stored, {placeholders} placeholders");
     println!(
         "gaps        {} not found (404), {} placeholder answers",
@@ -149,19 +156,117 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
             println!("  {line}");
         }
     }
-    if !failures.is_empty() {
-        println!();
-        println!("failed lookups (retried by the next crawl):");
-        for f in &failures {
-            println!(
-                "  {} ({}, {} attempts): {}",
-                fmt_addr(f.addr),
-                f.registry,
-                f.attempts,
-                f.reason
-            );
+    print_failures("failed lookups (retried by the next crawl):", &failures);
+    print_failures(
+        "refused answers (recorded for good: not asked again, not counted as work left):",
+        &refused,
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One entry of `failures` or `refused` in `--json`.
+fn failure_json(f: &Failure) -> serde_json::Value {
+    serde_json::json!({
+        "addr": fmt_addr(f.addr),
+        "end": fmt_addr(f.end),
+        "registry": f.registry.name(),
+        "reason": f.reason,
+        "attempts": f.attempts,
+        "at": f.at,
+    })
+}
+
+/// A titled list of failures (nothing when there are none).
+fn print_failures(title: &str, fs: &[Failure]) {
+    if fs.is_empty() {
+        return;
+    }
+    println!();
+    println!("{title}");
+    for f in fs {
+        println!(
+            "  {} ({}, {} attempts): {}",
+            fmt_addr(f.addr),
+            f.registry,
+            f.attempts,
+            f.reason
+        );
+    }
+}
+
+/// `stats` on a DB a crawl holds: its live snapshot ([`live`]).
+fn held(args: &Args, g: &Globals) -> anyhow::Result<ExitCode> {
+    let (path, seen) = live::held(&g.db)?;
+    let figures = &seen.doc["stats"];
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    if args.json {
+        writeln!(out, "{}", live::json(figures, &path, &seen))?;
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let n = |v: &serde_json::Value, k: &str| live::text(&v[k]);
+    for l in live::header(&g.db, &path, &seen) {
+        writeln!(out, "{l}")?;
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "networks    {} stored, {} placeholders",
+        n(figures, "networks"),
+        n(figures, "placeholders")
+    )?;
+    writeln!(
+        out,
+        "seeds       not in the snapshot (`ipcrawl stats` counts them once the crawl ends)"
+    )?;
+    for l in live::progress_lines(&seen.doc) {
+        writeln!(out, "{l}")?;
+    }
+    writeln!(out)?;
+    for k in [
+        "within_known_cidr",
+        "found_registry",
+        "got_whois",
+        "failed_lookup_whois",
+        "parent_queries",
+    ] {
+        writeln!(out, "{k:<20} {}", n(figures, k))?;
+    }
+    writeln!(out)?;
+    let cols = [
+        "queries",
+        "answers",
+        "not_found",
+        "placeholders",
+        "redirects",
+        "rate_limited",
+        "retries",
+        "failures",
+    ];
+    writeln!(
+        out,
+        "{:<8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>8} {:>8}",
+        "registry",
+        "queries",
+        "answers",
+        "404",
+        "placehold",
+        "redirects",
+        "429",
+        "retries",
+        "failures"
+    )?;
+    if let Some(regs) = figures["by_registry"].as_object() {
+        for (name, r) in regs {
+            let v = cols.map(|k| n(r, k));
+            writeln!(
+                out,
+                "{name:<8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>8} {:>8}",
+                v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]
+            )?;
         }
     }
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -35,7 +35,10 @@
 //! - `fresh`: the delegated statistics fetched from an aged world, the
 //!   bundle alone, and the fallbacks (stale, truncated, garbage, 404,
 //!   refused; stored copies kept), `--delegated` files;
-//! - `pauses`: 429s with `Retry-After: 0`, huge, dated or garbage values.
+//! - `pauses`: 429s with `Retry-After: 0`, huge, dated or garbage values;
+//! - `watch`: `stats` and `coverage` on a DB a running crawl holds (its
+//!   live status file), with no status file, a stale one; a refused echo
+//!   answer recorded for good.
 
 mod cli;
 mod compat;
@@ -58,3 +61,4 @@ mod server;
 mod shards;
 mod signals;
 mod util;
+mod watch;

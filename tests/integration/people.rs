@@ -124,6 +124,7 @@ fn build_db(path: &Path) {
                 reason: "HTTP 503 after 5 attempts".into(),
                 attempts: 5,
                 at: FETCHED.into(),
+                permanent: false,
             }),
         ])
         .unwrap();

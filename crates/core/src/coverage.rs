@@ -46,7 +46,8 @@ pub struct Coverage {
     pub placeholders: u64,
     /// Non-reserved addresses probed and found empty (404 or placeholder), not covered.
     pub gap_addresses: u64,
-    /// Lookups that failed for good and still stand.
+    /// Lookups that failed for good and still stand (to be retried; not
+    /// the permanent refusals).
     pub failures: u64,
 }
 
@@ -55,7 +56,7 @@ pub fn report(store: &Store) -> Result<Coverage, store::Error> {
     let keys = store.network_keys()?;
     let (_, placeholders) = store.counts()?;
     let gaps = store.gaps()?;
-    let failures = store.failures()?.len() as u64;
+    let failures = store.failures()?.iter().filter(|f| !f.permanent).count() as u64;
     Ok(compute(&keys, placeholders, &gaps, failures))
 }
 

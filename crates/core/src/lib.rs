@@ -9,6 +9,7 @@
 //! - [`seeds`]: seed plans (the /24 grid, the 2016 grid, delegated blocks);
 //! - [`crawl`]: scheduler, worker pool, single writer thread, telemetry;
 //! - [`coverage`], [`stats`], [`export`]: reports over a store; [`merge`]: shard databases into one;
+//! - [`status`]: the live status file a running crawl publishes beside its DB;
 //! - [`outfile`]: output files written whole or not at all (temporary beside, rename);
 //! - [`delegated`]: RIR delegated statistics (seeds, lanes, shard balance);
 //! - [`dump`]: registry bulk dumps (RPSL) → networks, as their RDAP servers describe them (pure);
@@ -34,6 +35,7 @@ pub mod rdap;
 pub mod rng;
 pub mod seeds;
 pub mod stats;
+pub mod status;
 pub mod store;
 pub mod time;
 pub mod trie;

@@ -26,8 +26,11 @@ pub struct SeedCounts {
     pub total: u64,
     /// Covered by a stored network or a probed gap.
     pub done: u64,
-    /// Covered by a standing failure only.
+    /// Covered by a standing failure only (retried by the next crawl).
     pub failed: u64,
+    /// Covered by a permanent refusal only (an answer refused for good,
+    /// not asked again).
+    pub refused: u64,
     /// Neither: still to be asked.
     pub pending: u64,
 }
@@ -56,6 +59,8 @@ pub struct StatsReport {
     pub gaps: GapCounts,
     /// The standing failures (retried by the next crawl).
     pub failures: Vec<Failure>,
+    /// The permanent refusals (answers refused for good, not asked again).
+    pub refused: Vec<Failure>,
     /// Lookups no server answered (all runs), by registry and cause,
     /// nonzero ones only.
     pub transport: Vec<TransportCount>,
@@ -134,15 +139,18 @@ pub fn report(store: &Store) -> Result<StatsReport, store::Error> {
     let plan = store.load_plan()?;
     let known = store.load_known()?;
     let gaps = store.gaps()?;
-    let failures = store.failures()?;
+    let all = store.failures()?;
     let (networks, placeholders) = store.counts()?;
+    let seeds = seed_counts(plan.as_ref(), &known, &gaps, &all);
+    let (refused, failures) = all.into_iter().partition(|f| f.permanent);
     Ok(StatsReport {
         counters,
-        seeds: seed_counts(plan.as_ref(), &known, &gaps, &failures),
+        seeds,
         networks,
         placeholders,
         gaps: gap_counts(&gaps),
         failures,
+        refused,
         transport,
         sources: sources(store)?,
         dumps: import::stored_dumps(store)?,
@@ -162,22 +170,28 @@ pub fn seed_counts(
         return SeedCounts::default();
     };
     let resolved = known.union(&IntervalSet::from_ranges(gaps.iter().map(|(r, _, _)| *r)));
-    let failed_set = IntervalSet::from_ranges(
-        failures
-            .iter()
-            .filter_map(|f| Range::new(f.addr, f.end.max(f.addr))),
-    )
-    .subtract(&resolved);
+    let stretches = |permanent: bool| {
+        IntervalSet::from_ranges(
+            failures
+                .iter()
+                .filter(|f| f.permanent == permanent)
+                .filter_map(|f| Range::new(f.addr, f.end.max(f.addr))),
+        )
+    };
+    let failed_set = stretches(false).subtract(&resolved);
+    let refused_set = stretches(true).subtract(&resolved).subtract(&failed_set);
     let count =
         |set: &IntervalSet| -> u64 { set.ranges().iter().map(|r| p.seeds.count_in(*r)).sum() };
     let total = p.seeds.len();
     let done = count(&resolved);
     let failed = count(&failed_set);
+    let refused = count(&refused_set);
     SeedCounts {
         total,
         done,
         failed,
-        pending: total.saturating_sub(done + failed),
+        refused,
+        pending: total.saturating_sub(done + failed + refused),
     }
 }
 
@@ -208,6 +222,7 @@ mod tests {
             reason: "HTTP 503".into(),
             attempts: 5,
             at: "2026-11-27T13:38:10Z".into(),
+            permanent: false,
         }
     }
 
@@ -220,8 +235,17 @@ mod tests {
             (r("11.0.4.0/24"), GapKind::NotFound, Registry::Ripe),
             (r("11.0.5.0/24"), GapKind::Placeholder, Registry::Ripe),
         ];
-        // A failure over 11.0.6-7, and one the known network resolved since.
-        let failures = [failure("11.0.6.0 - 11.0.7.255"), failure("11.0.1.0/24")];
+        // A failure over 11.0.6-7, and one the known network resolved
+        // since; a permanent refusal over 11.0.8.
+        let refusal = Failure {
+            permanent: true,
+            ..failure("11.0.8.0/24")
+        };
+        let failures = [
+            failure("11.0.6.0 - 11.0.7.255"),
+            failure("11.0.1.0/24"),
+            refusal,
+        ];
         let c = seed_counts(Some(&plan), &known, &gaps, &failures);
         assert_eq!(
             c,
@@ -229,7 +253,8 @@ mod tests {
                 total: 16,
                 done: 6,
                 failed: 2,
-                pending: 8
+                refused: 1,
+                pending: 7
             }
         );
         assert_eq!(

@@ -460,6 +460,24 @@ impl Lanes {
     /// address is recorded as failed and the lane moves on; a parent lookup
     /// only ends the climb (the sweep address was answered).
     pub fn give_up(&mut self, job: &Job, reason: String, at: &Now, out: &mut Vec<Write>) {
+        self.record_failure(job, reason, at, out, false);
+    }
+
+    /// [`Lanes::give_up`] for an answer refused for good (the registry
+    /// answers the same way every time): the failure is marked permanent,
+    /// so later crawls skip its stretch and do not count it as work left.
+    pub fn refuse_for_good(&mut self, job: &Job, reason: String, at: &Now, out: &mut Vec<Write>) {
+        self.record_failure(job, reason, at, out, true);
+    }
+
+    fn record_failure(
+        &mut self,
+        job: &Job,
+        reason: String,
+        at: &Now,
+        out: &mut Vec<Write>,
+        permanent: bool,
+    ) {
         let attempts = self.all[job.lane].attempts.max(1);
         let Lookup {
             registry,
@@ -480,6 +498,7 @@ impl Lanes {
                     reason,
                     attempts,
                     at: at.rfc3339(),
+                    permanent,
                 }));
             }
             JobKind::Parent => {

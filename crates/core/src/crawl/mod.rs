@@ -180,8 +180,12 @@ pub struct Summary {
     pub lanes: usize,
     /// Wall time.
     pub elapsed: Duration,
-    /// Failures standing in the DB after the run.
+    /// Failures standing in the DB after the run (to be retried: the
+    /// permanent refusals are `refused`).
     pub failures: usize,
+    /// Permanent refusals standing in the DB (answers refused for good,
+    /// not asked again: see [`store::Failure::permanent`]).
+    pub refused: usize,
     /// Registries whose remaining work was put off to the next run.
     pub put_off: Vec<PutOff>,
     /// Lookups of this run no server answered, by registry and cause (the
@@ -325,6 +329,8 @@ pub fn run(
         &mut on_tick,
     )?;
     let snapshot = tele.snapshot();
+    let standing = store.failures()?;
+    let refused = standing.iter().filter(|f| f.permanent).count();
     Ok(Summary {
         stop,
         run_queries: snapshot.queries - queries_before,
@@ -332,7 +338,8 @@ pub fn run(
         snapshot,
         lanes: specs.len(),
         elapsed: start.elapsed(),
-        failures: store.failures()?.len(),
+        failures: standing.len() - refused,
+        refused,
         put_off,
     })
 }
@@ -351,8 +358,15 @@ fn load_known(store: &Store, cfg: &CrawlConfig) -> Result<lanes::Known, Error> {
     }
     // Inside an imported dump's networks every level is stored.
     swept = swept.union(&store.load_dumped()?).union(&cfg.complete);
-    let gaps = IntervalSet::from_ranges(store.gaps()?.into_iter().map(|(r, _, _)| r));
-    let failed: BTreeSet<u32> = store.failures()?.into_iter().map(|f| f.addr).collect();
+    let failures = store.failures()?;
+    // Answers refused for good are not asked again: skipped like gaps.
+    let refused = failures
+        .iter()
+        .filter(|f| f.permanent)
+        .filter_map(|f| crate::prefix::Range::new(f.addr, f.end.max(f.addr)));
+    let gaps =
+        IntervalSet::from_ranges(store.gaps()?.into_iter().map(|(r, _, _)| r).chain(refused));
+    let failed: BTreeSet<u32> = failures.into_iter().map(|f| f.addr).collect();
     Ok(lanes::Known {
         swept: KnownSet::from_set(&swept),
         gaps: KnownSet::from_set(&gaps),

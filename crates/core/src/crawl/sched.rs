@@ -415,6 +415,10 @@ impl Scheduler {
             } => self.rate_limited(job, registry, retry_after, now.instant),
             Answer::Retry(reason) => self.retry(job, reason, &now, &mut out),
             Answer::Refused(reason) => self.refused(job, reason, &now, &mut out),
+            Answer::RefusedForGood(reason) => {
+                self.lanes.refuse_for_good(job, reason, &now, &mut out);
+                None
+            }
         };
         let out = self.lanes.release(job.lane, out);
         self.requeue(job.lane, again_at);

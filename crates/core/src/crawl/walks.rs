@@ -572,7 +572,9 @@ impl Walks {
                     retry_after,
                 } => wait_limited(fx, registry, retry_after),
                 Answer::Retry(reason) => wait_retry(self, fx, reason),
-                Answer::Refused(reason) => Ok((Reply::Failed(reason), None)),
+                Answer::Refused(reason) | Answer::RefusedForGood(reason) => {
+                    Ok((Reply::Failed(reason), None))
+                }
             },
             WalkAnswer::Search(s) => match s {
                 SearchAnswer::Reply {
@@ -697,6 +699,7 @@ impl Walks {
                     reason: format!("search of {r}: {why}; left to the address sweep"),
                     attempts: 1,
                     at: now.rfc3339(),
+                    permanent: false,
                 }));
             }
         }

@@ -8,6 +8,7 @@
 //! | 200 that parses as an IPv4 network containing the query (placeholders included) | [`Answer::Network`] |
 //! | 200 that is not JSON or is empty (a truncated answer) | [`Answer::Retry`] |
 //! | 200 refused by the parser (error body, IPv6, outside the query, too broad, ...) | [`Answer::Refused`] |
+//! | 200 that echoes the query (LACNIC's 2015 bug: handle, start and end all the queried address) | [`Answer::RefusedForGood`] |
 //! | 404 | [`Answer::NotFound`] (a gap, not a failure) |
 //! | 429 | [`Answer::RateLimited`] |
 //! | 5xx | [`Answer::Retry`] |
@@ -43,6 +44,10 @@ pub enum Answer {
     /// A failure retrying will not fix (other statuses, answers refused by
     /// the parser, bad redirects); the reason, one line.
     Refused(String),
+    /// A refused answer the registry gives the same way every time (its
+    /// 2015-style echo of the query): recorded once as a permanent refusal,
+    /// which later crawls do not ask again; the reason, one line.
+    RefusedForGood(String),
 }
 
 /// A network (or placeholder) answer, parsed.
@@ -116,6 +121,7 @@ fn network(
         // Broken JSON (a truncated body) is worth asking again; an answer
         // that parsed but was refused is not.
         Err(e @ (ParseError::Json(_) | ParseError::Empty)) => Answer::Retry(format!("{url}: {e}")),
+        Err(e @ ParseError::EchoesQuery { .. }) => Answer::RefusedForGood(format!("{url}: {e}")),
         Err(e) => Answer::Refused(format!("{url}: {e}")),
     }
 }
@@ -275,7 +281,31 @@ mod tests {
             Answer::RateLimited { retry_after, .. } => format!("rate_limited({retry_after:?})"),
             Answer::Retry(_) => "retry".into(),
             Answer::Refused(_) => "refused".into(),
+            Answer::RefusedForGood(_) => "refused_for_good".into(),
         }
+    }
+
+    #[test]
+    fn an_echo_of_the_query_is_refused_for_good_and_other_refusals_are_not() {
+        let echo = fixture!("lacnic/lacnic-200.57.141.161-2015.json");
+        let q = parse_range_lenient("200.57.141.161").unwrap();
+        let x = |body: &[u8]| Exchange::Response {
+            registry: Registry::Lacnic,
+            url: "http://127.0.0.1:1/ip/200.57.141.161".into(),
+            status: 200,
+            retry_after: None,
+            body: body.to_vec(),
+            redirects: 0,
+        };
+        match classify(x(echo), q) {
+            Answer::RefusedForGood(why) => assert!(
+                why.starts_with("http://127.0.0.1:1/ip/200.57.141.161: answer echoes the query"),
+                "{why}"
+            ),
+            other => panic!("{}", kind(&other)),
+        }
+        // Outside the query: refused, but not for good.
+        assert_eq!(kind(&classify(response(200, NETWORK, None), q)), "refused");
     }
 
     #[test]

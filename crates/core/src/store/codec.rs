@@ -335,7 +335,9 @@ pub(crate) fn decode_record(key: NetKey, payload: &[u8]) -> Result<Record, Reaso
     })
 }
 
-/// A failure value.
+/// A failure value: [`Tag::Failure`], or [`Tag::Refusal`] for a permanent
+/// one (so files without permanent refusals stay readable by versions that
+/// knew only the first).
 pub(crate) fn encode_failure(f: &Failure) -> Vec<u8> {
     let mut o = Out::default();
     o.u8(f.registry.index() as u8);
@@ -344,12 +346,18 @@ pub(crate) fn encode_failure(f: &Failure) -> Vec<u8> {
     o.varint(u64::from(f.attempts));
     o.str(&f.reason);
     o.str(&f.at);
+    if f.permanent {
+        o.u8(1);
+        return seal(Tag::Refusal, &o.0);
+    }
     seal(Tag::Failure, &o.0)
 }
 
-/// Reads a failure value.
+/// Reads a failure value (either tag).
 pub(crate) fn decode_failure(bytes: &[u8]) -> Result<Failure, Reason> {
-    let mut i = In::new(open(bytes, Tag::Failure)?);
+    let refusal = bytes.first() == Some(&(Tag::Refusal as u8));
+    let tag = if refusal { Tag::Refusal } else { Tag::Failure };
+    let mut i = In::new(open(bytes, tag)?);
     let reg = i.u8()?;
     let registry =
         Registry::from_index(usize::from(reg)).ok_or_else(|| format!("registry index {reg}"))?;
@@ -360,6 +368,13 @@ pub(crate) fn decode_failure(bytes: &[u8]) -> Result<Failure, Reason> {
         attempts: i.varint32()?,
         reason: i.str()?,
         at: i.str()?,
+        permanent: refusal && {
+            let flags = i.u8()?;
+            if flags != 1 {
+                return Err(format!("refusal flags {flags}, expected 1"));
+            }
+            true
+        },
     };
     i.end()?;
     Ok(f)

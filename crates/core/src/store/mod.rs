@@ -88,7 +88,8 @@ pub enum GapKind {
     Placeholder,
 }
 
-/// A lookup that failed for good (after retries); retried by the next crawl.
+/// A lookup that failed for good (after retries); retried by the next
+/// crawl, unless `permanent`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Failure {
     /// The address asked for.
@@ -103,6 +104,13 @@ pub struct Failure {
     pub attempts: u32,
     /// When it was given up (RFC 3339).
     pub at: String,
+    /// A refused answer the registry gives the same way every time
+    /// (LACNIC's 2015 echo of the query): later crawls do not ask again
+    /// (they skip `addr..=end`) and do not count it as work left; `stats`
+    /// lists it as a refused answer. Cleared like any failure when a stored
+    /// network covers the address.
+    #[serde(default)]
+    pub permanent: bool,
 }
 
 /// One change, applied by [`Store::apply`].

@@ -13,7 +13,7 @@
 //! | `raw` | `(start, end, registry)` | the answer's raw bytes ([`Tag::Raw`]) |
 //! | `dicts` | `u32` dictionary id | a compression dictionary ([`Tag::Dict`]) |
 //! | `gaps` | `start` | `(end, kind, registry)`: space probed and found empty (kind 0 = 404, 1 = placeholder) |
-//! | `failures` | `start` | a lookup that failed for good ([`Tag::Failure`]); retried next crawl |
+//! | `failures` | `start` | a lookup that failed for good ([`Tag::Failure`]); retried next crawl; or an answer refused for good ([`Tag::Refusal`]: LACNIC's echo), whose stretch later crawls skip |
 //! | `counters` | `&str` | `u64` telemetry counters, cumulative over runs |
 //! | `known` | `u8` first octet | the known-network set inside the /8 ([`Tag::Ranges`]) |
 //! | `delegated` | `u8` registry | the registry's delegated-statistics file as a crawl last fetched it ([`Tag::Stats`]), reused for 24 h and the fallback when a fetch fails |
@@ -93,6 +93,10 @@ pub enum Tag {
     Raw = 0x22,
     /// A failure, layout 2: registry, address, end, attempts, reason, time.
     Failure = 0x32,
+    /// A permanent refusal (a failure with `permanent`, layout 3): the
+    /// failure's layout 2, then a flags byte (1). Written only for permanent
+    /// ones, so other failures keep the tag every version reads.
+    Refusal = 0x33,
     /// The seed plan's description, layout 2: kind, granularity, `--within` list, counts.
     Plan = 0x42,
     /// A /8's seed runs, layout 2: packed varints (count, then `start − previous last`, step, count per run).

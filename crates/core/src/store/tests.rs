@@ -390,6 +390,7 @@ fn merge_keeps_the_newest_answer_and_unites_the_rest() {
         reason: "HTTP 503".into(),
         attempts: 5,
         at: "2026-11-27T00:00:00Z".into(),
+        permanent: false,
     };
     a.apply(&[
         Write::Network(Box::new(old.clone()), b"old".to_vec()),
@@ -478,12 +479,23 @@ fn codec_round_trips_every_field() {
         reason: "HTTP 503 (5 attempts)".into(),
         attempts: 5,
         at: "2026-12-01T00:00:00Z".into(),
+        permanent: false,
     };
     assert_eq!(
         codec::decode_failure(&codec::encode_failure(&f)).unwrap(),
         f
     );
     assert_eq!(v1::decode_failure(&v1::encode_failure(&f)).unwrap(), f);
+    // A permanent refusal: its own tag, so an ordinary failure keeps the
+    // bytes every version reads; the flag survives the round trip.
+    assert_eq!(codec::encode_failure(&f)[0], Tag::Failure as u8);
+    let refusal = Failure {
+        permanent: true,
+        ..f.clone()
+    };
+    let bytes = codec::encode_failure(&refusal);
+    assert_eq!(bytes[0], Tag::Refusal as u8);
+    assert_eq!(codec::decode_failure(&bytes).unwrap(), refusal);
     let plan = crate::seeds::grid(&["8.0.0.0/16".parse().unwrap()], 24).unwrap();
     assert_eq!(
         codec::decode_plan(&codec::encode_plan(&plan.info)).unwrap(),
@@ -721,6 +733,7 @@ fn a_schema_1_store_is_read_as_it_is_and_migrated_when_written() {
         reason: "timeout".into(),
         attempts: 5,
         at: "2026-12-01T00:00:00Z".into(),
+        permanent: false,
     };
     batch.push(Write::Failure(f.clone()));
     s.apply(&batch).unwrap();
@@ -857,6 +870,7 @@ fn decoders_never_panic_on_arbitrary_bodies() {
         Tag::Record,
         Tag::Raw,
         Tag::Failure,
+        Tag::Refusal,
         Tag::Plan,
         Tag::Seeds,
         Tag::Ranges,

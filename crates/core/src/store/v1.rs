@@ -182,6 +182,7 @@ pub(crate) fn decode_failure(bytes: &[u8]) -> Result<Failure, Reason> {
         reason: f.reason,
         attempts: f.attempts,
         at: f.at,
+        permanent: false,
     })
 }
 
