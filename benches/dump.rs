@@ -10,6 +10,13 @@
 //! Prints objects/s for each pass, the ratio to the baseline, and the growth
 //! of the peak resident set (Linux `VmHWM`) over the run: the index's memory.
 //! `IPCRAWL_BENCH_INETNUMS=N` changes N.
+//!
+//! Then `ipcrawl import` of the same files written to disk
+//! ([`ipcrawl::import::run`] into a fresh DB: both passes again, the
+//! networks stored, the dumped space and notes), as a ratio to the reader's
+//! two passes above, with the DB's size; `IPCRAWL_BENCH_DUMPS=DIR` imports
+//! the files of DIR instead (`ipcrawl world --scope 0.0.0.0/0 --dumps DIR
+//! --no-serve` writes full-size ones).
 
 use std::io::{BufRead, BufReader, Read};
 use std::time::Instant;
@@ -189,4 +196,54 @@ fn main() {
         rss1.saturating_sub(rss0) / 1024,
         rss1.saturating_sub(rss0) as f64 * 1024.0 / n as f64
     );
+    import_bench(&files, n as f64 / (pass1 + pass2));
+}
+
+/// `import` of the generated files (or of `IPCRAWL_BENCH_DUMPS`) into a fresh DB.
+fn import_bench(files: &[(&str, File, u64)], reader_rate: f64) {
+    let dir = std::env::temp_dir().join(format!("ipcrawl-bench-import-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("bench dir");
+    let paths: Vec<std::path::PathBuf> = match std::env::var_os("IPCRAWL_BENCH_DUMPS") {
+        Some(d) => {
+            let mut v: Vec<_> = std::fs::read_dir(d)
+                .expect("IPCRAWL_BENCH_DUMPS dir")
+                .map(|e| e.expect("dir entry").path())
+                .collect();
+            v.sort();
+            v
+        }
+        None => files
+            .iter()
+            .map(|(name, file, count)| {
+                let p = dir.join(name);
+                let mut out = std::io::BufWriter::new(std::fs::File::create(&p).expect("dump file"));
+                std::io::copy(&mut Generated::new(*file, *count), &mut out).expect("write dump");
+                p
+            })
+            .collect(),
+    };
+    let db = dir.join("import.redb");
+    let store = ipcrawl::store::Store::open_or_create(&db).expect("bench DB");
+    let cfg = ipcrawl::import::ImportConfig::default();
+    let quit = std::sync::atomic::AtomicBool::new(false);
+    let t = Instant::now();
+    let report = ipcrawl::import::run(&store, &paths, &cfg, &quit, &mut |_| {}).expect("import");
+    let secs = t.elapsed().as_secs_f64();
+    drop(store);
+    let stored: u64 = report
+        .registries
+        .iter()
+        .filter_map(|r| r.note.as_ref())
+        .map(|n| n.networks + n.placeholders)
+        .sum();
+    let bytes = std::fs::metadata(&db).map_or(0, |m| m.len());
+    println!(
+        "  import ({} files from disk into a fresh DB, both passes, stored): {secs:.2} s, {:.0} inetnums/s, {:.2}x the reader's time per inetnum; DB {:.1} MB ({:.0} bytes per network)",
+        paths.len(),
+        stored as f64 / secs,
+        reader_rate / (stored as f64 / secs),
+        bytes as f64 / 1e6,
+        bytes as f64 / stored.max(1) as f64
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
