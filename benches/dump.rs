@@ -216,7 +216,8 @@ fn import_bench(files: &[(&str, File, u64)], reader_rate: f64) {
             .iter()
             .map(|(name, file, count)| {
                 let p = dir.join(name);
-                let mut out = std::io::BufWriter::new(std::fs::File::create(&p).expect("dump file"));
+                let mut out =
+                    std::io::BufWriter::new(std::fs::File::create(&p).expect("dump file"));
                 std::io::copy(&mut Generated::new(*file, *count), &mut out).expect("write dump");
                 p
             })

@@ -104,18 +104,7 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     println!("failed_lookup_whois  {}", counters.failed_lookup_whois);
     println!("parent_queries       {}", counters.parent_queries);
     println!();
-    println!(
-        "{:<8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>8} {:>8}",
-        "registry",
-        "queries",
-        "answers",
-        "404",
-        "placehold",
-        "redirects",
-        "429",
-        "retries",
-        "failures"
-    );
+    println!("{}", registry_header());
     for (name, r) in &counters.by_registry {
         println!(
             "{name:<8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>8} {:>8}",
@@ -243,19 +232,7 @@ fn held(args: &Args, g: &Globals) -> anyhow::Result<ExitCode> {
         "retries",
         "failures",
     ];
-    writeln!(
-        out,
-        "{:<8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>8} {:>8}",
-        "registry",
-        "queries",
-        "answers",
-        "404",
-        "placehold",
-        "redirects",
-        "429",
-        "retries",
-        "failures"
-    )?;
+    writeln!(out, "{}", registry_header())?;
     if let Some(regs) = figures["by_registry"].as_object() {
         for (name, r) in regs {
             let v = cols.map(|k| n(r, k));
@@ -337,4 +314,20 @@ fn import_json(
         .map(|(r, n)| (r.name().to_string(), serde_json::json!(n)))
         .collect();
     serde_json::json!({"dumps": dumps, "files": files, "skipped": skipped})
+}
+
+/// The header of the per-registry counters table.
+fn registry_header() -> String {
+    format!(
+        "{:<8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>8} {:>8}",
+        "registry",
+        "queries",
+        "answers",
+        "404",
+        "placehold",
+        "redirects",
+        "429",
+        "retries",
+        "failures"
+    )
 }

@@ -32,7 +32,8 @@ use std::fmt;
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -492,7 +493,9 @@ fn stored_note(store: &Store, reg: Registry) -> Result<Option<DumpNote>, ImportE
         .and_then(|b| serde_json::from_slice(&b).ok()))
 }
 
-/// The second pass over one file: its networks, stored in batches.
+/// The second pass over one file: its networks, stored in batches. A
+/// thread reads and resolves the next batch while this one stores the
+/// last (at most two batches wait between them: memory stays bounded).
 /// `false` when stopped.
 fn store_file(
     run: &mut Run<'_>,
@@ -503,33 +506,50 @@ fn store_file(
     tallies: &mut BTreeMap<Registry, Tally>,
 ) -> Result<bool, ImportError> {
     let reader = open(input)?;
-    let shared = std::cell::Cell::new(0u64);
-    let mut report = |n: u64| {
-        shared.set(n);
-        true
-    };
-    let counted = Counted {
-        inner: reader,
-        read: 0,
-        since_report: 0,
-        report: &mut report,
-    };
-    let mut batch: Vec<DumpNetwork> = Vec::with_capacity(run.cfg.batch);
-    for item in resolved.networks(&input.name, counted) {
-        let n = item.map_err(ImportError::Dump)?;
-        if refused.contains_key(&n.registry) {
-            continue;
-        }
-        batch.push(n);
-        if batch.len() >= run.cfg.batch {
+    let read = AtomicU64::new(0);
+    let size = run.cfg.batch.max(1);
+    std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::sync_channel::<Result<Vec<DumpNetwork>, DumpError>>(2);
+        let read = &read;
+        scope.spawn(move || {
+            let mut report = |n: u64| {
+                read.store(n, Ordering::Relaxed);
+                true
+            };
+            let counted = Counted {
+                inner: reader,
+                read: 0,
+                since_report: 0,
+                report: &mut report,
+            };
+            let mut batch = Vec::with_capacity(size);
+            for item in resolved.networks(&input.name, counted) {
+                match item {
+                    Ok(n) if refused.contains_key(&n.registry) => {}
+                    Ok(n) => batch.push(n),
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                }
+                if batch.len() >= size {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(size));
+                    if tx.send(Ok(full)).is_err() {
+                        return; // stopped: nobody stores it
+                    }
+                }
+            }
+            let _ = tx.send(Ok(batch));
+        });
+        for msg in rx {
+            let mut batch = msg.map_err(ImportError::Dump)?;
             write_batch(run, &mut batch, note, tallies)?;
-            if !run.progress(Phase::Store, &input.name, shared.get()) {
+            if !run.progress(Phase::Store, &input.name, read.load(Ordering::Relaxed)) {
                 return Ok(false);
             }
         }
-    }
-    write_batch(run, &mut batch, note, tallies)?;
-    Ok(run.progress(Phase::Store, &input.name, input.size))
+        Ok(run.progress(Phase::Store, &input.name, input.size))
+    })
 }
 
 /// Stores a batch (RDAP answers newer than the dump kept) in one commit.
