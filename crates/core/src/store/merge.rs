@@ -255,30 +255,66 @@ impl Store {
             };
             to.insert(k.value(), value).map_err(tbl(&COUNTERS))?;
         }
-        // What each registry's `help` said: the newer note wins.
+        // What each registry's `help` said and its imported dump's note:
+        // the newer note wins; the imported files' notes are united.
         let from = src.open_table(META).map_err(tbl(&META))?;
         let mut to = txn.open_table(META).map_err(tbl(&META))?;
         for item in from.iter().map_err(tbl(&META))? {
             let (k, v) = item.map_err(tbl(&META))?;
-            if !k.value().starts_with("help.") {
-                continue;
-            }
-            let at = |note: &[u8]| {
-                serde_json::from_slice::<serde_json::Value>(note)
-                    .ok()
-                    .and_then(|n| n.get("at_unix").and_then(serde_json::Value::as_u64))
+            let key = k.value();
+            let old = to.get(key).map_err(tbl(&META))?.map(|o| o.value().to_vec());
+            let value = match (key, old) {
+                (_, None) if newer_note(key, None, v.value()) => v.value().to_vec(),
+                ("import.files", Some(old)) => unite_files(&old, v.value()),
+                (_, Some(old)) if newer_note(key, Some(&old), v.value()) => v.value().to_vec(),
+                _ => continue,
             };
-            let old_at = to
-                .get(k.value())
-                .map_err(tbl(&META))?
-                .map(|o| at(o.value()));
-            if old_at.is_none_or(|o| o < at(v.value())) {
-                to.insert(k.value(), v.value()).map_err(tbl(&META))?;
-            }
+            to.insert(key, value.as_slice()).map_err(tbl(&META))?;
         }
         Ok(())
     }
+}
 
+/// Whether a merge input's `meta` note `new` replaces `old` at `key`:
+/// `help.*` by its `at_unix`, `dump.*` by its `date`, `import.files` when
+/// absent; any other key never.
+fn newer_note(key: &str, old: Option<&[u8]>, new: &[u8]) -> bool {
+    let field = |note: &[u8], name: &str| {
+        serde_json::from_slice::<serde_json::Value>(note)
+            .ok()
+            .and_then(|n| n.get(name).cloned())
+    };
+    let (name, numeric) = if key.starts_with("help.") {
+        ("at_unix", true)
+    } else if key.starts_with("dump.") {
+        ("date", false)
+    } else {
+        return key == "import.files" && old.is_none();
+    };
+    let Some(old) = old else { return true };
+    let (o, n) = (field(old, name), field(new, name));
+    if numeric {
+        o.and_then(|o| o.as_u64()) < n.and_then(|n| n.as_u64())
+    } else {
+        o.and_then(|o| o.as_str().map(str::to_string))
+            < n.and_then(|n| n.as_str().map(str::to_string))
+    }
+}
+
+/// Two `import.files` notes (JSON objects by file name) as one; `old`'s
+/// entries stay where both name a file.
+fn unite_files(old: &[u8], new: &[u8]) -> Vec<u8> {
+    let obj = |b: &[u8]| {
+        serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(b).unwrap_or_default()
+    };
+    let mut all = obj(old);
+    for (k, v) in obj(new) {
+        all.entry(k).or_insert(v);
+    }
+    serde_json::to_vec(&all).unwrap_or_else(|_| old.to_vec())
+}
+
+impl Store {
     /// Ends a merge: rebuilds the known-network set from the networks,
     /// drops failures the sweep would never retry (inside a stored network
     /// or a probed gap) and records the inputs in `meta` (`merged_from`).
