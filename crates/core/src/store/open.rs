@@ -187,10 +187,20 @@ impl Store {
     /// do), which needs write access. A schema-1 file is read as it is,
     /// never migrated here.
     pub fn open_read(path: &Path) -> Result<Store> {
-        let db = match Store::open_ro_db(path) {
+        // redb's read-only open trusts the stored allocator state, and
+        // panics on some damage to it (before the check can run).
+        let open = || {
+            std::panic::catch_unwind(|| Store::open_ro_db(path)).unwrap_or_else(|_| {
+                Err(Error::Damaged(
+                    path.to_path_buf(),
+                    "redb failed reading its allocator state".into(),
+                ))
+            })
+        };
+        let db = match open() {
             Err(Error::NeedsRepair(_)) => {
                 Store::repair(path)?;
-                Store::open_ro_db(path)?
+                open()?
             }
             other => other?,
         };

@@ -256,3 +256,86 @@ mod tests {
         let _ = std::fs::remove_file(p);
     }
 }
+
+#[cfg(test)]
+mod zeroed_pages {
+    use super::super::schema::RAW;
+    use super::super::{Db, Error, Store};
+    use redb::ReadableTable as _;
+
+    /// A real DB with free pages: `v2.redb` migrated, then half its raw
+    /// answers removed (their pages freed; no compaction).
+    fn with_free_pages(path: &std::path::Path) {
+        let fixture = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/fixtures/db/v2.redb"
+        );
+        std::fs::copy(fixture, path).unwrap();
+        let s = Store::open_rw(path).unwrap();
+        let Db::Rw(d) = &s.db else {
+            panic!("opened read-only")
+        };
+        let txn = d.begin_write().unwrap();
+        {
+            let mut t = txn.open_table(RAW).unwrap();
+            let keys: Vec<_> = t
+                .iter()
+                .unwrap()
+                .take(1500)
+                .map(|r| r.unwrap().0.value())
+                .collect();
+            for k in keys {
+                t.remove(k).unwrap();
+            }
+        }
+        txn.commit().unwrap();
+    }
+
+    /// Issue 15.7: a zeroed page that no report reads (one of the raw
+    /// answers) let reports work while the crawl's compaction panicked in
+    /// redb at the end of every crawl. Now each zeroed page either passes
+    /// the check (a free page: the file opens for writing and compacts, its
+    /// records intact) or is refused at open, reads and writers alike,
+    /// before any work.
+    #[test]
+    fn a_zeroed_page_is_harmless_or_refused_before_any_work() {
+        let dir = std::env::temp_dir().join(format!("ipcrawl-zeroed-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let base = dir.join("base.redb");
+        with_free_pages(&base);
+        let good = std::fs::read(&base).unwrap();
+        let records = Store::open_read(&base).unwrap().records(true).unwrap();
+        let p = dir.join("z.redb");
+        let (mut free, mut refused) = (0, 0);
+        // Every 8th page after the header (zeroed, the file is no redb file at
+        // all); the stride keeps the test short.
+        let pages = good.len() / 4096;
+        for page in (1..pages).step_by(8) {
+            let mut b = good.clone();
+            b[page * 4096..(page + 1) * 4096].fill(0);
+            std::fs::write(&p, &b).unwrap();
+            match std::panic::catch_unwind(|| Store::open_read(&p).map(|_| ())) {
+                Ok(Ok(())) => {
+                    let mut s = Store::open_rw(&p).unwrap();
+                    s.compact().unwrap_or_else(|e| panic!("page {page}: {e}"));
+                    assert_eq!(s.records(true).unwrap(), records, "page {page}");
+                    free += 1;
+                }
+                Ok(Err(Error::Damaged(..))) => {
+                    assert!(
+                        matches!(Store::open_rw(&p), Err(Error::Damaged(..))),
+                        "page {page}"
+                    );
+                    assert!(std::fs::read(&p).unwrap() == b, "page {page}: modified");
+                    refused += 1;
+                }
+                Ok(Err(e)) => panic!("page {page}: {e}"),
+                Err(_) => panic!("page {page}: redb panicked"),
+            }
+        }
+        eprintln!("zeroed pages: {free} free (compacted fine), {refused} refused as damaged");
+        assert!(free > 0 && refused > 0, "{free} free, {refused} refused");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
