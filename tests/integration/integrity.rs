@@ -300,3 +300,120 @@ fn denied_permissions_are_named() {
     );
     mode(&wd.dir, 0o755);
 }
+
+/// Crash consistency in the manner of redb's crash tests: a crawl of the
+/// local world killed with `kill -9` at points a seeded RNG picks (after
+/// the Nth query, by the crawl's own progress lines: no timing in the
+/// verdict), at most `KILLS` times, then resumed to the end. After every
+/// kill the file passes redb's integrity check (every read command runs
+/// it); at the end the exported records equal an uninterrupted crawl's
+/// exactly (all fields but `fetched_at` and `source_url`, which names each
+/// world's port). The requests ratio is printed, not asserted: what a kill
+/// loses depends on the machine's load (`resume` bounds it).
+#[test]
+fn kill_9_at_seeded_points_resumes_to_the_same_records() {
+    use crate::localworld::{crawl, gen_seeds, ok, records, LocalWorld, SCOPE};
+    const KILLS: usize = 6;
+    const LATENCY_MS: u64 = 30;
+    let w = Workdir::new("integrity-crash");
+    let base_db = w.path("base.redb");
+    let db = w.path("killed.redb");
+    let strip = |db: &Path| {
+        let mut r = records(db);
+        for v in r.values_mut() {
+            if let Some(o) = v.as_object_mut() {
+                o.remove("source_url");
+            }
+        }
+        r
+    };
+
+    let baseline = {
+        let (dir, base_db) = (w.dir.clone(), base_db.clone());
+        std::thread::spawn(move || {
+            let world = LocalWorld::start(&dir, &SCOPE, LATENCY_MS);
+            gen_seeds(&base_db, &SCOPE);
+            let run = crawl(&base_db, &world.crawl_args(), None);
+            assert!(run.status.success(), "baseline crawl: {}", run.stderr);
+            world.stop()
+        })
+    };
+
+    gen_seeds(&db, &SCOPE);
+    // Each run's world logs its requests (`id registry GET path ...`).
+    let mut logs = Vec::new();
+    let logged = |logs: &mut Vec<PathBuf>| {
+        let log = w.path(&format!("run{}.log", logs.len()));
+        let args = [std::ffi::OsStr::new("--log"), log.as_os_str()];
+        let world = LocalWorld::start_with(&w.dir, &SCOPE, LATENCY_MS, &args);
+        logs.push(log);
+        world
+    };
+    let mut rng = Rng(15);
+    let (mut requests, mut points) = (0, Vec::new());
+    let mut finished = false;
+    for _ in 0..KILLS {
+        // Between 10 and 169 queries into the run (a whole crawl is ~950).
+        let at = 10 + rng.next() % 160;
+        let world = logged(&mut logs);
+        let run = crawl(&db, &world.crawl_args(), Some((at, "KILL")));
+        requests += world.stop();
+        if run.status.success() {
+            finished = true;
+            break;
+        }
+        assert_eq!(
+            run.status.code(),
+            None,
+            "killed by a signal: {}",
+            run.stderr
+        );
+        points.push(at);
+        // Repaired on open, then checked whole.
+        ok(&db, &["stats", "--json"]);
+    }
+    if !finished {
+        let world = logged(&mut logs);
+        let run = crawl(&db, &world.crawl_args(), None);
+        requests += world.stop();
+        assert!(run.status.success(), "final crawl: {}", run.stderr);
+    }
+    let base_requests = baseline.join().expect("baseline thread");
+    let (a, b) = (strip(&base_db), strip(&db));
+    assert!(a.len() > 500, "the world is too small: {} records", a.len());
+    let differ: Vec<_> = a
+        .iter()
+        .filter(|(k, v)| b.get(*k) != Some(v))
+        .map(|(k, _)| k)
+        .chain(b.keys().filter(|k| !a.contains_key(*k)))
+        .take(5)
+        .collect();
+    assert!(
+        differ.is_empty(),
+        "{} vs {} records; differing, e.g. {differ:?}",
+        a.len(),
+        b.len()
+    );
+    // Requests asked again by a later run (what the kills cost).
+    let mut seen = std::collections::BTreeSet::new();
+    let mut logged_n = 0;
+    for log in &logs {
+        for line in std::fs::read_to_string(log).unwrap_or_default().lines() {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if let [_, reg, method, path, ..] = f[..] {
+                logged_n += 1;
+                seen.insert(format!("{reg} {method} {path}"));
+            }
+        }
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let ratio = requests as f64 / base_requests as f64;
+    eprintln!(
+        "crash consistency: {} kill -9 at queries {points:?} (seed 15), {} records equal; \
+         requests {requests} vs uninterrupted {base_requests}: {ratio:.3}x \
+         ({} of {logged_n} logged requests asked again)",
+        points.len(),
+        a.len(),
+        logged_n - seen.len()
+    );
+}
