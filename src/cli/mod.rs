@@ -165,7 +165,10 @@ fn install_panic_hook() {
             let db = DB_PATH
                 .get()
                 .map_or_else(|| "the database".into(), Clone::clone);
-            format!("{db} is damaged (restore a copy, or crawl into a new --db)")
+            format!(
+                "{db} is damaged (restore a copy of it, or crawl again into a new file: \
+                 `ipcrawl --db NEW.redb crawl`)"
+            )
         } else {
             "internal error (a bug: please report it)".to_string()
         };

@@ -12,6 +12,9 @@
 //!   and a registry's work put off after its pause budget;
 //! - `files`: truncated, corrupt, foreign and other-version DBs, a read-only
 //!   directory, a disk that fills during a crawl;
+//! - `integrity`: single-byte flips in a copy of a real DB refused or
+//!   harmless (never a silently different export), and the open errors: a
+//!   DB in use, a missing directory, a denied permission;
 //! - `cli`: command-line errors and exit codes;
 //! - `localworld`: `ipcrawl world` as a subprocess, and crawls against it
 //!   that can be killed, interrupted and resumed;
@@ -46,6 +49,7 @@ mod dumps;
 mod files;
 mod fresh;
 mod hostile;
+mod integrity;
 mod localworld;
 mod merge;
 mod offline;

@@ -91,16 +91,11 @@ fn merge_refuses_bad_inputs_with_one_line_and_exit_2() {
         *b ^= 0x5a;
     }
     std::fs::write(&damaged, &bytes).unwrap();
-    refused(
-        &w,
-        &out,
-        &[&good, &damaged],
-        "damaged.redb is not a readable",
-    );
+    refused(&w, &out, &[&good, &damaged], "damaged.redb is damaged");
 
     let truncated = w.path("truncated.redb");
     std::fs::write(&truncated, &good_bytes[..good_bytes.len() / 2]).unwrap();
-    refused(&w, &out, &[&truncated], "truncated.redb is not a readable");
+    refused(&w, &out, &[&truncated], "truncated.redb is damaged");
 
     // The output is one of the inputs, however spelled.
     refused(&w, &good, &[&good], "is also an input");

@@ -8,6 +8,11 @@ use redb::{Key, TableDefinition, TableHandle, Value};
 
 use super::schema::{OLDEST_READABLE, SCHEMA_VERSION};
 
+/// How to recover from a damaged file (nothing reads past the damage: redb
+/// offers no way to skip a page that fails its checksum).
+const RECOVER: &str =
+    "restore a copy of it, or crawl again into a new file (`ipcrawl --db NEW.redb crawl`)";
+
 /// A storage failure, naming the file and what was being done.
 #[derive(Debug)]
 pub enum Error {
@@ -24,6 +29,21 @@ pub enum Error {
     },
     /// Another process holds the database.
     InUse(PathBuf),
+    /// The file's directory (the first path named) does not exist: the
+    /// second path is the nearest missing directory.
+    NoDir(PathBuf, PathBuf),
+    /// The file cannot be opened as needed for lack of permission.
+    Denied {
+        /// The file.
+        path: PathBuf,
+        /// `read`, `write` or `create`.
+        action: &'static str,
+        /// What the system said.
+        cause: String,
+    },
+    /// A page of the file fails redb's integrity check (it was changed
+    /// outside redb: a disk or a copy damaged it).
+    Damaged(PathBuf, String),
     /// Left by a killed process and in need of a repair, which needs write access.
     NeedsRepair(PathBuf),
     /// redb or I/O failure while working on `table`.
@@ -63,7 +83,30 @@ impl fmt::Display for Error {
             ),
             Error::InUse(p) => write!(
                 f,
-                "{} is in use by another process (a running crawl?); wait for it or use another --db",
+                "{} is in use by another ipcrawl process (a crawl?): wait for it to end, or use another --db",
+                p.display()
+            ),
+            Error::NoDir(p, dir) => write!(
+                f,
+                "{}: the directory {} does not exist (create it, or pass another --db)",
+                p.display(),
+                dir.display()
+            ),
+            Error::Denied {
+                path,
+                action,
+                cause,
+            } => {
+                let why = match *action {
+                    "read" => "reports need read access to the file",
+                    "create" => "a new database needs write access to its directory",
+                    _ => "crawl and gen-seeds write to the DB (the reports only read it)",
+                };
+                write!(f, "cannot {action} {}: {cause}; {why}", path.display())
+            }
+            Error::Damaged(p, m) => write!(
+                f,
+                "{} is damaged, so what it holds cannot be trusted ({m}): {RECOVER}",
                 p.display()
             ),
             Error::NeedsRepair(p) => write!(
@@ -77,12 +120,18 @@ impl fmt::Display for Error {
                 table,
                 key: Some(key),
                 message,
-            } => write!(f, "corrupt value in table {table} at key {key}: {message}"),
+            } => write!(
+                f,
+                "corrupt value in table {table} at key {key}: {message}; the database is damaged: {RECOVER}"
+            ),
             Error::Corrupt {
                 table,
                 key: None,
                 message,
-            } => write!(f, "corrupt value in table {table}: {message}"),
+            } => write!(
+                f,
+                "corrupt value in table {table}: {message}; the database is damaged: {RECOVER}"
+            ),
         }
     }
 }

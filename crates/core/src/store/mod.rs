@@ -26,6 +26,7 @@ mod open;
 mod read;
 pub mod schema;
 mod v1;
+mod verify;
 mod write;
 
 #[cfg(test)]

@@ -17,10 +17,71 @@ use super::{Db, Error, Result, Store};
 /// redb's page cache (its default is 1 GiB, which a long crawl would fill).
 const CACHE_BYTES: usize = 128 << 20;
 
-fn open_error(path: &Path, e: redb::DatabaseError) -> Error {
+/// The error of opening `path` (`writing`: for writing, or creating it).
+fn open_error(path: &Path, e: redb::DatabaseError, writing: bool) -> Error {
     match e {
         redb::DatabaseError::DatabaseAlreadyOpen => Error::InUse(path.to_path_buf()),
+        redb::DatabaseError::Storage(redb::StorageError::Io(e)) => io_error(path, &e, writing),
         other => Error::NotIpcrawl(path.to_path_buf(), other.to_string()),
+    }
+}
+
+/// The error of an I/O failure on `path` while opening it: a missing
+/// directory, a permission, or a file that cannot be a database.
+pub(super) fn io_error(path: &Path, e: &std::io::Error, writing: bool) -> Error {
+    use std::io::ErrorKind as K;
+    let p = path.to_path_buf();
+    match e.kind() {
+        K::NotFound => match missing_dir(path) {
+            Some(dir) => Error::NoDir(p, dir),
+            None => Error::Missing(p),
+        },
+        K::PermissionDenied | K::ReadOnlyFilesystem => Error::Denied {
+            path: p,
+            action: match (writing, path.exists()) {
+                (false, _) => "read",
+                (true, true) => "write",
+                (true, false) => "create",
+            },
+            cause: e.to_string(),
+        },
+        K::IsADirectory => Error::NotIpcrawl(p, "it is a directory".into()),
+        _ => Error::NotIpcrawl(p, e.to_string()),
+    }
+}
+
+/// The nearest directory above `path` that does not exist, if its parent
+/// directory is missing.
+fn missing_dir(path: &Path) -> Option<std::path::PathBuf> {
+    let parent = path.parent().filter(|d| !d.as_os_str().is_empty())?;
+    if parent.exists() {
+        return None;
+    }
+    let mut dir = parent;
+    while let Some(up) = dir
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty() && !d.exists())
+    {
+        dir = up;
+    }
+    Some(dir.to_path_buf())
+}
+
+/// Whether a database exists at `path` (an unreadable directory on the way
+/// is an error, not a missing file).
+fn exists(path: &Path) -> Result<bool> {
+    match std::fs::metadata(path) {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(io_error(path, &e, false)),
+    }
+}
+
+/// No file at `path`: a missing directory is named as such.
+fn missing(path: &Path) -> Error {
+    match missing_dir(path) {
+        Some(dir) => Error::NoDir(path.to_path_buf(), dir),
+        None => Error::Missing(path.to_path_buf()),
     }
 }
 
@@ -65,23 +126,23 @@ impl Store {
     /// Opens the database for writing, creating it if missing. A schema-1
     /// file is migrated to the current schema first (see [`super::schema`]).
     pub fn open_or_create(path: &Path) -> Result<Store> {
-        let exists = path.exists();
+        let exists = exists(path)?;
         if exists {
             // Check what the file is first, read-only: redb's writer rewrites
-            // the header even of a file that is then refused (a foreign file
-            // or another schema version must stay untouched).
+            // the header even of a file that is then refused (a foreign file,
+            // another schema version or a damaged file must stay untouched).
             drop(Store::open_read(path)?);
         }
         let mut db = if exists {
             Database::builder()
                 .set_cache_size(CACHE_BYTES)
                 .open(path)
-                .map_err(|e| open_error(path, e))?
+                .map_err(|e| open_error(path, e, true))?
         } else {
             Database::builder()
                 .set_cache_size(CACHE_BYTES)
                 .create(path)
-                .map_err(|e| Error::NotIpcrawl(path.to_path_buf(), e.to_string()))?
+                .map_err(|e| open_error(path, e, true))?
         };
         if exists && schema_of_db(&db, path)? < 2 {
             super::migrate::from_v1(&db)?;
@@ -97,8 +158,8 @@ impl Store {
 
     /// Opens an existing database for writing.
     pub fn open_rw(path: &Path) -> Result<Store> {
-        if !path.exists() {
-            return Err(Error::Missing(path.to_path_buf()));
+        if !exists(path)? {
+            return Err(missing(path));
         }
         Store::open_or_create(path)
     }
@@ -117,18 +178,35 @@ impl Store {
     }
 
     /// Opens an existing database read-only (reports; works in read-only
-    /// directories). A file left by a killed crawl cannot be read before
-    /// redb repairs it; it is repaired in place first (as the next crawl
-    /// would do), which needs write access. A schema-1 file is read as it
-    /// is, never migrated here.
+    /// directories), after redb's full integrity check of it (see
+    /// [`super::verify`]: every committed page against its checksum, the
+    /// check `merge` runs on its inputs, here without a copy and without
+    /// writing): a damaged file is refused with [`Error::Damaged`] instead
+    /// of read. A file left by a killed crawl cannot be read before redb
+    /// repairs it; it is repaired in place first (as the next crawl would
+    /// do), which needs write access. A schema-1 file is read as it is,
+    /// never migrated here.
     pub fn open_read(path: &Path) -> Result<Store> {
-        match Store::open_ro(path) {
+        // redb's read-only open trusts the stored allocator state, and
+        // panics on some damage to it (before the check can run).
+        let open = || {
+            std::panic::catch_unwind(|| Store::open_ro_db(path)).unwrap_or_else(|_| {
+                Err(Error::Damaged(
+                    path.to_path_buf(),
+                    "redb failed reading its allocator state".into(),
+                ))
+            })
+        };
+        let db = match open() {
             Err(Error::NeedsRepair(_)) => {
                 Store::repair(path)?;
-                Store::open_ro(path)
+                open()?
             }
-            other => other,
-        }
+            other => other?,
+        };
+        // `db` holds the file meanwhile: no crawl can start on it.
+        super::verify::verify(path)?;
+        Store::of_ro(db, path)
     }
 
     /// Opens an existing database without ever writing to it (merge
@@ -148,9 +226,9 @@ impl Store {
             Store::open_checked_copy(path, &copy)
         }))
         .unwrap_or_else(|_| {
-            Err(Error::NotIpcrawl(
+            Err(Error::Damaged(
                 path.to_path_buf(),
-                "damaged: redb could not read it".into(),
+                "redb failed reading it".into(),
             ))
         });
         match opened {
@@ -180,22 +258,34 @@ impl Store {
         let db = redb::Builder::new()
             .set_check_integrity_on_open(true)
             .open(copy)
-            .map_err(|e| Error::NotIpcrawl(path.to_path_buf(), e.to_string()))?;
+            .map_err(|e| match e {
+                redb::DatabaseError::Storage(redb::StorageError::Corrupted(m)) => {
+                    Error::Damaged(path.to_path_buf(), super::verify::checked(&m))
+                }
+                e => Error::NotIpcrawl(path.to_path_buf(), e.to_string()),
+            })?;
         let schema = schema_of_db(&db, path)?;
         Store::new(Db::Rw(db), path, schema)
     }
 
     fn open_ro(path: &Path) -> Result<Store> {
-        if !path.exists() {
-            return Err(Error::Missing(path.to_path_buf()));
+        Store::of_ro(Store::open_ro_db(path)?, path)
+    }
+
+    fn open_ro_db(path: &Path) -> Result<redb::ReadOnlyDatabase> {
+        if !exists(path)? {
+            return Err(missing(path));
         }
-        let db = Database::builder()
+        Database::builder()
             .set_cache_size(CACHE_BYTES)
             .open_read_only(path)
             .map_err(|e| match e {
                 redb::DatabaseError::RepairAborted => Error::NeedsRepair(path.to_path_buf()),
-                e => open_error(path, e),
-            })?;
+                e => open_error(path, e, false),
+            })
+    }
+
+    fn of_ro(db: redb::ReadOnlyDatabase, path: &Path) -> Result<Store> {
         let txn = db.begin_read().map_err(step("(read transaction)"))?;
         let schema = schema_of(&txn, path)?;
         drop(txn);
@@ -214,7 +304,7 @@ impl Store {
             {
                 Err(Error::NeedsRepair(path.to_path_buf()))
             }
-            Err(e) => Err(open_error(path, e)),
+            Err(e) => Err(open_error(path, e, true)),
         }
     }
 
