@@ -62,7 +62,7 @@ fn parse_date(s: &str) -> Result<String, String> {
 /// Runs the command.
 pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     let signals = StopSignals::install()?;
-    let store = Store::open_or_create(&g.db)?;
+    let mut store = Store::open_or_create(&g.db)?;
     let cfg = ImportConfig {
         dump_date: args.dump_date.clone(),
         ..ImportConfig::default()
@@ -91,6 +91,14 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
             last.map_or(0, |p| p.stored)
         ));
         return Ok(ExitCode::from(sig.exit_code()));
+    }
+    // Repacks the first records with the dictionaries trained on them and
+    // gives the pages of many batch commits back.
+    if let Err(e) = store.compact() {
+        g.info(format_args!(
+            "warning: compacting {} failed: {e}; everything is committed, the file stays larger",
+            g.db.display()
+        ));
     }
     drop(store);
     print_report(&report, &args, g);
