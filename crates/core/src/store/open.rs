@@ -179,7 +179,7 @@ impl Store {
 
     /// Opens an existing database read-only (reports; works in read-only
     /// directories), after redb's full integrity check of it (see
-    /// [`super::verify`]: every committed page against its checksum, the
+    /// the store's `verify` module: every committed page against its checksum, the
     /// check `merge` runs on its inputs, here without a copy and without
     /// writing): a damaged file is refused with [`Error::Damaged`] instead
     /// of read. A file left by a killed crawl cannot be read before redb
