@@ -773,9 +773,16 @@ mod tests {
         );
         let empty = Writer::new(Vec::new(), Format::Csv).finish().unwrap();
         assert_eq!(String::from_utf8(empty).unwrap().trim(), CSV_HEADER);
-        let empty = Writer::with_options(Vec::new(), Format::Csv, Options { raw: true, ..Options::default() })
-            .finish()
-            .unwrap();
+        let empty = Writer::with_options(
+            Vec::new(),
+            Format::Csv,
+            Options {
+                raw: true,
+                ..Options::default()
+            },
+        )
+        .finish()
+        .unwrap();
         assert_eq!(
             String::from_utf8(empty).unwrap().trim(),
             format!("{CSV_HEADER},raw")
@@ -785,7 +792,13 @@ mod tests {
     #[test]
     fn no_control_character_reaches_csv_or_jsonl_raw() {
         let raw = "{\"handle\":\"EVIL\",\"name\":\"\\u001b]0;pwned\\u0007\u{9b}\"}".to_string();
-        for options in [Options::default(), Options { raw: true, ..Options::default() }] {
+        for options in [
+            Options::default(),
+            Options {
+                raw: true,
+                ..Options::default()
+            },
+        ] {
             let text = jsonl(&[hostile()], options, &[Some(raw.as_bytes())]);
             assert!(!text.trim_end().chars().any(text::is_control), "{text:?}");
             let v: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -836,7 +849,10 @@ mod tests {
         let rpsl = b"inetnum: 193.0.0.0 - 193.0.7.255\nnetname: RIPE-NCC\n";
         let text = jsonl(
             &[rec(), hostile(), rec()],
-            Options { raw: true, ..Options::default() },
+            Options {
+                raw: true,
+                ..Options::default()
+            },
             &[Some(answer), Some(rpsl), None],
         );
         let rows: Vec<serde_json::Value> = text
@@ -858,7 +874,14 @@ mod tests {
         assert_eq!(rows[2]["raw"], serde_json::Value::Null);
         assert_eq!(rows[0]["placeholder"], false, "row keys stay before raw");
 
-        let mut w = Writer::with_options(Vec::new(), Format::Csv, Options { raw: true, ..Options::default() });
+        let mut w = Writer::with_options(
+            Vec::new(),
+            Format::Csv,
+            Options {
+                raw: true,
+                ..Options::default()
+            },
+        );
         w.write_with_raw(&rec(), Some(answer)).unwrap();
         w.write_with_raw(&rec(), None).unwrap();
         let csv = String::from_utf8(w.finish().unwrap()).unwrap();
@@ -922,7 +945,14 @@ mod tests {
     }
 
     fn parquet_of(records: &[(Record, Option<&[u8]>)], raw: bool, group: usize) -> Vec<u8> {
-        let mut w = Writer::with_options(Vec::new(), Format::Parquet, Options { raw, ..Options::default() });
+        let mut w = Writer::with_options(
+            Vec::new(),
+            Format::Parquet,
+            Options {
+                raw,
+                ..Options::default()
+            },
+        );
         if group > 0 {
             w.start_parquet().unwrap();
             if let Sink::Parquet(p) = &mut w.sink {

@@ -47,7 +47,10 @@ pub struct Version {
 pub(crate) fn unix_of(t: &str) -> u64 {
     let b = t.as_bytes();
     let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        t.get(r).filter(|s| s.bytes().all(|c| c.is_ascii_digit()))?.parse().ok()
+        t.get(r)
+            .filter(|s| s.bytes().all(|c| c.is_ascii_digit()))?
+            .parse()
+            .ok()
     };
     if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || b[13] != b':' || b[16] != b':' {
         return 0;
@@ -90,7 +93,11 @@ pub(super) fn open_history(bytes: &[u8]) -> std::result::Result<(String, &[u8]),
 
 /// `start-end registry @valid_from`, for error messages.
 fn show_hist(k: HistKey) -> String {
-    format!("{} @{}", show_key((k.0, k.1, k.2)), crate::time::rfc3339(k.3))
+    format!(
+        "{} @{}",
+        show_key((k.0, k.1, k.2)),
+        crate::time::rfc3339(k.3)
+    )
 }
 
 /// Whether two versions of a network say the same: every field but the
@@ -256,7 +263,10 @@ impl Store {
         if !self.crawled_stats()?.is_empty() {
             return Ok(false);
         }
-        let txn = self.rw()?.begin_write().map_err(step("(statistics write)"))?;
+        let txn = self
+            .rw()?
+            .begin_write()
+            .map_err(step("(statistics write)"))?;
         Self::put_crawled_stats(&txn, files)?;
         txn.commit().map_err(step("(statistics commit)"))?;
         Ok(true)
@@ -440,14 +450,15 @@ impl Store {
                     rec.network.handle,
                 ));
             }
+            // Versions ended since the refresh began, less the ones gone now.
+            let mut ended = 0u64;
             for item in hist.iter().map_err(tbl(&HISTORY))? {
                 let (k, v) = item.map_err(tbl(&HISTORY))?;
-                let (until, _) =
-                    open_history(v.value()).map_err(|m| corrupt(&HISTORY, show_hist(k.value()), m))?;
-                if until >= since && until.as_str() != now {
-                    end.replaced += 1;
-                }
+                let (until, _) = open_history(v.value())
+                    .map_err(|m| corrupt(&HISTORY, show_hist(k.value()), m))?;
+                ended += u64::from(until >= since);
             }
+            end.replaced = ended.saturating_sub(end.gone.len() as u64);
         }
         if !end.gone.is_empty() {
             self.rebuild_known(&txn)?;
@@ -583,10 +594,16 @@ mod tests {
     fn only_a_different_or_removed_record_enters_the_history() {
         let path = tmp("versions");
         let store = Store::open_or_create(&path).unwrap();
-        assert!(store.history().unwrap().is_empty(), "no table yet: no history");
+        assert!(
+            store.history().unwrap().is_empty(),
+            "no table yet: no history"
+        );
         let first = rec("ALPHA", "2026-01-01T00:00:00Z");
         put(&store, &first);
-        assert!(store.history().unwrap().is_empty(), "a new key has no history");
+        assert!(
+            store.history().unwrap().is_empty(),
+            "a new key has no history"
+        );
         let same = Record {
             queried: Some(0x0B00_0010),
             ..rec("ALPHA", "2026-02-01T00:00:00Z")
@@ -628,12 +645,18 @@ mod tests {
         let end = store.finish_refresh("2026-04-01T00:05:00Z").unwrap();
         assert_eq!(end.gone.len(), 1, "{end:?}");
         assert!(store.records(false).unwrap().is_empty());
-        assert!(store.load_known().unwrap().is_empty(), "the known set follows");
+        assert!(
+            store.load_known().unwrap().is_empty(),
+            "the known set follows"
+        );
         let h = store.history().unwrap();
         assert_eq!(h.len(), 2, "{h:?}");
         assert_eq!(h[1].record, renamed);
         assert_eq!(h[1].valid_until, "2026-04-01T00:05:00Z");
-        assert!(store.refresh_pending().unwrap().is_none(), "the refresh ended");
+        assert!(
+            store.refresh_pending().unwrap().is_none(),
+            "the refresh ended"
+        );
         drop(store);
         // Read-only, after a reopen.
         let store = Store::open_read(&path).unwrap();
@@ -732,7 +755,10 @@ mod tests {
         assert_eq!(removed, 1);
         let h = store.history().unwrap();
         assert_eq!(h.len(), 1);
-        assert_eq!((&h[0].record, h[0].valid_until.as_str()), (&old, "2026-01-02T00:00:00Z"));
+        assert_eq!(
+            (&h[0].record, h[0].valid_until.as_str()),
+            (&old, "2026-01-02T00:00:00Z")
+        );
         drop(store);
         let _ = std::fs::remove_file(&path);
     }

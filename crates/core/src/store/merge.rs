@@ -18,9 +18,8 @@ use super::codec::{self, encode_dict, seal};
 use super::compress::{needs_dict, DictKind, Dicts, Packer, Unpacker};
 use super::error::{corrupt, step, tbl};
 use super::schema::{
-    set_dumped, set_searched, set_to_search, NetKey, Tag, COUNTERS, DICTS, FAILURES, GAPS,
-    HISTORY, KNOWN, META, NETWORKS, NETWORK_KEYS, PLACEHOLDERS, RAW, SET_SWEPT_ALL, SET_SWEPT_TOP,
-    SWEPT,
+    set_dumped, set_searched, set_to_search, NetKey, Tag, COUNTERS, DICTS, FAILURES, GAPS, HISTORY,
+    KNOWN, META, NETWORKS, NETWORK_KEYS, PLACEHOLDERS, RAW, SET_SWEPT_ALL, SET_SWEPT_TOP, SWEPT,
 };
 use super::{show_key, split_by_eight, Error, Level, Result, Store};
 use crate::rdap::Registry;

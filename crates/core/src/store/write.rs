@@ -347,9 +347,8 @@ impl Store {
                             if let Ok(prev) = self.decode_record(u, &NETWORKS, key, &old) {
                                 if !super::history::same_content(&prev.network, &rec.network) {
                                     if hist.is_none() {
-                                        hist = Some(
-                                            txn.open_table(HISTORY).map_err(tbl(&HISTORY))?,
-                                        );
+                                        hist =
+                                            Some(txn.open_table(HISTORY).map_err(tbl(&HISTORY))?);
                                     }
                                     if let Some(h) = hist.as_mut() {
                                         Store::retire(h, key, &prev, &old, &rec.fetched_at)?;
