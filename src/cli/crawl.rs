@@ -330,19 +330,7 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     for n in statistics.notes() {
         g.detail(format_args!("{n}"));
     }
-    let now = ipcrawl::time::Now::read().unix_secs;
-    let mut refresh = if args.refresh {
-        let r = crawl::refresh::begin(&store, &statistics, args.max_age, now)
-            .with_context(|| format!("starting the refresh of {}", g.db.display()))?;
-        g.info(format_args!("{}", r.start_line()));
-        Some(r)
-    } else {
-        crawl::refresh::keep_first_baseline(&store, &statistics, now)?;
-        // A refresh an earlier run left unfinished: this crawl continues it.
-        store
-            .refresh_pending()?
-            .map(|_| crawl::refresh::Report::default())
-    };
+    let mut refresh = start_refresh(&args, &store, &statistics, g)?;
     let fresh_dumps = ipcrawl::import::fresh_dumps(&store, today(&args))?;
     lay_out(&mut cfg, &statistics, &routes, args.no_cuts, &fresh_dumps);
     let fetch = Arc::new(Client::new(routes.clone(), client_cfg));
@@ -398,14 +386,7 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     if let Some(w) = status.finish(stop, Some(&summary), view.estimate(), &store) {
         g.info(format_args!("{w}"));
     }
-    if let Some(r) = refresh.as_mut() {
-        if summary.stop == Stop::Finished && summary.failures == 0 {
-            let now = ipcrawl::time::Now::read().unix_secs;
-            crawl::refresh::finish(&store, now, r)
-                .with_context(|| format!("ending the refresh of {}", g.db.display()))?;
-        }
-        g.info(format_args!("{}", r.end_line()));
-    }
+    end_refresh(refresh.as_mut(), &summary, &store, g)?;
     if summary.stop == Stop::Finished {
         store
             .compact()
@@ -458,6 +439,48 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         Stop::Finished | Stop::MaxQueries | Stop::PutOff => {}
     }
     Ok(finished_code(&summary))
+}
+
+/// `--refresh`: starts it (one line on stderr); otherwise stores the
+/// statistics as the first baseline, and continues a refresh an earlier run
+/// left unfinished.
+fn start_refresh(
+    args: &Args,
+    store: &Store,
+    statistics: &Statistics,
+    g: &Globals,
+) -> anyhow::Result<Option<crawl::refresh::Report>> {
+    let now = ipcrawl::time::Now::read().unix_secs;
+    if args.refresh {
+        let r = crawl::refresh::begin(store, statistics, args.max_age, now)
+            .with_context(|| format!("starting the refresh of {}", g.db.display()))?;
+        g.info(format_args!("{}", r.start_line()));
+        return Ok(Some(r));
+    }
+    crawl::refresh::keep_first_baseline(store, statistics, now)?;
+    Ok(store
+        .refresh_pending()?
+        .map(|_| crawl::refresh::Report::default()))
+}
+
+/// Ends a refresh after a finished crawl with no failure left (one line
+/// on stderr either way).
+fn end_refresh(
+    refresh: Option<&mut crawl::refresh::Report>,
+    summary: &crawl::Summary,
+    store: &Store,
+    g: &Globals,
+) -> anyhow::Result<()> {
+    let Some(r) = refresh else {
+        return Ok(());
+    };
+    if summary.stop == Stop::Finished && summary.failures == 0 {
+        let now = ipcrawl::time::Now::read().unix_secs;
+        crawl::refresh::finish(store, now, r)
+            .with_context(|| format!("ending the refresh of {}", g.db.display()))?;
+    }
+    g.info(format_args!("{}", r.end_line()));
+    Ok(())
 }
 
 /// The exit code of a run that was not stopped by a signal or the offline

@@ -359,7 +359,7 @@ impl Store {
                 t.insert(key, codec::encode_ranges(&all).as_slice())
                     .map_err(tbl(&SWEPT))?;
             }
-            self.trim_gaps(&txn, s.space)?;
+            Self::trim_gaps(&txn, s.space)?;
             let mut meta = txn.open_table(META).map_err(tbl(&META))?;
             if meta.get(REFRESH_SINCE).map_err(tbl(&META))?.is_none() {
                 meta.insert(REFRESH_SINCE, s.since.as_bytes())
@@ -372,7 +372,7 @@ impl Store {
 
     /// Removes `space` from the stored gaps (a gap partly inside keeps
     /// its pieces outside).
-    fn trim_gaps(&self, txn: &WriteTransaction, space: &IntervalSet) -> Result<()> {
+    fn trim_gaps(txn: &WriteTransaction, space: &IntervalSet) -> Result<()> {
         let mut t = txn.open_table(GAPS).map_err(tbl(&GAPS))?;
         let mut hit = Vec::new();
         for item in t.iter().map_err(tbl(&GAPS))? {

@@ -82,7 +82,7 @@ impl Store {
             packer: Packer::new(&dicts.0).map_err(|m| corrupt(&DICTS, "(all)", m))?,
         };
         self.merge_records(other, &src, &txn, &mut cp, &mut c)?;
-        self.merge_history(other, &src, &txn, &mut cp)?;
+        Self::merge_history(other, &src, &txn, &mut cp)?;
         self.merge_rest(other, &src, &txn, &mut c)?;
         txn.commit().map_err(step("(merge commit)"))?;
         *self.dicts.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(dicts.0);
@@ -187,7 +187,6 @@ impl Store {
     /// Copies the previous versions of `other` this store lacks (the same
     /// key and `valid_from`: the same version).
     fn merge_history(
-        &self,
         other: &Store,
         src: &ReadTransaction,
         txn: &WriteTransaction,
