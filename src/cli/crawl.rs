@@ -14,6 +14,12 @@
 //! the next open, like after kill -9). SIGHUP is left alone when the crawl
 //! was started with it ignored (`nohup`).
 //!
+//! Refresh (`--refresh [--max-age DURATION]`): the blocks whose delegated
+//! record changed since the statistics the last crawl used, and the
+//! networks older than `--max-age`, are asked again
+//! ([`crawl::refresh`]); networks found gone go to the history. One line on
+//! stderr at the start and one at the end; `refresh` in the JSON summary.
+//!
 //! Offline: when no registry answered anything for `--unreachable-after`
 //! (60 s) while lookups failed in transport, the crawl stops (the rule is
 //! [`ipcrawl::crawl::pool::nothing_reachable`]) with one line naming the causes
@@ -164,6 +170,17 @@ pub struct Args {
     /// probed.
     #[arg(long, value_name = "LEN", default_value_t = 16, value_parser = clap::value_parser!(u8).range(0..=32))]
     pub coarse: u8,
+    /// Bring a finished DB to the registries' current state: ask again the
+    /// blocks whose delegated record is new, changed or gone since the
+    /// statistics the last crawl used (with --depth all, their whole
+    /// subtree), and the networks older than --max-age. Networks found gone
+    /// leave the current view; previous versions are kept (export --history).
+    #[arg(long)]
+    pub refresh: bool,
+    /// With --refresh: also ask again every network fetched longer ago than
+    /// this (`30d`, `12h`, `2w`, seconds; default: none by age).
+    #[arg(long, value_name = "DURATION", requires = "refresh", value_parser = crawl::refresh::parse_duration)]
+    pub max_age: Option<Duration>,
     /// The 2016 strategy, for comparison: every seed asked in order, no sweep,
     /// no parent climbing (use with --depth all).
     #[arg(long, hide = true)]
@@ -313,6 +330,7 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     for n in statistics.notes() {
         g.detail(format_args!("{n}"));
     }
+    let mut refresh = start_refresh(&args, &store, &statistics, g)?;
     let fresh_dumps = ipcrawl::import::fresh_dumps(&store, today(&args))?;
     lay_out(&mut cfg, &statistics, &routes, args.no_cuts, &fresh_dumps);
     let fetch = Arc::new(Client::new(routes.clone(), client_cfg));
@@ -368,6 +386,7 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     if let Some(w) = status.finish(stop, Some(&summary), view.estimate(), &store) {
         g.info(format_args!("{w}"));
     }
+    end_refresh(refresh.as_mut(), &summary, &store, g)?;
     if summary.stop == Stop::Finished {
         if let Err(e) = store.compact() {
             // Everything is committed: a file left larger is no reason to fail the crawl.
@@ -399,6 +418,7 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         "put_off": put_off,
         "transport_failures": transport_json(&summary.run_transport),
         "statistics": statistics.to_json(),
+        "refresh": refresh,
         "counters": summary.snapshot,
     });
     println!("{out}");
@@ -423,6 +443,48 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         Stop::Finished | Stop::MaxQueries | Stop::PutOff => {}
     }
     Ok(finished_code(&summary))
+}
+
+/// `--refresh`: starts it (one line on stderr); otherwise stores the
+/// statistics as the first baseline, and continues a refresh an earlier run
+/// left unfinished.
+fn start_refresh(
+    args: &Args,
+    store: &Store,
+    statistics: &Statistics,
+    g: &Globals,
+) -> anyhow::Result<Option<crawl::refresh::Report>> {
+    let now = ipcrawl::time::Now::read().unix_secs;
+    if args.refresh {
+        let r = crawl::refresh::begin(store, statistics, args.max_age, now)
+            .with_context(|| format!("starting the refresh of {}", g.db.display()))?;
+        g.info(format_args!("{}", r.start_line()));
+        return Ok(Some(r));
+    }
+    crawl::refresh::keep_first_baseline(store, statistics, now)?;
+    Ok(store
+        .refresh_pending()?
+        .map(|_| crawl::refresh::Report::default()))
+}
+
+/// Ends a refresh after a finished crawl with no failure left (one line
+/// on stderr either way).
+fn end_refresh(
+    refresh: Option<&mut crawl::refresh::Report>,
+    summary: &crawl::Summary,
+    store: &Store,
+    g: &Globals,
+) -> anyhow::Result<()> {
+    let Some(r) = refresh else {
+        return Ok(());
+    };
+    if summary.stop == Stop::Finished && summary.failures == 0 {
+        let now = ipcrawl::time::Now::read().unix_secs;
+        crawl::refresh::finish(store, now, r)
+            .with_context(|| format!("ending the refresh of {}", g.db.display()))?;
+    }
+    g.info(format_args!("{}", r.end_line()));
+    Ok(())
 }
 
 /// The exit code of a run that was not stopped by a signal or the offline

@@ -49,6 +49,8 @@ Fields, in every format and in this order (absent values are null; CSV: empty):
   source_url           the URL that answered (dump:FILE for imports)        string
   fetched_at           when it was fetched, UTC                             timestamp
   placeholder          true only for placeholders (--placeholders)          bool
+  valid_from           with --history: the version's fetched_at, UTC        timestamp
+  valid_until          with --history: when it was replaced or found gone   timestamp
   raw                  with --raw: the stored answer (see below)            JSON / string
 
 Formats:
@@ -65,6 +67,12 @@ null (and counted on stderr); the original text is in --raw.
 extension (a contradiction is refused); a name with no extension takes
 --format, else JSON Lines. FILE is replaced whole or not at all (written
 beside it, then renamed); it may not be the database.
+
+--history writes the previous versions of networks instead of the current view:
+each record a network had before a different one replaced it (a refresh, a
+newer crawl or dump, a merge) or before it was found gone, with valid_from and
+valid_until; a transferred block's old version keeps its old registry and
+handle. History keeps parsed records only (no --raw).
 
 --raw adds each network's stored answer: in JSON Lines a JSON answer is a JSON
 value (a bulk-dump object a string), in CSV the same text in one field, in
@@ -92,6 +100,10 @@ pub struct Args {
     /// Add a `raw` field: the RDAP answer stored for each network.
     #[arg(long)]
     pub raw: bool,
+    /// Write the previous versions of networks (replaced or gone), with
+    /// `valid_from` and `valid_until`, instead of the current view.
+    #[arg(long, conflicts_with_all = ["raw", "placeholders"])]
+    pub history: bool,
 }
 
 /// Runs the command.
@@ -108,7 +120,10 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     }
     let store = Store::open_read(&g.db)?;
     let out = Output::open(args.output.as_deref(), target.gzip)?;
-    let options = Options { raw: args.raw };
+    let options = Options {
+        raw: args.raw,
+        history: args.history,
+    };
     let dest = args
         .output
         .as_ref()
@@ -120,7 +135,9 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
         io_err = Some(e);
         msg.into()
     };
-    let scan = if args.raw {
+    let scan = if args.history {
+        store.for_each_version(|v| w.write_version(&v).map_err(&mut keep))
+    } else if args.raw {
         store.for_each_record_with_raw(args.placeholders, |r, raw| {
             w.write_with_raw(&r, raw.as_deref()).map_err(&mut keep)
         })
@@ -143,7 +160,12 @@ pub fn run(args: Args, g: &Globals) -> anyhow::Result<ExitCode> {
     }
     if let Some(p) = &args.output {
         g.info(format_args!(
-            "{count} records written to {} ({}{})",
+            "{count} {} written to {} ({}{})",
+            if args.history {
+                "previous versions"
+            } else {
+                "records"
+            },
             p.display(),
             target.format.title(),
             if target.gzip { ", gzip" } else { "" }

@@ -39,6 +39,8 @@
 //!   bundle alone, and the fallbacks (stale, truncated, garbage, 404,
 //!   refused; stored copies kept), `--delegated` files;
 //! - `pauses`: 429s with `Retry-After: 0`, huge, dated or garbage values;
+//! - `refresh`: `crawl --refresh` from an epoch-0 DB against the epoch-1
+//!   world, compared with a fresh crawl; `export --history`; `--max-age`;
 //! - `watch`: `stats` and `coverage` on a DB a running crawl holds (its
 //!   live status file), with no status file, a stale one; a refused echo
 //!   answer recorded for good.
@@ -58,6 +60,7 @@ mod pauses;
 mod people;
 mod pipeline;
 mod recipes;
+mod refresh;
 mod resume;
 mod search;
 mod search_hostile;

@@ -121,6 +121,13 @@ pub struct Used {
     delegations: Vec<Delegation>,
 }
 
+impl Used {
+    /// The records used.
+    pub fn delegations(&self) -> &[Delegation] {
+        &self.delegations
+    }
+}
+
 /// The statistics of all five registries (by [`Registry::index`]).
 #[derive(Clone, Debug)]
 pub struct Statistics {

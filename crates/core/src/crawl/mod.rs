@@ -26,6 +26,8 @@
 //!   policy, the stop on Ctrl-C or a storage error, and the offline stop
 //!   ([`pool::nothing_reachable`]: no server answered anything for
 //!   [`CrawlConfig::unreachable_after`] while lookups failed in transport);
+//! - [`refresh`]: `--refresh` — what changed in the statistics since the
+//!   last crawl, the space asked again, and the networks found gone;
 //! - [`shard`]: which part of the space a `--shard K/N` run takes;
 //! - [`telemetry`]: the counters, transport failures by registry and cause
 //!   included.
@@ -39,6 +41,7 @@ pub mod layout;
 pub mod netindex;
 pub mod politeness;
 pub mod pool;
+pub mod refresh;
 pub mod sched;
 pub mod search;
 pub mod shard;
@@ -367,10 +370,16 @@ fn load_known(store: &Store, cfg: &CrawlConfig) -> Result<lanes::Known, Error> {
     let gaps =
         IntervalSet::from_ranges(store.gaps()?.into_iter().map(|(r, _, _)| r).chain(refused));
     let failed: BTreeSet<u32> = failures.into_iter().map(|f| f.addr).collect();
+    let mut keys = store.network_keys()?;
+    // A pending refresh verifies these: climbs do not stop at them.
+    let targets: std::collections::HashSet<_> = store.refresh_targets()?.into_iter().collect();
+    if !targets.is_empty() {
+        keys.retain(|k| !targets.contains(k));
+    }
     Ok(lanes::Known {
         swept: KnownSet::from_set(&swept),
         gaps: KnownSet::from_set(&gaps),
-        nets: netindex::NetIndex::from_keys(&store.network_keys()?),
+        nets: netindex::NetIndex::from_keys(&keys),
         failed,
     })
 }

@@ -23,9 +23,15 @@
 //! | `source_url` | string | text | `STRING` | the URL that answered (`dump:FILE` for imports) |
 //! | `fetched_at` | string | text | `TIMESTAMP(µs, UTC)` | when it was fetched, in UTC |
 //! | `placeholder` | bool | `true`/`false` | `BOOLEAN` | true only for placeholders (exported with `--placeholders`) |
+//! | `valid_from`, `valid_until` (only with `--history`) | string \| null | text | `TIMESTAMP(µs, UTC)` (nullable) | a previous version's validity: from its `fetched_at` to the fetch that replaced it or the time it was found gone |
 //! | `raw` (only with `--raw`) | object \| string \| null | JSON text | `STRING` (nullable) | the answer as stored: see below |
 //!
 //! Absent values are `null` (CSV: an empty field), never invented.
+//!
+//! **History** (`--history`): the previous versions of networks instead of
+//! the current view (see [`crate::store::Version`]), in address order and
+//! then by `valid_from`, with the two `valid_*` columns after `placeholder`.
+//! A transferred block's old version keeps its old registry and handle.
 //!
 //! **Dates** are the same instant as the registry's value, written in UTC:
 //! `YYYY-MM-DDTHH:MM:SSZ` (with `.fff` or `.ffffff` when the value had a
@@ -84,7 +90,7 @@ use serde::{Serialize, Serializer};
 
 use crate::prefix::fmt_addr;
 use crate::rdap::Entity;
-use crate::store::Record;
+use crate::store::{Record, Version};
 
 /// Output format.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -269,9 +275,21 @@ pub struct Row<'a> {
     pub fetched_at: Option<Utc>,
     /// See the module docs.
     pub placeholder: bool,
+    /// A previous version's `valid_from` and `valid_until` (`--history`).
+    #[serde(skip)]
+    pub valid: Option<Valid>,
     /// Dates of the record that are not date-times (exported as null).
     #[serde(skip)]
     pub dates_unreadable: u8,
+}
+
+/// The validity of a previous version (see the module docs).
+#[derive(Serialize, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Valid {
+    /// Its `fetched_at`.
+    pub valid_from: Option<Utc>,
+    /// When it was replaced or found gone.
+    pub valid_until: Option<Utc>,
 }
 
 impl<'a> Row<'a> {
@@ -308,8 +326,21 @@ impl<'a> Row<'a> {
             source_url: &r.source_url,
             fetched_at,
             placeholder: n.placeholder,
+            valid: None,
             dates_unreadable: unreadable,
         }
+    }
+
+    /// The exported view of a previous version.
+    pub fn of_version(v: &'a Version) -> Row<'a> {
+        let mut row = Row::of(&v.record);
+        let until = Utc::parse(&v.valid_until);
+        row.dates_unreadable += u8::from(until.is_none());
+        row.valid = Some(Valid {
+            valid_from: row.fetched_at,
+            valid_until: until,
+        });
+        row
     }
 }
 
@@ -321,6 +352,8 @@ pub const CSV_HEADER: &str = "handle,start,end,cidrs,start_int,end_int,name,type
 pub struct Options {
     /// Add the `raw` field (the stored answer).
     pub raw: bool,
+    /// Add the `valid_from` and `valid_until` fields (previous versions).
+    pub history: bool,
 }
 
 /// A stored answer as the JSON Lines `raw` member.
@@ -354,12 +387,16 @@ impl Serialize for RawJson {
     }
 }
 
-/// A row with its raw answer (JSON Lines with `--raw`).
+/// A row with its validity and raw answer (JSON Lines with `--history`
+/// or `--raw`).
 #[derive(Serialize)]
-struct WithRaw<'r, 'a> {
+struct Line<'r, 'a> {
     #[serde(flatten)]
     row: &'r Row<'a>,
-    raw: RawJson,
+    #[serde(flatten)]
+    valid: Option<Valid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    raw: Option<RawJson>,
 }
 
 enum Sink<W: Write + Send> {
@@ -416,32 +453,43 @@ impl<W: Write + Send> Writer<W> {
 
     /// Writes one record and, with [`Options::raw`], its raw answer.
     pub fn write_with_raw(&mut self, r: &Record, raw: Option<&[u8]>) -> io::Result<()> {
-        let row = Row::of(r);
+        self.write_row(&Row::of(r), raw)
+    }
+
+    /// Writes one previous version (with [`Options::history`]).
+    pub fn write_version(&mut self, v: &Version) -> io::Result<()> {
+        self.write_row(&Row::of_version(v), None)
+    }
+
+    fn write_row(&mut self, row: &Row<'_>, raw: Option<&[u8]>) -> io::Result<()> {
         self.dates_unreadable += u64::from(row.dates_unreadable);
         let with_raw = self.options.raw;
+        let history = self.options.history;
         if let Sink::ParquetPending(_) = self.sink {
             self.start_parquet()?;
         }
         match &mut self.sink {
             Sink::Jsonl(out) => {
-                if with_raw {
-                    let row = WithRaw {
-                        row: &row,
-                        raw: RawJson::of(raw),
+                if with_raw || history {
+                    let line = Line {
+                        row,
+                        valid: history.then(|| row.valid.unwrap_or(NO_VALIDITY)),
+                        raw: with_raw.then(|| RawJson::of(raw)),
                     };
-                    text::write_json_line(out, &row)?;
+                    text::write_json_line(out, &line)?;
                 } else {
-                    text::write_json_line(out, &row)?;
+                    text::write_json_line(out, row)?;
                 }
             }
             Sink::Csv { out, header_done } => {
                 if !*header_done {
-                    write_csv_header(out, with_raw)?;
+                    write_csv_header(out, self.options)?;
                     *header_done = true;
                 }
-                write_csv_row(out, &row, with_raw.then(|| RawJson::of(raw)))?;
+                let valid = history.then(|| row.valid.unwrap_or(NO_VALIDITY));
+                write_csv_row(out, row, valid, with_raw.then(|| RawJson::of(raw)))?;
             }
-            Sink::Parquet(w) => w.push(&row, raw)?,
+            Sink::Parquet(w) => w.push(row, raw)?,
             Sink::ParquetPending(_) | Sink::Gone => {
                 return Err(io::Error::other("the Parquet writer failed earlier"))
             }
@@ -452,7 +500,11 @@ impl<W: Write + Send> Writer<W> {
 
     fn start_parquet(&mut self) -> io::Result<()> {
         if let Sink::ParquetPending(out) = std::mem::replace(&mut self.sink, Sink::Gone) {
-            self.sink = Sink::Parquet(Box::new(parquet::Writer::new(out, self.options.raw)?));
+            self.sink = Sink::Parquet(Box::new(parquet::Writer::with_history(
+                out,
+                self.options.raw,
+                self.options.history,
+            )?));
         }
         Ok(())
     }
@@ -470,7 +522,7 @@ impl<W: Write + Send> Writer<W> {
                 header_done,
             } => {
                 if !header_done {
-                    write_csv_header(&mut out, self.options.raw)?;
+                    write_csv_header(&mut out, self.options)?;
                 }
                 out
             }
@@ -484,15 +536,29 @@ impl<W: Write + Send> Writer<W> {
     }
 }
 
-fn write_csv_header(out: &mut impl Write, raw: bool) -> io::Result<()> {
+/// The validity of a row that has none (not a previous version).
+const NO_VALIDITY: Valid = Valid {
+    valid_from: None,
+    valid_until: None,
+};
+
+fn write_csv_header(out: &mut impl Write, options: Options) -> io::Result<()> {
     out.write_all(CSV_HEADER.as_bytes())?;
-    if raw {
+    if options.history {
+        out.write_all(b",valid_from,valid_until")?;
+    }
+    if options.raw {
         out.write_all(b",raw")?;
     }
     out.write_all(b"\n")
 }
 
-fn write_csv_row(out: &mut impl Write, row: &Row<'_>, raw: Option<RawJson>) -> io::Result<()> {
+fn write_csv_row(
+    out: &mut impl Write,
+    row: &Row<'_>,
+    valid: Option<Valid>,
+    raw: Option<RawJson>,
+) -> io::Result<()> {
     let date = |d: Option<Utc>| d.map(|d| d.to_string()).unwrap_or_default();
     let mut fields: Vec<String> = vec![
         row.handle.to_string(),
@@ -515,6 +581,10 @@ fn write_csv_row(out: &mut impl Write, row: &Row<'_>, raw: Option<RawJson>) -> i
         date(row.fetched_at),
         if row.placeholder { "true" } else { "false" }.to_string(),
     ];
+    if let Some(v) = valid {
+        fields.push(date(v.valid_from));
+        fields.push(date(v.valid_until));
+    }
     match raw {
         None => {}
         Some(RawJson::Null) => fields.push(String::new()),
@@ -703,9 +773,16 @@ mod tests {
         );
         let empty = Writer::new(Vec::new(), Format::Csv).finish().unwrap();
         assert_eq!(String::from_utf8(empty).unwrap().trim(), CSV_HEADER);
-        let empty = Writer::with_options(Vec::new(), Format::Csv, Options { raw: true })
-            .finish()
-            .unwrap();
+        let empty = Writer::with_options(
+            Vec::new(),
+            Format::Csv,
+            Options {
+                raw: true,
+                ..Options::default()
+            },
+        )
+        .finish()
+        .unwrap();
         assert_eq!(
             String::from_utf8(empty).unwrap().trim(),
             format!("{CSV_HEADER},raw")
@@ -715,7 +792,13 @@ mod tests {
     #[test]
     fn no_control_character_reaches_csv_or_jsonl_raw() {
         let raw = "{\"handle\":\"EVIL\",\"name\":\"\\u001b]0;pwned\\u0007\u{9b}\"}".to_string();
-        for options in [Options::default(), Options { raw: true }] {
+        for options in [
+            Options::default(),
+            Options {
+                raw: true,
+                ..Options::default()
+            },
+        ] {
             let text = jsonl(&[hostile()], options, &[Some(raw.as_bytes())]);
             assert!(!text.trim_end().chars().any(text::is_control), "{text:?}");
             let v: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -766,7 +849,10 @@ mod tests {
         let rpsl = b"inetnum: 193.0.0.0 - 193.0.7.255\nnetname: RIPE-NCC\n";
         let text = jsonl(
             &[rec(), hostile(), rec()],
-            Options { raw: true },
+            Options {
+                raw: true,
+                ..Options::default()
+            },
             &[Some(answer), Some(rpsl), None],
         );
         let rows: Vec<serde_json::Value> = text
@@ -788,7 +874,14 @@ mod tests {
         assert_eq!(rows[2]["raw"], serde_json::Value::Null);
         assert_eq!(rows[0]["placeholder"], false, "row keys stay before raw");
 
-        let mut w = Writer::with_options(Vec::new(), Format::Csv, Options { raw: true });
+        let mut w = Writer::with_options(
+            Vec::new(),
+            Format::Csv,
+            Options {
+                raw: true,
+                ..Options::default()
+            },
+        );
         w.write_with_raw(&rec(), Some(answer)).unwrap();
         w.write_with_raw(&rec(), None).unwrap();
         let csv = String::from_utf8(w.finish().unwrap()).unwrap();
@@ -852,7 +945,14 @@ mod tests {
     }
 
     fn parquet_of(records: &[(Record, Option<&[u8]>)], raw: bool, group: usize) -> Vec<u8> {
-        let mut w = Writer::with_options(Vec::new(), Format::Parquet, Options { raw });
+        let mut w = Writer::with_options(
+            Vec::new(),
+            Format::Parquet,
+            Options {
+                raw,
+                ..Options::default()
+            },
+        );
         if group > 0 {
             w.start_parquet().unwrap();
             if let Sink::Parquet(p) = &mut w.sink {
@@ -1052,5 +1152,57 @@ mod tests {
             };
             assert_eq!(ents.elements().len(), want.entities.len(), "row {i}");
         }
+    }
+
+    /// `--history`: every format gains `valid_from` and `valid_until` after
+    /// `placeholder`; plain rows stay as they were.
+    #[test]
+    fn history_rows_carry_their_validity_in_every_format() {
+        let v = Version {
+            record: rec(),
+            valid_until: "2027-01-02T03:04:05Z".into(),
+        };
+        let opts = Options {
+            history: true,
+            ..Options::default()
+        };
+        let mut w = Writer::with_options(Vec::new(), Format::Jsonl, opts);
+        w.write_version(&v).unwrap();
+        let out = String::from_utf8(w.finish().unwrap()).unwrap();
+        let j: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        assert_eq!(j["valid_from"], j["fetched_at"]);
+        assert_eq!(j["valid_until"], "2027-01-02T03:04:05Z");
+        assert!(j.get("raw").is_none());
+        let keys: Vec<&String> = j.as_object().unwrap().keys().collect();
+        assert_eq!(
+            keys[keys.len() - 3..],
+            ["placeholder", "valid_from", "valid_until"]
+        );
+
+        let mut w = Writer::with_options(Vec::new(), Format::Csv, opts);
+        w.write_version(&v).unwrap();
+        let out = String::from_utf8(w.finish().unwrap()).unwrap();
+        let mut lines = out.lines();
+        assert_eq!(
+            lines.next().unwrap(),
+            format!("{CSV_HEADER},valid_from,valid_until")
+        );
+        assert!(
+            lines
+                .next()
+                .unwrap()
+                .ends_with(",false,2026-11-27T00:00:00Z,2027-01-02T03:04:05Z"),
+            "{out}"
+        );
+
+        let mut w = Writer::with_options(Vec::new(), Format::Parquet, opts);
+        w.write_version(&v).unwrap();
+        let (_, rows) = read_rows(w.finish().unwrap());
+        assert_eq!(rows.len(), 1);
+        let Field::TimestampMicros(until) = field(&rows[0], "valid_until") else {
+            panic!("valid_until is no timestamp");
+        };
+        assert_eq!(*until, Utc::parse("2027-01-02T03:04:05Z").unwrap().0);
+        assert_eq!(field(&rows[0], "valid_from"), field(&rows[0], "fetched_at"));
     }
 }

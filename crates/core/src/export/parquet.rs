@@ -131,12 +131,14 @@ struct Columns {
     source_url: Leaf<ByteArray>,
     fetched_at: Leaf<i64>,
     placeholder: Leaf<bool>,
+    valid_from: Leaf<i64>,
+    valid_until: Leaf<i64>,
     raw: Leaf<ByteArray>,
     rows: usize,
 }
 
 impl Columns {
-    fn push(&mut self, row: &Row<'_>, with_raw: bool, raw: Option<&[u8]>) {
+    fn push(&mut self, row: &Row<'_>, history: bool, with_raw: bool, raw: Option<&[u8]>) {
         self.handle.values.push(bytes(row.handle));
         self.start.values.push(bytes(&row.start));
         self.end.values.push(bytes(&row.end));
@@ -156,6 +158,13 @@ impl Columns {
         self.source_url.values.push(bytes(row.source_url));
         self.fetched_at.push_opt(row.fetched_at.map(|d| d.0));
         self.placeholder.values.push(row.placeholder);
+        if history {
+            let v = row.valid;
+            self.valid_from
+                .push_opt(v.and_then(|v| v.valid_from).map(|d| d.0));
+            self.valid_until
+                .push_opt(v.and_then(|v| v.valid_until).map(|d| d.0));
+        }
         if with_raw {
             self.raw
                 .push_opt(raw.map(|b| bytes(&String::from_utf8_lossy(b))));
@@ -213,6 +222,7 @@ pub struct Writer<W: Write + Send> {
     file: SerializedFileWriter<W>,
     cols: Box<Columns>,
     raw: bool,
+    history: bool,
     group_rows: usize,
 }
 
@@ -230,7 +240,17 @@ fn io_err(e: ParquetError) -> io::Error {
 impl<W: Write + Send> Writer<W> {
     /// A writer into `out` (`raw`: with the `raw` column).
     pub fn new(out: W, raw: bool) -> io::Result<Writer<W>> {
+        Writer::with_history(out, raw, false)
+    }
+
+    /// A writer into `out`; `history`: with the `valid_from` and
+    /// `valid_until` columns (previous versions), `raw`: with the `raw` column.
+    pub fn with_history(out: W, raw: bool, history: bool) -> io::Result<Writer<W>> {
         let mut text = SCHEMA.to_string();
+        if history {
+            text.push_str("  optional int64 valid_from (TIMESTAMP(MICROS,true));\n");
+            text.push_str("  optional int64 valid_until (TIMESTAMP(MICROS,true));\n");
+        }
         if raw {
             text.push_str("  optional binary raw (STRING);\n");
         }
@@ -246,6 +266,7 @@ impl<W: Write + Send> Writer<W> {
             file,
             cols: Box::default(),
             raw,
+            history,
             group_rows: ROW_GROUP,
         })
     }
@@ -253,7 +274,7 @@ impl<W: Write + Send> Writer<W> {
     /// Buffers one row (`raw`: the stored answer, when the writer has the
     /// column); writes a row group when [`ROW_GROUP`] rows are buffered.
     pub fn push(&mut self, row: &Row<'_>, raw: Option<&[u8]>) -> io::Result<()> {
-        self.cols.push(row, self.raw, raw);
+        self.cols.push(row, self.history, self.raw, raw);
         if self.cols.rows >= self.group_rows {
             self.flush_group()?;
         }
@@ -310,6 +331,10 @@ impl<W: Write + Send> Writer<W> {
         leaf!(ByteArrayType, c.source_url);
         leaf!(Int64Type, c.fetched_at);
         leaf!(BoolType, c.placeholder);
+        if self.history {
+            leaf!(Int64Type, c.valid_from);
+            leaf!(Int64Type, c.valid_until);
+        }
         if self.raw {
             leaf!(ByteArrayType, c.raw);
         }
@@ -341,6 +366,8 @@ impl<W: Write + Send> Writer<W> {
         c.last_changed.clear();
         c.fetched_at.clear();
         c.placeholder.clear();
+        c.valid_from.clear();
+        c.valid_until.clear();
         c.rows = 0;
         Ok(())
     }

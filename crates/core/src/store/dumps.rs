@@ -11,7 +11,7 @@ use super::codec;
 use super::compress::Unpacker;
 use super::error::{step, tbl};
 use super::schema::{
-    set_dumped, NetKey, KNOWN, META, NETWORKS, NETWORK_KEYS, PLACEHOLDERS, RAW, SWEPT,
+    set_dumped, NetKey, HISTORY, KNOWN, META, NETWORKS, NETWORK_KEYS, PLACEHOLDERS, RAW, SWEPT,
 };
 use super::{split_by_eight, Result, Store};
 
@@ -133,7 +133,8 @@ impl Store {
         Ok(removed)
     }
 
-    /// Removes `registry`'s dump-sourced records fetched before `before`.
+    /// Removes `registry`'s dump-sourced records fetched before `before`
+    /// (the networks go to the history, ended at `before`: the newer dump's date).
     fn remove_stale(
         &self,
         txn: &WriteTransaction,
@@ -146,6 +147,7 @@ impl Store {
         for def in [&NETWORKS, &PLACEHOLDERS] {
             let mut t = txn.open_table(*def).map_err(tbl(def))?;
             let mut stale: Vec<NetKey> = Vec::new();
+            let mut retired: Vec<(NetKey, super::Record, Vec<u8>)> = Vec::new();
             for item in t.iter().map_err(tbl(def))? {
                 let (k, v) = item.map_err(tbl(def))?;
                 let key = k.value();
@@ -155,7 +157,14 @@ impl Store {
                 let rec = self.decode_record(&mut u, def, key, v.value())?;
                 if rec.source_url.starts_with("dump:") && rec.fetched_at.as_str() < before {
                     stale.push(key);
+                    if !rec.network.placeholder {
+                        retired.push((key, rec, v.value().to_vec()));
+                    }
                 }
+            }
+            let mut hist = txn.open_table(HISTORY).map_err(tbl(&HISTORY))?;
+            for (key, rec, stored) in &retired {
+                Self::retire(&mut hist, *key, rec, stored, before)?;
             }
             let mut keys = txn.open_table(NETWORK_KEYS).map_err(tbl(&NETWORK_KEYS))?;
             let mut raw = txn.open_table(RAW).map_err(tbl(&RAW))?;
@@ -170,7 +179,7 @@ impl Store {
     }
 
     /// Rebuilds the known-network set from the network keys (after removals).
-    fn rebuild_known(&self, txn: &WriteTransaction) -> Result<()> {
+    pub(super) fn rebuild_known(&self, txn: &WriteTransaction) -> Result<()> {
         let mut ranges = Vec::new();
         {
             let keys = txn.open_table(NETWORK_KEYS).map_err(tbl(&NETWORK_KEYS))?;

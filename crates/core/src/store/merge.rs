@@ -18,8 +18,8 @@ use super::codec::{self, encode_dict, seal};
 use super::compress::{needs_dict, DictKind, Dicts, Packer, Unpacker};
 use super::error::{corrupt, step, tbl};
 use super::schema::{
-    set_dumped, set_searched, set_to_search, NetKey, Tag, COUNTERS, DICTS, FAILURES, GAPS, KNOWN,
-    META, NETWORKS, NETWORK_KEYS, PLACEHOLDERS, RAW, SET_SWEPT_ALL, SET_SWEPT_TOP, SWEPT,
+    set_dumped, set_searched, set_to_search, NetKey, Tag, COUNTERS, DICTS, FAILURES, GAPS, HISTORY,
+    KNOWN, META, NETWORKS, NETWORK_KEYS, PLACEHOLDERS, RAW, SET_SWEPT_ALL, SET_SWEPT_TOP, SWEPT,
 };
 use super::{show_key, split_by_eight, Error, Level, Result, Store};
 use crate::rdap::Registry;
@@ -65,7 +65,9 @@ impl Store {
     /// registry): the newer `fetched_at` wins (on a tie, the one already
     /// here). Same gap start: the longer gap. Same failure address: the
     /// later one. Counters are summed (`*_max_s`: the largest). `help`
-    /// notes: the newer. The seed plan and the known set are
+    /// notes: the newer. Histories are united, and of two different
+    /// versions of a network the older one joins them (ended when the newer
+    /// was fetched). The seed plan and the known set are
     /// left alone: see [`Store::finish_merge`].
     pub fn merge_from(&self, other: &Store) -> Result<MergeCounts> {
         let src = other.read()?;
@@ -80,6 +82,7 @@ impl Store {
             packer: Packer::new(&dicts.0).map_err(|m| corrupt(&DICTS, "(all)", m))?,
         };
         self.merge_records(other, &src, &txn, &mut cp, &mut c)?;
+        Self::merge_history(other, &src, &txn, &mut cp)?;
         self.merge_rest(other, &src, &txn, &mut c)?;
         txn.commit().map_err(step("(merge commit)"))?;
         *self.dicts.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(dicts.0);
@@ -129,14 +132,6 @@ impl Store {
                 let key: NetKey = k.value();
                 let incoming = other.decode_record(&mut cp.src, def, key, v.value())?;
                 c.records += 1;
-                if let Some(old) = to.get(key).map_err(tbl(def))? {
-                    c.duplicates += 1;
-                    let old = self.decode_record(&mut cp.dst, def, key, old.value())?;
-                    if old.fetched_at >= incoming.fetched_at {
-                        continue;
-                    }
-                    c.newer += 1;
-                }
                 let value = if cp.can_copy(v.value(), Tag::Record) {
                     v.value().to_vec()
                 } else {
@@ -147,6 +142,25 @@ impl Store {
                             .pack(DictKind::Record, incoming.registry, &payload),
                     )
                 };
+                let stored = to.get(key).map_err(tbl(def))?.map(|o| o.value().to_vec());
+                if let Some(stored) = stored {
+                    c.duplicates += 1;
+                    let old = self.decode_record(&mut cp.dst, def, key, &stored)?;
+                    let differs =
+                        is_net && !super::history::same_content(&old.network, &incoming.network);
+                    if old.fetched_at >= incoming.fetched_at {
+                        if differs {
+                            let mut h = txn.open_table(HISTORY).map_err(tbl(&HISTORY))?;
+                            Store::retire(&mut h, key, &incoming, &value, &old.fetched_at)?;
+                        }
+                        continue;
+                    }
+                    if differs {
+                        let mut h = txn.open_table(HISTORY).map_err(tbl(&HISTORY))?;
+                        Store::retire(&mut h, key, &old, &stored, &incoming.fetched_at)?;
+                    }
+                    c.newer += 1;
+                }
                 to.insert(key, value.as_slice()).map_err(tbl(def))?;
                 if is_net {
                     keys.insert(key, ()).map_err(tbl(&NETWORK_KEYS))?;
@@ -166,6 +180,44 @@ impl Store {
                     }
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Copies the previous versions of `other` this store lacks (the same
+    /// key and `valid_from`: the same version).
+    fn merge_history(
+        other: &Store,
+        src: &ReadTransaction,
+        txn: &WriteTransaction,
+        cp: &mut Copier,
+    ) -> Result<()> {
+        let from = match src.open_table(HISTORY) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(()),
+            Err(e) => return Err(tbl(&HISTORY)(e)),
+        };
+        let mut to = txn.open_table(HISTORY).map_err(tbl(&HISTORY))?;
+        for item in from.iter().map_err(tbl(&HISTORY))? {
+            let (k, v) = item.map_err(tbl(&HISTORY))?;
+            let hk = k.value();
+            if to.get(hk).map_err(tbl(&HISTORY))?.is_some() {
+                continue;
+            }
+            let bad = |m: String| corrupt(&HISTORY, show_key((hk.0, hk.1, hk.2)), m);
+            let (until, inner) = super::history::open_history(v.value()).map_err(bad)?;
+            let key = (hk.0, hk.1, hk.2);
+            let rec = other.decode_record(&mut cp.src, &NETWORKS, key, inner)?;
+            let inner = if cp.can_copy(inner, Tag::Record) {
+                inner.to_vec()
+            } else {
+                let payload = codec::encode_record(&rec);
+                seal(
+                    Tag::Record,
+                    &cp.packer.pack(DictKind::Record, rec.registry, &payload),
+                )
+            };
+            Store::retire(&mut to, key, &rec, &inner, &until)?;
         }
         Ok(())
     }

@@ -10,7 +10,9 @@
 //! - `open`, `read`, `write`, `merge`, `migrate`: the [`Store`] API;
 //! - `delegated`: the fetched delegated-statistics files ([`StatsFile`]);
 //! - `dumps`: the space imported bulk dumps cover, and the step that ends an
-//!   import ([`DumpFinish`]).
+//!   import ([`DumpFinish`]);
+//! - `history`: previous versions of networks ([`Version`]), the statistics
+//!   the last crawl used, and the start and end of a refresh.
 //!
 //! During a crawl only the writer thread calls [`Store::apply`]; it commits
 //! a batch per call, so a crash loses at most the batch in flight.
@@ -20,6 +22,7 @@ mod compress;
 mod delegated;
 mod dumps;
 mod error;
+mod history;
 mod merge;
 mod migrate;
 mod open;
@@ -46,6 +49,7 @@ pub use compress::{Dict, DictKind, TRAIN_SAMPLES};
 pub use delegated::StatsFile;
 pub use dumps::{DumpFinish, StoredSource};
 pub use error::{Error, Result};
+pub use history::{RefreshEnd, RefreshStart, Version};
 pub use merge::MergeCounts;
 pub use schema::SCHEMA_VERSION;
 

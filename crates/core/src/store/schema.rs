@@ -17,7 +17,9 @@
 //! | `counters` | `&str` | `u64` telemetry counters, cumulative over runs |
 //! | `known` | `u8` first octet | the known-network set inside the /8 ([`Tag::Ranges`]) |
 //! | `delegated` | `u8` registry | the registry's delegated-statistics file as a crawl last fetched it ([`Tag::Stats`]), reused for 24 h and the fallback when a fetch fails |
-//! | `swept` | `(set, u8 first octet)` | a range set inside the /8 ([`Tag::Ranges`]); `set` 0: space swept at depth top (coverage first: every top-level network in it stored), 1: swept at depth all (every network in it stored), `16 + 2 × registry + depth` (depth 0 top, 1 all): the keys an RFC 9910 search of that registry has enumerated, `32 + registry`: space that registry answered in other registries' lanes, for its search to enumerate, `48 + registry`: the space that registry's latest imported bulk dump covers (its non-placeholder inetnums: every network at every level inside is stored), replaced by each newer import |
+//! | `history` | `(start, end, registry, valid_from)` | a previous version of a network ([`Tag::History`]): replaced by a different record of the same key, or removed (gone from a newer dump, found gone by `crawl --refresh`); `valid_from` is the version's `fetched_at` in Unix seconds. Added without a version change: older files simply lack it (no history) |
+//! | `crawled_stats` | `u8` registry | the delegated statistics the last crawl or refresh laid itself out by ([`Tag::Stats`]; the body is the records it used, written back as a delegated file): what `crawl --refresh` compares the fresh statistics with. Added without a version change, like `history` |
+//! | `swept` | `(set, u8 first octet)` | a range set inside the /8 ([`Tag::Ranges`]); `set` 0: space swept at depth top (coverage first: every top-level network in it stored), 1: swept at depth all (every network in it stored), `16 + 2 × registry + depth` (depth 0 top, 1 all): the keys an RFC 9910 search of that registry has enumerated, `32 + registry`: space that registry answered in other registries' lanes, for its search to enumerate, `48 + registry`: the space that registry's latest imported bulk dump covers (its non-placeholder inetnums: every network at every level inside is stored), replaced by each newer import, `64`: the space a `crawl --refresh` is asking again (with `meta.refresh.since`, when it began), until a crawl finishes it |
 //!
 //! `registry` is the index in [`crate::rdap::Registry::ALL`] (arin 0, ripe 1,
 //! apnic 2, lacnic 3, afrinic 4). Integer keys sort numerically, so scans run
@@ -111,6 +113,10 @@ pub enum Tag {
     /// source URL, the file's date (`YYYYMMDD`, empty if none), its serial,
     /// then the file's bytes packed with plain zstd.
     Stats = 0xA2,
+    /// A previous version of a network, layout 2: the time it stopped
+    /// being current (RFC 3339 string), then the record's stored value
+    /// as it was (its own [`Tag::Record`] envelope).
+    History = 0x92,
 }
 
 /// Version of the layout above; checked on open.
@@ -151,6 +157,14 @@ pub(crate) const KNOWN: TableDefinition<u8, &[u8]> = TableDefinition::new("known
 /// Fetched delegated-statistics files by registry (schema 3, added
 /// without a version change: older files simply lack it).
 pub(crate) const DELEGATED: TableDefinition<u8, &[u8]> = TableDefinition::new("delegated");
+/// `(start, end, registry, valid_from)`: a key of `history`.
+pub(crate) type HistKey = (u32, u32, u8, u64);
+/// Previous versions of networks (schema 3, added without a version
+/// change: older files simply lack it).
+pub(crate) const HISTORY: TableDefinition<HistKey, &[u8]> = TableDefinition::new("history");
+/// The statistics the last crawl used, by registry (schema 3, added
+/// without a version change).
+pub(crate) const CRAWLED_STATS: TableDefinition<u8, &[u8]> = TableDefinition::new("crawled_stats");
 /// Swept and searched space per (set, /8) (schema 3).
 pub(crate) const SWEPT: TableDefinition<(u8, u8), &[u8]> = TableDefinition::new("swept");
 
@@ -158,6 +172,9 @@ pub(crate) const SWEPT: TableDefinition<(u8, u8), &[u8]> = TableDefinition::new(
 pub(crate) const SET_SWEPT_TOP: u8 = 0;
 /// `swept` set: space swept at depth all.
 pub(crate) const SET_SWEPT_ALL: u8 = 1;
+
+/// `swept` set: the space a `crawl --refresh` asks again.
+pub(crate) const SET_REFRESH: u8 = 64;
 
 /// `swept` set: keys `registry` has enumerated by search at `all` depth or not.
 pub(crate) fn set_searched(registry: crate::rdap::Registry, all: bool) -> u8 {
@@ -199,6 +216,8 @@ mod tests {
             KNOWN.name(),
             SWEPT.name(),
             DELEGATED.name(),
+            HISTORY.name(),
+            CRAWLED_STATS.name(),
         ];
         assert_eq!(
             names,
@@ -216,7 +235,9 @@ mod tests {
                 "counters",
                 "known",
                 "swept",
-                "delegated"
+                "delegated",
+                "history",
+                "crawled_stats"
             ]
         );
         for n in names {

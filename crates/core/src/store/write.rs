@@ -15,8 +15,9 @@ use super::codec::{self, encode_dict, seal};
 use super::compress::{dict_id, needs_dict, Dict, DictKind, Packer, Unpacker};
 use super::error::{corrupt, step, tbl};
 use super::schema::{
-    set_searched, set_to_search, NetKey, Tag, COUNTERS, DICTS, FAILURES, GAPS, KNOWN, META,
-    NETWORKS, NETWORK_KEYS, PLACEHOLDERS, RAW, SEEDS, SET_SWEPT_ALL, SET_SWEPT_TOP, SPACE, SWEPT,
+    set_searched, set_to_search, NetKey, Tag, COUNTERS, DICTS, FAILURES, GAPS, HISTORY, KNOWN,
+    META, NETWORKS, NETWORK_KEYS, PLACEHOLDERS, RAW, SEEDS, SET_SWEPT_ALL, SET_SWEPT_TOP, SPACE,
+    SWEPT,
 };
 use super::{
     split_by_eight, v1, Db, Error, GapKind, Level, Record, Result, Store, Write, WriterState,
@@ -319,6 +320,10 @@ impl Store {
         let mut gaps = txn.open_table(GAPS).map_err(tbl(&GAPS))?;
         let mut fails = txn.open_table(FAILURES).map_err(tbl(&FAILURES))?;
         let mut counters = txn.open_table(COUNTERS).map_err(tbl(&COUNTERS))?;
+        // Opened (and the old records decoded) only when a stored network
+        // is replaced: a crawl's new networks cost nothing more.
+        let mut hist = None;
+        let mut old_reader: Option<Unpacker> = None;
         for wr in batch {
             match wr {
                 Write::Network(rec, body) => {
@@ -328,7 +333,29 @@ impl Store {
                         phs.insert(key, value.as_slice())
                             .map_err(tbl(&PLACEHOLDERS))?;
                     } else {
-                        nets.insert(key, value.as_slice()).map_err(tbl(&NETWORKS))?;
+                        let old = nets
+                            .insert(key, value.as_slice())
+                            .map_err(tbl(&NETWORKS))?
+                            .map(|g| g.value().to_vec());
+                        if let Some(old) = old {
+                            let u = old_reader.get_or_insert_with(|| {
+                                let mut all = (*self.dicts_snapshot()).clone();
+                                all.extend(fresh.iter().map(|d| (d.id, d.clone())));
+                                Unpacker::new(Arc::new(all))
+                            });
+                            // A damaged old value is replaced, not kept.
+                            if let Ok(prev) = self.decode_record(u, &NETWORKS, key, &old) {
+                                if !super::history::same_content(&prev.network, &rec.network) {
+                                    if hist.is_none() {
+                                        hist =
+                                            Some(txn.open_table(HISTORY).map_err(tbl(&HISTORY))?);
+                                    }
+                                    if let Some(h) = hist.as_mut() {
+                                        Store::retire(h, key, &prev, &old, &rec.fetched_at)?;
+                                    }
+                                }
+                            }
+                        }
                         keys.insert(key, ()).map_err(tbl(&NETWORK_KEYS))?;
                         new_known.push(rec.network.range);
                     }
