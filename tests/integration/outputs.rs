@@ -668,3 +668,30 @@ fn an_output_through_a_symlink_replaces_the_file_it_names() {
     assert_eq!(jsonl(&String::from_utf8(merged.stdout).unwrap()).len(), 16);
     assert!(temporaries(&wd).is_empty());
 }
+
+/// Parquet is binary: to a terminal (a pty from util-linux's `script`) it
+/// is refused with one line, exit 2; redirected, it is written.
+#[test]
+fn parquet_is_refused_on_a_terminal() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: no `script` (util-linux) to give the export a terminal");
+        return;
+    }
+    let wd = Workdir::new("parquet-tty");
+    let bin = env!("CARGO_BIN_EXE_ipcrawl");
+    let line = format!("{bin} --db {} export --format parquet", wd.db().display());
+    let out = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env_remove("IPCRAWL_DB")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run script");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("--format parquet is binary: give -o FILE.parquet"),
+        "{text}"
+    );
+    assert_eq!(text.trim().lines().count(), 1, "{text}");
+    assert!(!wd.db().exists(), "refused before the DB is opened");
+}
