@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use redb::{ReadableTable, TableError};
+use redb::{ReadableTable, TableDefinition, TableError};
 
 use crate::rdap::Registry;
 
@@ -37,18 +37,27 @@ impl Store {
     /// Every stored statistics file, in registry order (none in a file
     /// without the table).
     pub fn stats_files(&self) -> Result<Vec<StatsFile>> {
+        self.read_stats(&DELEGATED)
+    }
+
+    /// Every statistics file of `def` (`delegated` or `crawled_stats`), in
+    /// registry order; none in a file without the table.
+    pub(super) fn read_stats(
+        &self,
+        def: &'static TableDefinition<'static, u8, &'static [u8]>,
+    ) -> Result<Vec<StatsFile>> {
         let txn = self.read()?;
-        let t = match txn.open_table(DELEGATED) {
+        let t = match txn.open_table(*def) {
             Ok(t) => t,
             Err(TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
-            Err(e) => return Err(tbl(&DELEGATED)(e)),
+            Err(e) => return Err(tbl(def)(e)),
         };
         let mut u = Unpacker::new(Arc::new(Dicts::new()));
         let mut out = Vec::new();
-        for item in t.iter().map_err(tbl(&DELEGATED))? {
-            let (k, v) = item.map_err(tbl(&DELEGATED))?;
+        for item in t.iter().map_err(tbl(def))? {
+            let (k, v) = item.map_err(tbl(def))?;
             let key = k.value();
-            let bad = |m: String| corrupt(&DELEGATED, format!("registry {key}"), m);
+            let bad = |m: String| corrupt(def, format!("registry {key}"), m);
             let registry = Registry::from_index(usize::from(key))
                 .ok_or_else(|| bad(format!("registry index {key}, expected 0 to 4")))?;
             let (mut f, packed) = codec::decode_stats(registry, v.value()).map_err(bad)?;

@@ -219,25 +219,7 @@ impl Store {
     /// The statistics the last crawl or refresh used, in registry order
     /// (none in a file without the table).
     pub fn crawled_stats(&self) -> Result<Vec<StatsFile>> {
-        let txn = self.read()?;
-        let t = match txn.open_table(CRAWLED_STATS) {
-            Ok(t) => t,
-            Err(TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
-            Err(e) => return Err(tbl(&CRAWLED_STATS)(e)),
-        };
-        let mut u = Unpacker::new(std::sync::Arc::new(Dicts::new()));
-        let mut out = Vec::new();
-        for item in t.iter().map_err(tbl(&CRAWLED_STATS))? {
-            let (k, v) = item.map_err(tbl(&CRAWLED_STATS))?;
-            let key = k.value();
-            let bad = |m: String| corrupt(&CRAWLED_STATS, format!("registry {key}"), m);
-            let registry = Registry::from_index(usize::from(key))
-                .ok_or_else(|| bad(format!("registry index {key}, expected 0 to 4")))?;
-            let (mut f, packed) = codec::decode_stats(registry, v.value()).map_err(bad)?;
-            f.bytes = u.unpack(packed).map_err(bad)?;
-            out.push(f);
-        }
-        Ok(out)
+        self.read_stats(&CRAWLED_STATS)
     }
 
     /// Replaces the statistics the last crawl used by `files`.
