@@ -276,23 +276,36 @@ impl Store {
         };
         let txn = self.read()?;
         let t = txn.open_table(NETWORKS).map_err(tbl(&NETWORKS))?;
-        let mut u = Unpacker::new(self.dicts_snapshot());
         let mut out = Vec::new();
+        self.networks_meeting(&t, &space, |_, r, rec, _| {
+            if rec.fetched_at < since {
+                out.push((r, rec.registry));
+            }
+        })?;
+        Ok(out)
+    }
+
+    /// Calls `f` with the key, range, record and stored bytes of every
+    /// network of `t` (the `networks` table, read or written) meeting `space`.
+    fn networks_meeting<T: ReadableTable<NetKey, &'static [u8]>>(
+        &self,
+        t: &T,
+        space: &IntervalSet,
+        mut f: impl FnMut(NetKey, Range, Record, &[u8]),
+    ) -> Result<()> {
+        let mut u = Unpacker::new(self.dicts_snapshot());
         for item in t.iter().map_err(tbl(&NETWORKS))? {
             let (k, v) = item.map_err(tbl(&NETWORKS))?;
             let key = k.value();
             let Some(r) = Range::new(key.0, key.1) else {
                 continue;
             };
-            if !overlaps(&space, r) {
-                continue;
-            }
-            let rec = self.decode_record(&mut u, &NETWORKS, key, v.value())?;
-            if rec.fetched_at < since {
-                out.push((r, rec.registry));
+            if overlaps(space, r) {
+                let rec = self.decode_record(&mut u, &NETWORKS, key, v.value())?;
+                f(key, r, rec, v.value());
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Starts a refresh in one transaction: `space` loses its swept,
@@ -391,18 +404,8 @@ impl Store {
         let txn = self.rw()?.begin_write().map_err(step("(refresh finish)"))?;
         {
             let mut nets = txn.open_table(NETWORKS).map_err(tbl(&NETWORKS))?;
-            let mut u = Unpacker::new(self.dicts_snapshot());
             let mut gone: Vec<(NetKey, Record, Vec<u8>)> = Vec::new();
-            for item in nets.iter().map_err(tbl(&NETWORKS))? {
-                let (k, v) = item.map_err(tbl(&NETWORKS))?;
-                let key = k.value();
-                let Some(r) = Range::new(key.0, key.1) else {
-                    continue;
-                };
-                if !overlaps(&space, r) {
-                    continue;
-                }
-                let rec = self.decode_record(&mut u, &NETWORKS, key, v.value())?;
+            self.networks_meeting(&nets, &space, |key, r, rec, stored| {
                 if rec.fetched_at >= since {
                     end.fetched_again += 1;
                 } else if overlaps(&evidence.points, r)
@@ -410,11 +413,11 @@ impl Store {
                         .subtract(&evidence.whole)
                         .is_empty()
                 {
-                    gone.push((key, rec, v.value().to_vec()));
+                    gone.push((key, rec, stored.to_vec()));
                 } else {
                     end.unverified += 1;
                 }
-            }
+            })?;
             let mut hist = txn.open_table(HISTORY).map_err(tbl(&HISTORY))?;
             let mut keys = txn.open_table(NETWORK_KEYS).map_err(tbl(&NETWORK_KEYS))?;
             let mut raw = txn.open_table(RAW).map_err(tbl(&RAW))?;
