@@ -121,17 +121,31 @@ fn held(args: &Args, g: &Globals) -> anyhow::Result<ExitCode> {
 }
 
 fn write_table(out: &mut impl io::Write, c: &Coverage) -> io::Result<()> {
-    writeln!(
+    let dumps = c.by_registry.values().any(|r| r.dump.is_some());
+    write!(
         out,
         "{:<10} {:>10} {:>15} {:>9}",
         "registry", "networks", "addresses", "percent"
     )?;
+    if dumps {
+        write!(out, "  {:>15}  dump of", "from its dump")?;
+    }
+    writeln!(out)?;
     for (name, r) in &c.by_registry {
-        writeln!(
+        write!(
             out,
             "{name:<10} {:>10} {:>15} {:>8.4}%",
             r.networks, r.addresses, r.percent
         )?;
+        if let Some(d) = &r.dump {
+            write!(
+                out,
+                "  {:>15}  {}",
+                d.addresses,
+                d.date.get(..10).unwrap_or(&d.date)
+            )?;
+        }
+        writeln!(out)?;
     }
     writeln!(
         out,

@@ -185,6 +185,24 @@ fn the_crawl_after_an_import_asks_only_for_what_the_dumps_lack() {
                 .map(|r| q.get(*r).copied().unwrap_or(0))
                 .sum::<u64>()
         };
+        // `coverage` splits each dumped registry's addresses by source: all
+        // of them lie in its dump's space (no RDAP answer was needed there);
+        // ARIN and LACNIC have no dump.
+        let cov = json(&ok(&with, &["coverage", "--json"]));
+        for r in DUMPED {
+            let reg = &cov["by_registry"][r];
+            assert_eq!(
+                reg["dump"]["addresses"], reg["addresses"],
+                "{depth}: {r} {cov}"
+            );
+            assert!(reg["dump"]["date"].is_string(), "{depth}: {r} {cov}");
+        }
+        for r in ["arin", "lacnic"] {
+            assert!(
+                cov["by_registry"][r].get("dump").is_none(),
+                "{depth}: {r} {cov}"
+            );
+        }
         assert!(sum(&qw) < sum(&qo), "{depth}: {qw:?} vs {qo:?}");
         assert!(
             qw.get("ripe").copied().unwrap_or(0) <= 5,

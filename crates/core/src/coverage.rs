@@ -25,6 +25,35 @@ pub struct RegCoverage {
     pub addresses: u64,
     /// `addresses` as a percentage of the non-reserved space.
     pub percent: f64,
+    /// Where the registry's latest imported bulk dump stands (absent
+    /// without one): the rest of `addresses` came from RDAP answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dump: Option<DumpShare>,
+}
+
+/// The part of a registry's coverage that lies in the space its latest
+/// imported bulk dump covers (`ipcrawl import`): every network at every
+/// level there was stored from the dump, or from an RDAP answer newer than it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct DumpShare {
+    /// The dump's date (RFC 3339).
+    pub date: String,
+    /// Of the registry's covered addresses, those inside the dump's space.
+    pub addresses: u64,
+    /// `addresses` as a percentage of the non-reserved space.
+    pub percent: f64,
+}
+
+/// A registry's imported dump, as [`compute`] takes it: its date and the
+/// space it covers.
+#[derive(Clone, Debug)]
+pub struct Dumped {
+    /// The registry.
+    pub registry: Registry,
+    /// The dump's date.
+    pub date: String,
+    /// The space its non-placeholder inetnums cover.
+    pub space: IntervalSet,
 }
 
 /// The `coverage --json` object.
@@ -57,7 +86,15 @@ pub fn report(store: &Store) -> Result<Coverage, store::Error> {
     let (_, placeholders) = store.counts()?;
     let gaps = store.gaps()?;
     let failures = store.failures()?.iter().filter(|f| !f.permanent).count() as u64;
-    Ok(compute(&keys, placeholders, &gaps, failures))
+    let mut dumps = Vec::new();
+    for (registry, note) in crate::import::stored_dumps(store)? {
+        dumps.push(Dumped {
+            registry,
+            date: note.date,
+            space: store.load_dumped_of(registry)?,
+        });
+    }
+    Ok(compute(&keys, placeholders, &gaps, failures, &dumps))
 }
 
 /// The pure computation behind [`report`].
@@ -66,6 +103,7 @@ pub fn compute(
     placeholders: u64,
     gaps: &[(Range, GapKind, Registry)],
     failures: u64,
+    dumps: &[Dumped],
 ) -> Coverage {
     let nr = IntervalSet::from_ranges(prefix::non_reserved());
     let all = IntervalSet::from_ranges(keys.iter().map(|(r, _)| *r)).intersect(&nr);
@@ -88,15 +126,23 @@ pub fn compute(
                 .filter(|(_, r)| *r == reg)
                 .map(|(r, _)| *r)
                 .collect();
-            let addrs = IntervalSet::from_ranges(mine.iter().copied())
-                .intersect(&nr)
-                .address_count();
+            let covered = IntervalSet::from_ranges(mine.iter().copied()).intersect(&nr);
+            let addrs = covered.address_count();
+            let dump = dumps.iter().find(|d| d.registry == reg).map(|d| {
+                let inside = covered.intersect(&d.space).address_count();
+                DumpShare {
+                    date: d.date.clone(),
+                    addresses: inside,
+                    percent: pct(inside),
+                }
+            });
             (
                 reg.name().to_string(),
                 RegCoverage {
                     networks: mine.len() as u64,
                     addresses: addrs,
                     percent: pct(addrs),
+                    dump,
                 },
             )
         })
@@ -146,7 +192,7 @@ mod tests {
             (r("13.64.0.0", "13.107.255.255"), Registry::Arin),
             (r("193.0.0.0", "193.0.7.255"), Registry::Ripe),
         ];
-        let c = compute(&keys, 2, &[], 1);
+        let c = compute(&keys, 2, &[], 1, &[]);
         assert_eq!(c.networks, 5);
         // 8/8 + 9/8 (10/8 is reserved) + 44 /16s + a /21; 8.8.8.0/24 is nested.
         assert_eq!(c.addresses, 2 * (1 << 24) + 44 * 65536 + 2048);
@@ -156,5 +202,36 @@ mod tests {
         assert_eq!(c.cidrs, 1 + 1 + 2 + 3 + 1);
         assert_eq!(c.non_reserved, NON_RESERVED_TOTAL);
         assert_eq!(c.placeholders, 2);
+        assert_eq!(c.by_registry["ripe"].dump, None);
+    }
+
+    #[test]
+    fn a_dumps_share_is_the_registrys_coverage_inside_its_space() {
+        let keys = vec![
+            (r("193.0.0.0", "193.0.7.255"), Registry::Ripe),
+            (r("193.0.0.0", "193.0.0.255"), Registry::Ripe),
+            (r("194.0.0.0", "194.0.0.255"), Registry::Ripe),
+            (r("8.0.0.0", "8.0.0.255"), Registry::Arin),
+        ];
+        let dumps = [Dumped {
+            registry: Registry::Ripe,
+            date: "2026-11-30T00:00:00Z".into(),
+            // The dump covers 193.0.0.0/22 and 8/8 (another registry's
+            // networks there are not its share).
+            space: IntervalSet::from_ranges([
+                r("193.0.0.0", "193.0.3.255"),
+                r("8.0.0.0", "8.255.255.255"),
+            ]),
+        }];
+        let c = compute(&keys, 0, &[], 0, &dumps);
+        let ripe = &c.by_registry["ripe"];
+        assert_eq!(ripe.addresses, 2048 + 256);
+        let share = ripe.dump.as_ref().unwrap();
+        assert_eq!(share.addresses, 1024);
+        assert_eq!(share.date, "2026-11-30T00:00:00Z");
+        assert_eq!(c.by_registry["arin"].dump, None);
+        let json = serde_json::to_value(&c).unwrap();
+        assert_eq!(json["by_registry"]["ripe"]["dump"]["addresses"], 1024);
+        assert!(json["by_registry"]["arin"].get("dump").is_none());
     }
 }

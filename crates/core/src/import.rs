@@ -1,11 +1,14 @@
 //! `ipcrawl import`: registry bulk dumps ([`crate::dump`]) into the store,
 //! so that a crawl asks nothing the dumps answered.
 //!
-//! **Steps.** Every file is scanned first ([`dump::Index::scan`]); a file
-//! that cannot be read to its end (a truncated gzip, binary data) stops the
-//! import before anything is written. Then the files holding inetnums are
-//! read again and their networks are stored in batches of
-//! [`ImportConfig::batch`], one commit each; last, per registry, one
+//! **Steps.** Every file is scanned first ([`dump::Index::scan`], two files
+//! at a time, largest first, each into its own index, united in file
+//! order); a file that cannot be read to its end (a truncated gzip, binary
+//! data) stops the import before anything is written. Then the files
+//! holding inetnums are read again (on a reader thread, while the writer
+//! stores the previous batch) and their networks are stored in batches of
+//! [`ImportConfig::batch`], one commit each (the store packs a large
+//! batch's values on two threads); last, per registry, one
 //! transaction ([`Store::finish_dump`]) replaces the space its dump covers,
 //! removes what an older dump of it said that this one no longer says, and
 //! writes the notes `stats` reports (`meta` `dump.<registry>`,
@@ -32,8 +35,9 @@ use std::fmt;
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -430,31 +434,83 @@ pub fn run(
     finish(&run, notes, tallies, &refused, &stored_dates, &summaries)
 }
 
-/// The first pass over every file; `None` when stopped.
+/// The first pass over every file, two at a time (each file gets its own
+/// index; they are united in file order, so the result is that of one
+/// index reading the files in turn); `None` when stopped. The first error in
+/// file order is the one returned, as when the files are read in turn.
 fn scan_all(
     run: &mut Run<'_>,
     files: &[Input],
 ) -> Result<Option<(dump::Resolved, Vec<DumpSummary>)>, ImportError> {
+    type Scanned = Result<(dump::Index, Result<DumpSummary, DumpError>), ImportError>;
+    // Largest first, so two threads finish about together.
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(files.get(i).map_or(0, |f| f.size)));
+    let next = AtomicUsize::new(0);
+    let read: Vec<AtomicU64> = files.iter().map(|_| AtomicU64::new(0)).collect();
+    let results: Mutex<Vec<Option<Scanned>>> = Mutex::new(files.iter().map(|_| None).collect());
+    let quit = run.quit;
+    let scan_one = |i: usize, input: &Input| -> Scanned {
+        let reader = open(input)?;
+        let mut report = |n: u64| {
+            if let Some(r) = read.get(i) {
+                r.store(n, Ordering::Relaxed);
+            }
+            !quit.load(Ordering::Relaxed)
+        };
+        let counted = Counted {
+            inner: reader,
+            read: 0,
+            since_report: 0,
+            report: &mut report,
+        };
+        let mut index = dump::Index::new();
+        let summary = index.scan(&input.name, counted);
+        Ok((index, summary))
+    };
+    let worker = || {
+        while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+            if quit.load(Ordering::Relaxed) {
+                return;
+            }
+            let Some(input) = files.get(i) else { return };
+            let out = scan_one(i, input);
+            let mut all = results.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(slot) = all.get_mut(i) {
+                *slot = Some(out);
+            }
+        }
+    };
+    std::thread::scope(|scope| {
+        let threads = [scope.spawn(worker), scope.spawn(worker)];
+        while !threads
+            .iter()
+            .all(std::thread::ScopedJoinHandle::is_finished)
+        {
+            std::thread::sleep(Duration::from_millis(50));
+            let bytes: u64 = read.iter().map(|r| r.load(Ordering::Relaxed)).sum();
+            let current = order
+                .get(next.load(Ordering::Relaxed).saturating_sub(1))
+                .and_then(|&i| files.get(i))
+                .map_or("", |f| f.name.as_str());
+            run.progress(Phase::Scan, current, bytes);
+        }
+    });
+    if run.quit.load(Ordering::Relaxed) {
+        return Ok(None);
+    }
     let mut index = dump::Index::new();
     let mut summaries = Vec::new();
-    for input in files {
-        let reader = open(input)?;
-        let before = run.bytes_before;
-        let result = {
-            let mut report = |n: u64| run.progress(Phase::Scan, &input.name, n);
-            let counted = Counted {
-                inner: reader,
-                read: 0,
-                since_report: 0,
-                report: &mut report,
-            };
-            index.scan(&input.name, counted)
-        };
-        if run.quit.load(Ordering::Relaxed) {
+    let all = results.into_inner().unwrap_or_else(PoisonError::into_inner);
+    for (slot, input) in all.into_iter().zip(files) {
+        let Some(scanned) = slot else {
+            // A worker ended early: only when stopped (checked above).
             return Ok(None);
-        }
-        summaries.push(result.map_err(ImportError::Dump)?);
-        run.bytes_before = before + input.size;
+        };
+        let (file_index, summary) = scanned?;
+        index.unite(file_index);
+        summaries.push(summary.map_err(ImportError::Dump)?);
+        run.bytes_before += input.size;
     }
     Ok(Some((index.finish(), summaries)))
 }
@@ -510,6 +566,10 @@ fn store_file(
     let size = run.cfg.batch.max(1);
     std::thread::scope(|scope| {
         let (tx, rx) = mpsc::sync_channel::<Result<Vec<DumpNetwork>, DumpError>>(2);
+        // Stored batches go back to the reader thread to be freed there:
+        // glibc's free of another thread's allocations, millions of small
+        // strings, cost the writer an eighth of its time.
+        let (done_tx, done_rx) = mpsc::channel::<Vec<Write>>();
         let read = &read;
         scope.spawn(move || {
             let mut report = |n: u64| {
@@ -537,13 +597,16 @@ fn store_file(
                     if tx.send(Ok(full)).is_err() {
                         return; // stopped: nobody stores it
                     }
+                    done_rx.try_iter().for_each(drop);
                 }
             }
             let _ = tx.send(Ok(batch));
         });
         for msg in rx {
             let mut batch = msg.map_err(ImportError::Dump)?;
-            write_batch(run, &mut batch, note, tallies)?;
+            let stored = write_batch(run, &mut batch, note, tallies)?;
+            // Freed here if the reader has ended.
+            let _ = done_tx.send(stored);
             if !run.progress(Phase::Store, &input.name, read.load(Ordering::Relaxed)) {
                 return Ok(false);
             }
@@ -552,15 +615,16 @@ fn store_file(
     })
 }
 
-/// Stores a batch (RDAP answers newer than the dump kept) in one commit.
+/// Stores a batch (RDAP answers newer than the dump kept) in one commit;
+/// returns the writes, for the caller to free.
 fn write_batch(
     run: &mut Run<'_>,
     batch: &mut Vec<DumpNetwork>,
     note: &FileNote,
     tallies: &mut BTreeMap<Registry, Tally>,
-) -> Result<(), ImportError> {
+) -> Result<Vec<Write>, ImportError> {
     if batch.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let keys: Vec<(Range, Registry, bool)> = batch
         .iter()
@@ -596,7 +660,7 @@ fn write_batch(
     }
     run.stored += writes.len() as u64;
     run.store.apply(&writes)?;
-    Ok(())
+    Ok(writes)
 }
 
 /// The last step: per registry, its space, the older dump's leftovers

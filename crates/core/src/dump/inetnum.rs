@@ -60,28 +60,38 @@ pub struct Contact {
 /// when longer than [`MAX_TEXT`]: a network from a dump is held to the RDAP
 /// parser's text cap, as one from an answer is (its other caps hold by
 /// construction: at most two entities with one role each, one status).
-fn fits(v: Option<String>) -> Result<Option<String>, SkipReason> {
+fn fits<S: AsRef<str>>(v: Option<S>) -> Result<Option<S>, SkipReason> {
     match v {
-        Some(s) if s.len() > MAX_TEXT => Err(SkipReason::TooLarge),
+        Some(s) if s.as_ref().len() > MAX_TEXT => Err(SkipReason::TooLarge),
         v => Ok(v),
     }
 }
 
 /// A value without its `# comment` tail, trimmed; `None` when empty.
-pub fn clean(v: &str) -> Option<String> {
+fn clean_str(v: &str) -> Option<&str> {
     let v = v.split('#').next().unwrap_or("").trim();
-    (!v.is_empty()).then(|| v.to_string())
+    (!v.is_empty()).then_some(v)
+}
+
+/// A value without its `# comment` tail, trimmed; `None` when empty.
+pub fn clean(v: &str) -> Option<String> {
+    clean_str(v).map(str::to_string)
+}
+
+/// A free-text value (a name) trimmed, `#` kept; `None` when empty.
+fn text_str(v: &str) -> Option<&str> {
+    let v = v.trim();
+    (!v.is_empty()).then_some(v)
 }
 
 /// A free-text value (a name) trimmed, `#` kept; `None` when empty.
 fn text(v: &str) -> Option<String> {
-    let v = v.trim();
-    (!v.is_empty()).then(|| v.to_string())
+    text_str(v).map(str::to_string)
 }
 
 /// The registry a `source:` names (`RIPE`, `APNIC`, `AFRINIC`, any case).
 pub fn registry_of_source(source: &str) -> Option<Registry> {
-    let s = clean(source)?;
+    let s = clean_str(source)?;
     [Registry::Ripe, Registry::Apnic, Registry::Afrinic]
         .into_iter()
         .find(|r| s.eq_ignore_ascii_case(r.name()))
@@ -97,7 +107,7 @@ pub fn source_of(obj: &Object) -> Result<Registry, SkipReason> {
 /// The `inetnum:` value as a range: `a.b.c.d - e.f.g.h` (zero-padded octets
 /// and any spacing accepted), a CIDR, or one address.
 pub fn read_range(value: &str) -> Result<Range, SkipReason> {
-    let v = clean(value).ok_or(SkipReason::BadRange)?;
+    let v = clean_str(value).ok_or(SkipReason::BadRange)?;
     if v.contains(':') {
         return Err(SkipReason::Ipv6);
     }
@@ -111,12 +121,12 @@ pub fn read_range(value: &str) -> Result<Range, SkipReason> {
             _ => Err(SkipReason::BadRange),
         };
     }
-    parse_range_lenient(&v).ok_or(SkipReason::BadRange)
+    parse_range_lenient(v).ok_or(SkipReason::BadRange)
 }
 
 /// The date of a `changed: email YYYYMMDD` line as RFC 3339 (midnight UTC).
 pub fn changed_date(value: &str) -> Option<String> {
-    let v = clean(value)?;
+    let v = clean_str(value)?;
     let d = v.split_whitespace().last()?;
     if d.len() != 8 || !d.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -129,51 +139,96 @@ pub fn changed_date(value: &str) -> Option<String> {
 /// Whether an inetnum is a placeholder: the RDAP parser's name rules
 /// ([`is_placeholder`], which also holds the dump-only names such as APNIC's
 /// `IANA-NETBLOCK-*`), or status `ALLOCATED UNSPECIFIED` / `administrative`
-/// (the status the registries give their administrative blocks).
+/// (the status the registries give their administrative blocks). (The
+/// handle of a dump's network is its range, `a.b.c.d - e.f.g.h`, which no
+/// placeholder name rule can match: it is not passed.)
 pub fn dump_placeholder(netname: Option<&str>, range: Range, status: Option<&str>) -> bool {
-    let status_lower: Vec<String> = status.map(str::to_lowercase).into_iter().collect();
-    is_placeholder(netname, &range.to_string(), range, &status_lower)
-        || status.is_some_and(|s| s.trim().eq_ignore_ascii_case("ALLOCATED UNSPECIFIED"))
+    let status = status.map(str::trim);
+    is_placeholder(netname, "", range, &[])
+        || status.is_some_and(|s| {
+            s.eq_ignore_ascii_case("administrative")
+                || s.eq_ignore_ascii_case("ALLOCATED UNSPECIFIED")
+        })
 }
 
-/// Reads and checks an `inetnum` object; the error is why it is skipped.
-pub fn read_inetnum(obj: &Object) -> Result<Inetnum, SkipReason> {
+/// An inetnum's values as the object holds them, every check passed: what
+/// the first pass needs without copying a value ([`check_inetnum`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checked<'a> {
+    /// From `source:`.
+    pub registry: Registry,
+    /// The `inetnum:` range.
+    pub range: Range,
+    /// A registry placeholder that owns nothing.
+    pub placeholder: bool,
+    netname: Option<&'a str>,
+    status: Option<&'a str>,
+    org: Option<&'a str>,
+    country: Option<&'a str>,
+    last_modified: Option<&'a str>,
+    abuse_c: Option<&'a str>,
+    mnt_irt: Option<&'a str>,
+    created: Option<&'a str>,
+}
+
+/// Checks an `inetnum` object; the error is why it is skipped. Allocates
+/// nothing: [`read_inetnum`] is this, then the values copied.
+pub fn check_inetnum(obj: &Object) -> Result<Checked<'_>, SkipReason> {
     // Source first: another registry's objects (LACNIC's abbreviated
     // `24.232/16`, say) are foreign, whatever their range looks like.
     let registry = source_of(obj)?;
     let range = read_range(obj.first("inetnum").unwrap_or(""))?;
-    let netname = fits(obj.first("netname").and_then(clean))?;
-    let status = fits(obj.first("status").and_then(text))?;
-    let org = fits(obj.first("org").and_then(clean))?;
+    let netname = fits(obj.first("netname").and_then(clean_str))?;
+    let status = fits(obj.first("status").and_then(text_str))?;
+    let org = fits(obj.first("org").and_then(clean_str))?;
     // AFRINIC's RDAP names networks after their org (`ORG-IANA1-AFRINIC`):
     // the placeholder names are checked against that name too.
-    let afrinic_name = org.as_deref().filter(|_| registry == Registry::Afrinic);
-    let placeholder = dump_placeholder(netname.as_deref(), range, status.as_deref())
+    let afrinic_name = org.filter(|_| registry == Registry::Afrinic);
+    let placeholder = dump_placeholder(netname, range, status)
         || afrinic_name.is_some_and(|o| dump_placeholder(Some(o), range, None));
     if !placeholder && range.start >> 24 != range.end >> 24 {
         return Err(SkipReason::TooBroad);
     }
-    let last_changed = fits(
-        obj.first("last-modified")
-            .and_then(clean)
-            .or_else(|| obj.all("changed").filter_map(changed_date).max()),
-    )?;
-    Ok(Inetnum {
+    // A `changed:` date is 20 bytes: only `last-modified:` can be too long.
+    let last_modified = fits(obj.first("last-modified").and_then(clean_str))?;
+    let country = obj.first("country").and_then(clean_str);
+    if let Some(c) = country.filter(|c| !c.is_ascii()) {
+        fits(Some(c.to_uppercase()))?;
+    } else {
+        fits(country)?;
+    }
+    Ok(Checked {
         registry,
         range,
+        placeholder,
         netname,
         status,
-        country: fits(
-            obj.first("country")
-                .and_then(clean)
-                .map(|c| c.to_uppercase()),
-        )?,
         org,
-        abuse_c: fits(obj.first("abuse-c").and_then(clean))?,
-        mnt_irt: fits(obj.first("mnt-irt").and_then(clean))?,
-        created: fits(obj.first("created").and_then(clean))?,
-        last_changed,
-        placeholder,
+        country,
+        last_modified,
+        abuse_c: fits(obj.first("abuse-c").and_then(clean_str))?,
+        mnt_irt: fits(obj.first("mnt-irt").and_then(clean_str))?,
+        created: fits(obj.first("created").and_then(clean_str))?,
+    })
+}
+
+/// Reads and checks an `inetnum` object; the error is why it is skipped.
+pub fn read_inetnum(obj: &Object) -> Result<Inetnum, SkipReason> {
+    let c = check_inetnum(obj)?;
+    let own = |v: Option<&str>| v.map(str::to_string);
+    Ok(Inetnum {
+        registry: c.registry,
+        range: c.range,
+        netname: own(c.netname),
+        status: own(c.status),
+        country: c.country.map(str::to_uppercase),
+        org: own(c.org),
+        abuse_c: own(c.abuse_c),
+        mnt_irt: own(c.mnt_irt),
+        created: own(c.created),
+        last_changed: own(c.last_modified)
+            .or_else(|| obj.all("changed").filter_map(changed_date).max()),
+        placeholder: c.placeholder,
     })
 }
 
@@ -314,21 +369,13 @@ pub fn to_network(inet: &Inetnum, parent: Option<Range>, dir: &dyn Directory) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dump::rpsl::Attr;
 
-    fn obj(class: &str, attrs: &[(&str, &str)]) -> Object {
-        Object {
-            class: class.into(),
-            attrs: attrs
-                .iter()
-                .map(|(n, v)| Attr {
-                    name: (*n).into(),
-                    value: (*v).into(),
-                })
-                .collect(),
-            raw: String::new(),
-            line: 1,
+    fn obj(class: &'static str, attrs: &[(&'static str, &str)]) -> Object {
+        let mut o = Object::new(class, 1);
+        for (n, v) in attrs {
+            o.push(n, v);
         }
+        o
     }
 
     fn r(s: &str) -> Range {
@@ -416,10 +463,7 @@ mod tests {
         assert_eq!(i.last_changed, Some("2005-02-05T00:00:00Z".into()));
         assert_eq!(i.created, None);
         let mut o = o;
-        o.attrs.push(Attr {
-            name: "last-modified".into(),
-            value: "2020-08-18T12:16:00Z".into(),
-        });
+        o.push("last-modified", "2020-08-18T12:16:00Z");
         assert_eq!(
             read_inetnum(&o).unwrap().last_changed,
             Some("2020-08-18T12:16:00Z".into())
@@ -530,7 +574,7 @@ mod tests {
         }
     }
 
-    fn inet(registry: Registry, attrs: &[(&str, &str)]) -> Inetnum {
+    fn inet(registry: Registry, attrs: &[(&'static str, &str)]) -> Inetnum {
         let mut all = vec![
             ("inetnum", "10.0.0.0 - 10.0.0.255"),
             ("source", registry.name()),

@@ -45,11 +45,43 @@ pub enum Line<'a> {
 }
 
 /// Reads lines from a [`BufRead`] holding at most [`MAX_LINE`] bytes of one.
+///
+/// Lines are handed out as slices of its own buffer (a UTF-8 line is never
+/// copied; a Latin-1 one is decoded into a side string), and the byte scan
+/// for the end of the line also finds a NUL: each byte is looked at once.
 pub struct Lines<R> {
     inner: R,
-    bytes: Vec<u8>,
+    /// `buf[pos..end]` is read and not yet handed out.
+    buf: Vec<u8>,
+    pos: usize,
+    end: usize,
+    /// Whether `inner` has ended.
+    eof: bool,
+    /// A Latin-1 line, decoded.
     text: String,
     line_no: u64,
+}
+
+/// Bytes read ahead: more than the longest kept line, so a kept line always
+/// lies whole in the buffer.
+const BUFFER: usize = 4 * MAX_LINE;
+
+/// Where a line ends, in the bytes after a line start.
+enum Scan {
+    /// The line's `\n` is at this offset.
+    Newline(usize),
+    /// A NUL comes before any `\n`.
+    Nul,
+    /// Neither: the line goes on past these bytes.
+    Open,
+}
+
+fn scan(bytes: &[u8]) -> Scan {
+    match memchr::memchr2(b'\n', 0, bytes) {
+        Some(i) if bytes.get(i) == Some(&0) => Scan::Nul,
+        Some(i) => Scan::Newline(i),
+        None => Scan::Open,
+    }
 }
 
 impl<R: BufRead> Lines<R> {
@@ -57,7 +89,10 @@ impl<R: BufRead> Lines<R> {
     pub fn new(inner: R) -> Lines<R> {
         Lines {
             inner,
-            bytes: Vec::with_capacity(256),
+            buf: vec![0; BUFFER],
+            pos: 0,
+            end: 0,
+            eof: false,
             text: String::with_capacity(256),
             line_no: 0,
         }
@@ -68,98 +103,104 @@ impl<R: BufRead> Lines<R> {
         self.line_no
     }
 
+    /// Moves the unread bytes to the front and reads more after them;
+    /// false at the end of the stream (nothing more came).
+    fn refill(&mut self) -> Result<bool, InputError> {
+        if self.eof {
+            return Ok(false);
+        }
+        self.buf.copy_within(self.pos..self.end, 0);
+        self.end -= self.pos;
+        self.pos = 0;
+        loop {
+            let Some(room) = self.buf.get_mut(self.end..) else {
+                return Ok(false);
+            };
+            if room.is_empty() {
+                return Ok(true);
+            }
+            match self.inner.read(room) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(false);
+                }
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(true);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(InputError::Io(e)),
+            }
+        }
+    }
+
     /// The next line, `None` at the end of the stream.
     pub fn next_line(&mut self) -> Result<Option<Line<'_>>, InputError> {
-        if self.whole_line_in_buffer()? {
-            return Ok(Some(Line::Text(&self.text)));
-        }
-        self.bytes.clear();
-        let mut overlong = false;
-        let mut any = false;
-        loop {
-            let buf = match self.inner.fill_buf() {
-                Ok(b) => b,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(InputError::Io(e)),
-            };
-            if buf.is_empty() {
-                if !any {
+        // Offset (from `pos`) up to which no `\n` nor NUL was found.
+        let mut searched = 0;
+        let len = loop {
+            let unread = self.buf.get(self.pos..self.end).unwrap_or(&[]);
+            match scan(unread.get(searched..).unwrap_or(&[])) {
+                Scan::Nul => {
+                    return Err(InputError::Binary {
+                        line: self.line_no + 1,
+                    })
+                }
+                Scan::Newline(i) => break searched + i,
+                Scan::Open => {}
+            }
+            searched = unread.len();
+            if searched > MAX_LINE {
+                return self.skip_overlong();
+            }
+            if !self.refill()? {
+                // The end of the stream: the last line has no `\n`.
+                let rest = self.end - self.pos;
+                if rest == 0 {
                     return Ok(None);
                 }
-                break;
-            }
-            any = true;
-            let (chunk, done) = match buf.iter().position(|&b| b == b'\n') {
-                Some(i) => (&buf[..i], i + 1),
-                None => (buf, buf.len()),
-            };
-            let found_newline = done > chunk.len();
-            if chunk.contains(&0) {
-                return Err(InputError::Binary {
-                    line: self.line_no + 1,
-                });
-            }
-            if !overlong {
-                if self.bytes.len() + chunk.len() > MAX_LINE {
-                    overlong = true;
-                    self.bytes.clear();
-                } else {
-                    self.bytes.extend_from_slice(chunk);
+                if rest > MAX_LINE {
+                    return self.skip_overlong();
                 }
+                break rest;
             }
-            self.inner.consume(done);
-            if found_newline {
-                break;
-            }
-        }
+        };
         self.line_no += 1;
-        if overlong {
+        let start = self.pos;
+        self.pos = (start + len + 1).min(self.end);
+        if len > MAX_LINE {
             return Ok(Some(Line::Overlong));
         }
-        if self.bytes.last() == Some(&b'\r') {
-            self.bytes.pop();
+        let mut line = self.buf.get(start..start + len).unwrap_or(&[]);
+        if let Some(l) = line.strip_suffix(b"\r") {
+            line = l;
         }
-        decode_into(&self.bytes, &mut self.text);
+        if let Ok(s) = std::str::from_utf8(line) {
+            return Ok(Some(Line::Text(s)));
+        }
+        self.text.clear();
+        self.text.extend(line.iter().map(|&b| char::from(b)));
         Ok(Some(Line::Text(&self.text)))
     }
-}
 
-impl<R: BufRead> Lines<R> {
-    /// The common case, one copy: the next line lies whole in the reader's
-    /// buffer and is not too long. Decodes it into `text` and returns true;
-    /// false leaves everything to the general path.
-    fn whole_line_in_buffer(&mut self) -> Result<bool, InputError> {
-        let buf = match self.inner.fill_buf() {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(false),
-            Err(e) => return Err(InputError::Io(e)),
-        };
-        let Some(i) = buf.iter().position(|&b| b == b'\n') else {
-            return Ok(false);
-        };
-        let line = &buf[..i];
-        if line.len() > MAX_LINE {
-            return Ok(false);
-        }
-        if line.contains(&0) {
-            return Err(InputError::Binary {
-                line: self.line_no + 1,
-            });
-        }
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        decode_into(line, &mut self.text);
-        self.inner.consume(i + 1);
+    /// Reads past the rest of a line longer than [`MAX_LINE`] (still
+    /// refusing a NUL in it) and reports it.
+    fn skip_overlong(&mut self) -> Result<Option<Line<'_>>, InputError> {
         self.line_no += 1;
-        Ok(true)
-    }
-}
-
-/// UTF-8 when the bytes are valid UTF-8, else every byte as its Latin-1 character.
-pub fn decode_into(bytes: &[u8], out: &mut String) {
-    out.clear();
-    match std::str::from_utf8(bytes) {
-        Ok(s) => out.push_str(s),
-        Err(_) => out.extend(bytes.iter().map(|&b| char::from(b))),
+        loop {
+            let unread = self.buf.get(self.pos..self.end).unwrap_or(&[]);
+            match scan(unread) {
+                Scan::Nul => return Err(InputError::Binary { line: self.line_no }),
+                Scan::Newline(i) => {
+                    self.pos += i + 1;
+                    return Ok(Some(Line::Overlong));
+                }
+                Scan::Open => self.pos = self.end,
+            }
+            if !self.refill()? {
+                return Ok(Some(Line::Overlong));
+            }
+        }
     }
 }
 
@@ -169,15 +210,7 @@ mod tests {
     use std::io::Write as _;
 
     fn lines(bytes: &[u8]) -> Vec<String> {
-        let mut l = Lines::new(bytes);
-        let mut out = Vec::new();
-        while let Some(line) = l.next_line().unwrap() {
-            out.push(match line {
-                Line::Text(t) => t.to_string(),
-                Line::Overlong => "<overlong>".to_string(),
-            });
-        }
-        out
+        lines_of(bytes)
     }
 
     #[test]
@@ -205,6 +238,85 @@ mod tests {
         let mut exact = vec![b'y'; MAX_LINE];
         exact.push(b'\n');
         assert_eq!(lines(&exact)[0].len(), MAX_LINE);
+    }
+
+    /// A reader that hands out at most `step` bytes per read: lines cross
+    /// every refill boundary.
+    struct Trickle<'a> {
+        bytes: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.step.min(buf.len()).min(self.bytes.len());
+            buf[..n].copy_from_slice(&self.bytes[..n]);
+            self.bytes = &self.bytes[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn lines_across_refills_equal_a_plain_split() {
+        // Lines of every length up to past the buffer, some overlong.
+        let mut body = Vec::new();
+        let mut want = Vec::new();
+        let mut len = 0usize;
+        while body.len() < 3 * BUFFER {
+            let line = vec![b'a' + (len % 26) as u8; len];
+            body.extend_from_slice(&line);
+            body.push(b'\n');
+            want.push(if len > MAX_LINE {
+                "<overlong>".to_string()
+            } else {
+                String::from_utf8(line).unwrap()
+            });
+            len = (len * 7 + 13) % (MAX_LINE + 2_000);
+        }
+        for step in [1, 7, 4096, 1 << 20] {
+            if step == 1 && body.len() > 1 << 20 {
+                // One byte per read is slow in a debug build: a prefix will do.
+                let cut = body
+                    .iter()
+                    .take(200_000)
+                    .rposition(|&b| b == b'\n')
+                    .unwrap()
+                    + 1;
+                let n = memchr::memchr_iter(b'\n', &body[..cut]).count();
+                let got = lines_of(BufReader::new(Trickle {
+                    bytes: &body[..cut],
+                    step,
+                }));
+                assert_eq!(got, want[..n], "step {step}");
+                continue;
+            }
+            let got = lines_of(BufReader::new(Trickle { bytes: &body, step }));
+            assert_eq!(got.len(), want.len(), "step {step}");
+            assert!(got == want, "step {step}");
+        }
+        // A NUL inside an overlong line is still binary, at its line.
+        let mut bad = b"a: 1\n".to_vec();
+        bad.extend(std::iter::repeat_n(b'x', MAX_LINE + 100));
+        bad.push(0);
+        bad.extend(b"\n");
+        let mut l = Lines::new(BufReader::new(Trickle {
+            bytes: &bad,
+            step: 999,
+        }));
+        assert!(matches!(l.next_line(), Ok(Some(Line::Text("a: 1")))));
+        assert!(matches!(l.next_line(), Err(InputError::Binary { line: 2 })));
+    }
+
+    fn lines_of<R: BufRead>(r: R) -> Vec<String> {
+        let mut l = Lines::new(r);
+        let mut out = Vec::new();
+        while let Some(line) = l.next_line().unwrap() {
+            out.push(match line {
+                Line::Text(t) => t.to_string(),
+                Line::Overlong => "<overlong>".to_string(),
+            });
+        }
+        out
     }
 
     #[test]

@@ -361,7 +361,7 @@ impl Index {
 
     fn keep(&mut self, obj: &Object, summary: &mut DumpSummary) -> Result<(), SkipReason> {
         if obj.class == "inetnum" {
-            let i = inetnum::read_inetnum(obj)?;
+            let i = inetnum::check_inetnum(obj)?;
             self.nest.add(i.registry, i.range);
             *summary.networks.entry(i.registry).or_default() += 1;
             return Ok(());
@@ -382,6 +382,19 @@ impl Index {
             }
         }
         Ok(())
+    }
+
+    /// Adds what `later` indexed (files scanned on another thread): the same
+    /// index as scanning its files after this one's, an organisation or
+    /// contact indexed twice keeping the later file's.
+    pub fn unite(&mut self, later: Index) {
+        self.nest.absorb(later.nest);
+        for (mine, theirs) in self.orgs.iter_mut().zip(later.orgs) {
+            mine.extend(theirs);
+        }
+        for (mine, theirs) in self.contacts.iter_mut().zip(later.contacts) {
+            mine.extend(theirs);
+        }
     }
 
     /// Ends the first pass: sorts the ranges and links every inetnum to its parent.

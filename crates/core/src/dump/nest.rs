@@ -36,6 +36,14 @@ impl Nest {
         }
     }
 
+    /// Adds every range of `other` (an index of other files, before [`Nest::build`]).
+    pub fn absorb(&mut self, other: Nest) {
+        for (mine, theirs) in self.ranges.iter_mut().zip(other.ranges) {
+            mine.extend(theirs);
+        }
+        self.built = false;
+    }
+
     /// Ranges held (after deduplication, once built).
     pub fn len(&self) -> usize {
         self.ranges.iter().map(Vec::len).sum()

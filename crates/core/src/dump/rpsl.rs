@@ -15,6 +15,7 @@
 //! held); so is one with a line that is neither an attribute nor a
 //! continuation.
 
+use std::borrow::Cow;
 use std::io::BufRead;
 
 use super::input::{InputError, Line, Lines};
@@ -29,22 +30,25 @@ pub const MAX_ATTRIBUTES: usize = 10_000;
 /// Longest raw RPSL text kept with a network (bytes); cut at a line boundary.
 pub const MAX_RAW: usize = 16 * 1024;
 
-/// One attribute: name lower-cased, value trimmed, continuation lines joined.
+/// One kept attribute: its name, and where its value lies in [`Object`]'s text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Attr {
+struct Attr {
     /// Attribute name, lower case (`inetnum`, `netname`, ...).
-    pub name: String,
-    /// Value, trimmed; continuation lines appended with one space.
-    pub value: String,
+    name: &'static str,
+    /// The value is `values[start..end]`.
+    start: usize,
+    end: usize,
 }
 
 /// A kept object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Object {
     /// The class (first attribute's name, lower case).
-    pub class: String,
+    pub class: Cow<'static, str>,
     /// The attributes the import reads, in file order (the class attribute first).
-    pub attrs: Vec<Attr>,
+    attrs: Vec<Attr>,
+    /// Their values one after the other (one allocation per object, not per value).
+    values: String,
     /// The object's text as read (comment lines left out), at most [`MAX_RAW`]
     /// bytes; empty from [`Reader::without_raw`].
     pub raw: String,
@@ -53,12 +57,56 @@ pub struct Object {
 }
 
 impl Object {
+    /// An object of `class` with no attributes yet (first line `line`).
+    pub fn new(class: impl Into<Cow<'static, str>>, line: u64) -> Object {
+        Object {
+            class: class.into(),
+            attrs: Vec::new(),
+            values: String::new(),
+            raw: String::new(),
+            line,
+        }
+    }
+
+    /// Adds attribute `name` (lower case) with `value`, trimmed.
+    pub fn push(&mut self, name: &'static str, value: &str) {
+        let start = self.values.len();
+        self.values.push_str(value.trim());
+        self.attrs.push(Attr {
+            name,
+            start,
+            end: self.values.len(),
+        });
+    }
+
+    /// Appends a continuation line's text (trimmed; joined with one space)
+    /// to the last attribute's value.
+    fn continue_last(&mut self, more: &str) {
+        let more = more.trim();
+        let Some(last) = self.attrs.last_mut() else {
+            return;
+        };
+        if more.is_empty() {
+            return;
+        }
+        // The last value is the tail of `values`: it grows in place.
+        if last.end > last.start {
+            self.values.push(' ');
+        }
+        self.values.push_str(more);
+        last.end = self.values.len();
+    }
+
+    fn value(&self, a: &Attr) -> &str {
+        self.values.get(a.start..a.end).unwrap_or("")
+    }
+
     /// The first value of attribute `name` (lower case), if any.
     pub fn first(&self, name: &str) -> Option<&str> {
         self.attrs
             .iter()
             .find(|a| a.name == name)
-            .map(|a| a.value.as_str())
+            .map(|a| self.value(a))
     }
 
     /// Every value of attribute `name`.
@@ -66,7 +114,7 @@ impl Object {
         self.attrs
             .iter()
             .filter(move |a| a.name == name)
-            .map(|a| a.value.as_str())
+            .map(|a| self.value(a))
     }
 }
 
@@ -78,7 +126,7 @@ pub enum Item {
     /// A kept-class object (or one whose class cannot be read) refused as malformed.
     Skipped {
         /// The class, when the first line named one.
-        class: Option<String>,
+        class: Option<Cow<'static, str>>,
         /// Why.
         reason: SkipReason,
         /// 1-based line number of the object's first line.
@@ -87,7 +135,7 @@ pub enum Item {
     /// An object of a class the import does not read (counted, not kept).
     Other {
         /// Its class.
-        class: String,
+        class: Cow<'static, str>,
     },
 }
 
@@ -166,7 +214,12 @@ fn split_attr(line: &str) -> Option<(&str, &str)> {
 }
 
 fn is_blank(line: &str) -> bool {
-    line.trim().is_empty()
+    // Most lines start with a letter: no need to trim them.
+    match line.as_bytes().first() {
+        None => true,
+        Some(b) if b.is_ascii_alphanumeric() || *b == b'%' || *b == b'#' => false,
+        Some(_) => line.trim().is_empty(),
+    }
 }
 
 fn is_comment(line: &str) -> bool {
@@ -188,45 +241,81 @@ pub struct Reader<R> {
     keep_raw: bool,
 }
 
+/// The RPSL classes of the registries' databases: their names are not
+/// allocated per object.
+const CLASSES: [&str; 21] = [
+    "as-block",
+    "as-set",
+    "aut-num",
+    "domain",
+    "filter-set",
+    "inet-rtr",
+    "inet6num",
+    "inetnum",
+    "irt",
+    "key-cert",
+    "mntner",
+    "organisation",
+    "peering-set",
+    "person",
+    "poem",
+    "poetic-form",
+    "role",
+    "route",
+    "route-set",
+    "route6",
+    "rtr-set",
+];
+
+/// An attribute name as a class, lower case.
+fn class_name(name: &str) -> Cow<'static, str> {
+    match CLASSES.iter().find(|c| c.eq_ignore_ascii_case(name)) {
+        Some(c) => Cow::Borrowed(c),
+        None => Cow::Owned(name.to_ascii_lowercase()),
+    }
+}
+
 /// The object being read.
 struct Building {
-    class: String,
+    obj: Object,
     keep: &'static [&'static str],
-    attrs: Vec<Attr>,
     /// Whether the last attribute line was kept (its continuations are then appended).
     last_kept: bool,
-    raw: String,
     /// Whether the raw text is wanted (the second pass) at all.
     keep_raw: bool,
     raw_full: bool,
     bytes: usize,
     count: usize,
     refused: Option<SkipReason>,
-    line: u64,
 }
 
 impl Building {
-    fn new(class: String, keep: &'static [&'static str], line: u64, keep_raw: bool) -> Building {
+    fn new(
+        class: Cow<'static, str>,
+        keep: &'static [&'static str],
+        line: u64,
+        keep_raw: bool,
+    ) -> Building {
+        let mut obj = Object::new(class, line);
+        obj.attrs.reserve(keep.len());
         Building {
-            class,
+            obj,
             keep,
-            attrs: Vec::with_capacity(keep.len()),
             last_kept: false,
-            raw: String::new(),
             keep_raw,
             raw_full: false,
             bytes: 0,
             count: 0,
             refused: None,
-            line,
         }
     }
 
     fn refuse(&mut self, reason: SkipReason) {
         if self.refused.is_none() {
             self.refused = Some(reason);
-            self.attrs = Vec::new();
-            self.raw = String::new();
+            self.obj.attrs = Vec::new();
+            self.obj.values = String::new();
+            self.obj.raw = String::new();
         }
     }
 
@@ -244,15 +333,7 @@ impl Building {
         }
         if is_continuation(text) {
             if self.last_kept {
-                let more = text.get(1..).unwrap_or("").trim();
-                if let Some(last) = self.attrs.last_mut() {
-                    if !more.is_empty() {
-                        if !last.value.is_empty() {
-                            last.value.push(' ');
-                        }
-                        last.value.push_str(more);
-                    }
-                }
+                self.obj.continue_last(text.get(1..).unwrap_or(""));
             }
         } else {
             let Some((name, value)) = split_attr(text) else {
@@ -266,16 +347,13 @@ impl Building {
             let kept = self.keep.iter().find(|k| k.eq_ignore_ascii_case(name));
             self.last_kept = kept.is_some();
             if let Some(k) = kept {
-                self.attrs.push(Attr {
-                    name: (*k).to_string(),
-                    value: value.trim().to_string(),
-                });
+                self.obj.push(k, value);
             }
         }
         if self.keep_raw && !self.raw_full {
-            if self.raw.len() + text.len() < MAX_RAW {
-                self.raw.push_str(text);
-                self.raw.push('\n');
+            if self.obj.raw.len() + text.len() < MAX_RAW {
+                self.obj.raw.push_str(text);
+                self.obj.raw.push('\n');
             } else {
                 self.raw_full = true;
             }
@@ -285,16 +363,11 @@ impl Building {
     fn finish(self) -> Item {
         match self.refused {
             Some(reason) => Item::Skipped {
-                class: Some(self.class),
+                class: Some(self.obj.class),
                 reason,
-                line: self.line,
+                line: self.obj.line,
             },
-            None => Item::Object(Object {
-                class: self.class,
-                attrs: self.attrs,
-                raw: self.raw,
-                line: self.line,
-            }),
+            None => Item::Object(self.obj),
         }
     }
 }
@@ -332,8 +405,10 @@ impl<R: BufRead> Reader<R> {
     /// The next item; `None` at the end. An error ends the file: the object
     /// it interrupted is dropped, everything before it was delivered.
     pub fn next_item(&mut self) -> Result<Option<Item>, InputError> {
-        // Up to the object's first line.
-        let (class, first_text) = loop {
+        // Up to the object's first line: the object begun, or the class of
+        // one the import does not read.
+        let begun = loop {
+            let line_no = self.lines.line_no() + 1;
             let Some(line) = self.lines.next_line()? else {
                 return Ok(None);
             };
@@ -350,21 +425,29 @@ impl<R: BufRead> Reader<R> {
                 }
                 continue;
             }
-            match split_attr(text) {
-                Some((name, _)) => break (name.to_ascii_lowercase(), text.to_string()),
+            let Some((name, _)) = split_attr(text) else {
                 // A stray continuation or a line that is no attribute: the
                 // whole object is refused.
-                None => return self.refuse_object(SkipReason::BadLine),
-            }
+                return self.refuse_object(SkipReason::BadLine);
+            };
+            let class = class_name(name);
+            break match wanted(&class) {
+                Some(keep) => {
+                    let mut obj = Building::new(class, keep, line_no, self.keep_raw);
+                    obj.push(Line::Text(text));
+                    Ok(obj)
+                }
+                None => Err(class),
+            };
         };
         self.in_header = false;
-        let line = self.lines.line_no();
-        let Some(keep) = wanted(&class) else {
-            self.skip_object()?;
-            return Ok(Some(Item::Other { class }));
+        let mut obj = match begun {
+            Ok(obj) => obj,
+            Err(class) => {
+                self.skip_object()?;
+                return Ok(Some(Item::Other { class }));
+            }
         };
-        let mut obj = Building::new(class, keep, line, self.keep_raw);
-        obj.push(Line::Text(&first_text));
         while let Some(line) = self.lines.next_line()? {
             match line {
                 Line::Text(t) if is_blank(t) => break,

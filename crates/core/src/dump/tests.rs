@@ -768,3 +768,30 @@ source: RIPE
         .to_string()
         .contains("a value over 1 KiB"));
 }
+
+#[test]
+fn indexes_of_separate_files_united_in_order_equal_one_index() {
+    // The organisation is in both files with different names: the later
+    // file's wins, in one index and in indexes united in file order.
+    let first: &[u8] = b"organisation: ORG-A1-RIPE\norg-name: First name\nsource: RIPE\n\ninetnum: 10.0.0.0 - 10.0.255.255\nnetname: OUTER\norg: ORG-A1-RIPE\nsource: RIPE\n";
+    let second: &[u8] = b"organisation: ORG-A1-RIPE\norg-name: Second name\nsource: RIPE\n\ninetnum: 10.0.1.0 - 10.0.1.255\nnetname: INNER\norg: ORG-A1-RIPE\nsource: RIPE\n";
+    let (one, summaries) = read_slices(&[("a", first), ("b", second)]).unwrap();
+    let mut a = Index::new();
+    assert_eq!(a.scan("a", first).unwrap(), summaries[0]);
+    let mut b = Index::new();
+    assert_eq!(b.scan("b", second).unwrap(), summaries[1]);
+    a.unite(b);
+    let resolved = a.finish();
+    let mut united: Vec<DumpNetwork> = Vec::new();
+    for (name, bytes) in [("a", first), ("b", second)] {
+        united.extend(resolved.networks(name, bytes).map(Result::unwrap));
+    }
+    assert_eq!(united, one);
+    let inner = by_handle(&united, "10.0.1.0 - 10.0.1.255");
+    assert_eq!(
+        inner.network.parent_handle.as_deref(),
+        Some("10.0.0.0 - 10.0.255.255")
+    );
+    let org = with_role(&inner.network, "registrant").unwrap();
+    assert_eq!(org.name.as_deref(), Some("Second name"));
+}

@@ -33,6 +33,12 @@ pub(crate) fn seal(tag: Tag, body: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The first byte of an envelope's body, unchecked: a packed value's
+/// method (see the `compress` module), for a scan that skips most values.
+pub(crate) fn packing_method(bytes: &[u8]) -> Option<u8> {
+    bytes.get(HEAD).copied()
+}
+
 /// The body of an envelope of tag `want`, after checking the checksum.
 pub(crate) fn open(bytes: &[u8], want: Tag) -> Result<&[u8], Reason> {
     let (Some(&tag), Some(sum), Some(body)) =

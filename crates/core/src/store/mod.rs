@@ -163,6 +163,9 @@ enum Db {
 /// The writer's packing state: built on the first [`Store::apply`].
 struct WriterState {
     packer: Packer,
+    /// A second packer with the same dictionaries: a large batch is packed
+    /// on two threads (built on the first such batch).
+    helper: Option<Packer>,
     trainer: Trainer,
 }
 

@@ -24,6 +24,44 @@ use super::{
 };
 use std::collections::BTreeMap;
 
+/// Whether at least an eighth of the file at `path` is free pages: what
+/// [`redb::Database::compact`] would give back.
+fn worth_compacting(d: &redb::Database, path: &std::path::Path) -> Result<bool> {
+    let txn = d.begin_write().map_err(step("(compact)"))?;
+    let st = txn.stats().map_err(step("(compact)"))?;
+    txn.abort().map_err(step("(compact)"))?;
+    let used = st.allocated_pages() * st.page_size() as u64;
+    let len = std::fs::metadata(path).map_or(0, |m| m.len());
+    Ok(len.saturating_sub(used) * 8 >= len)
+}
+
+/// Networks in a batch from which it is packed on two threads.
+const PARALLEL_BATCH: usize = 256;
+
+/// Packs (record payload, raw answer) pairs with `packer`, sealed.
+fn pack_values(packer: &mut Packer, jobs: &[(Registry, &[u8], &[u8])]) -> Vec<(Vec<u8>, Vec<u8>)> {
+    jobs.iter()
+        .map(|(reg, record, raw)| {
+            (
+                seal(Tag::Record, &packer.pack(DictKind::Record, *reg, record)),
+                seal(Tag::Raw, &packer.pack(DictKind::Raw, *reg, raw)),
+            )
+        })
+        .collect()
+}
+
+/// A record's schema-1 value.
+fn v1_record(rec: &Record) -> Result<Vec<u8>> {
+    v1::encode_record(rec).map_err(|m| Error::Db {
+        table: if rec.network.placeholder {
+            "placeholders"
+        } else {
+            "networks"
+        },
+        message: m,
+    })
+}
+
 impl Store {
     /// The writer's state, built on first use from the committed dictionaries.
     fn writer_state(&self) -> Result<MutexGuard<'_, Option<WriterState>>> {
@@ -35,6 +73,7 @@ impl Store {
             })?;
             *w = Some(WriterState {
                 packer,
+                helper: None,
                 trainer: super::compress::Trainer::default(),
             });
         }
@@ -64,49 +103,83 @@ impl Store {
             t.insert(id, encode_dict(&dict).as_slice())
                 .map_err(tbl(&DICTS))?;
             w.packer.add(&dict).map_err(|m| corrupt(&DICTS, id, m))?;
+            if let Some(h) = w.helper.as_mut() {
+                h.add(&dict).map_err(|m| corrupt(&DICTS, id, m))?;
+            }
             out.push(dict);
         }
         Ok(out)
     }
 
-    /// A record's stored value (schema 2: packed, maybe with its registry's dictionary).
-    fn record_value(&self, w: &mut WriterState, rec: &Record) -> Result<Vec<u8>> {
-        if self.schema == 1 {
-            return v1::encode_record(rec).map_err(|m| Error::Db {
-                table: if rec.network.placeholder {
-                    "placeholders"
-                } else {
-                    "networks"
-                },
-                message: m,
-            });
-        }
-        let payload = codec::encode_record(rec);
-        Ok(seal(
-            Tag::Record,
-            &self.pack(w, DictKind::Record, rec.registry, &payload),
-        ))
-    }
-
-    fn raw_value(&self, w: &mut WriterState, rec: &Record, body: &[u8]) -> Vec<u8> {
-        if self.schema == 1 {
-            return v1::encode_raw(body);
-        }
-        seal(Tag::Raw, &self.pack(w, DictKind::Raw, rec.registry, body))
-    }
-
-    fn pack(
+    /// The stored values (record, raw answer) of a batch's networks, in
+    /// batch order. A large batch is packed on two threads (zstd is most of
+    /// a batch's cost); samples for dictionaries still to train are offered
+    /// first, in order, so the result is the same either way.
+    fn network_values(
         &self,
         w: &mut WriterState,
-        kind: DictKind,
-        registry: crate::rdap::Registry,
-        payload: &[u8],
-    ) -> Vec<u8> {
-        if !w.packer.has(kind, registry) && self.training.load(std::sync::atomic::Ordering::Relaxed)
-        {
-            w.trainer.offer(kind, registry, payload);
+        fresh: &[Dict],
+        batch: &[Write],
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let nets: Vec<(&Record, &[u8])> = batch
+            .iter()
+            .filter_map(|wr| match wr {
+                Write::Network(rec, body) => Some((&**rec, body.as_slice())),
+                _ => None,
+            })
+            .collect();
+        if self.schema == 1 {
+            return nets
+                .iter()
+                .map(|(rec, body)| Ok((v1_record(rec)?, v1::encode_raw(body))))
+                .collect();
         }
-        w.packer.pack(kind, registry, payload)
+        let payloads: Vec<Vec<u8>> = nets.iter().map(|(r, _)| codec::encode_record(r)).collect();
+        if self.training.load(std::sync::atomic::Ordering::Relaxed) {
+            for ((rec, body), payload) in nets.iter().zip(&payloads) {
+                for (kind, bytes) in [
+                    (DictKind::Record, payload.as_slice()),
+                    (DictKind::Raw, body),
+                ] {
+                    if !w.packer.has(kind, rec.registry) {
+                        w.trainer.offer(kind, rec.registry, bytes);
+                    }
+                }
+            }
+        }
+        let jobs: Vec<(Registry, &[u8], &[u8])> = nets
+            .iter()
+            .zip(&payloads)
+            .map(|((rec, body), payload)| (rec.registry, payload.as_slice(), *body))
+            .collect();
+        if jobs.len() < PARALLEL_BATCH {
+            return Ok(pack_values(&mut w.packer, &jobs));
+        }
+        if w.helper.is_none() {
+            let mut all = (*self.dicts_snapshot()).clone();
+            all.extend(fresh.iter().map(|d| (d.id, d.clone())));
+            w.helper = Some(Packer::new(&all).map_err(|m| Error::Db {
+                table: "(compression)",
+                message: m,
+            })?);
+        }
+        let (first, second) = jobs.split_at(jobs.len() / 2);
+        let WriterState { packer, helper, .. } = w;
+        let Some(helper) = helper.as_mut() else {
+            return Ok(pack_values(packer, &jobs));
+        };
+        let (mut out, rest) = std::thread::scope(|scope| {
+            let other = scope.spawn(|| pack_values(helper, second));
+            let mine = pack_values(packer, first);
+            (mine, other.join())
+        });
+        match rest {
+            Ok(rest) => out.extend(rest),
+            // The helper cannot panic short of running out of memory; if it
+            // did, its half is packed here.
+            Err(_) => out.extend(pack_values(packer, second)),
+        }
+        Ok(out)
     }
 
     pub(super) fn ranges_value(&self, set: &IntervalSet) -> Vec<u8> {
@@ -164,7 +237,10 @@ impl Store {
     /// packs again with them the values written before they existed (at
     /// most the first [`super::TRAIN_SAMPLES`] or so of each registry), and
     /// gives the pages freed by many small commits back to the file system
-    /// (a crawl's DB shrinks by about a third).
+    /// (a crawl's DB shrinks by about a third) when at least an eighth of
+    /// the file is free: an import's few large commits leave some 7 %, and
+    /// moving every page of a 1 GB file to win that took longer than
+    /// storing a fifth of its networks.
     pub fn compact(&mut self) -> Result<()> {
         if matches!(self.db, Db::Ro(_)) {
             return Ok(());
@@ -175,8 +251,10 @@ impl Store {
             self.repack()?;
         }
         match &mut self.db {
-            Db::Rw(d) => d.compact().map(|_| ()).map_err(step("(compact)")),
-            Db::Ro(_) => Ok(()),
+            Db::Rw(d) if worth_compacting(d, &self.path)? => {
+                d.compact().map(|_| ()).map_err(step("(compact)"))
+            }
+            _ => Ok(()),
         }
     }
 
@@ -227,6 +305,12 @@ impl Store {
                     continue;
                 };
                 if !packer.has(kind, reg) {
+                    continue;
+                }
+                // Most values have their dictionary: the method byte after
+                // the envelope's head says so without checking the whole
+                // value's checksum (a scan of the file's every byte).
+                if codec::packing_method(v.value()) == Some(super::compress::ZSTD_DICT) {
                     continue;
                 }
                 let Ok(packed) = codec::open(v.value(), tag) else {
@@ -311,6 +395,7 @@ impl Store {
         } else {
             Vec::new()
         };
+        let mut values = self.network_values(w, &fresh, batch)?.into_iter();
         let mut new_known: Vec<Range> = Vec::new();
         let mut new_spans: BTreeMap<u8, Vec<Range>> = BTreeMap::new();
         let mut nets = txn.open_table(NETWORKS).map_err(tbl(&NETWORKS))?;
@@ -326,9 +411,11 @@ impl Store {
         let mut old_reader: Option<Unpacker> = None;
         for wr in batch {
             match wr {
-                Write::Network(rec, body) => {
+                Write::Network(rec, _) => {
                     let key = rec.key();
-                    let value = self.record_value(w, rec)?;
+                    let Some((value, raw_value)) = values.next() else {
+                        return Err(step("(batch)")("a network without its packed values"));
+                    };
                     if rec.network.placeholder {
                         phs.insert(key, value.as_slice())
                             .map_err(tbl(&PLACEHOLDERS))?;
@@ -359,8 +446,7 @@ impl Store {
                         keys.insert(key, ()).map_err(tbl(&NETWORK_KEYS))?;
                         new_known.push(rec.network.range);
                     }
-                    raw.insert(key, self.raw_value(w, rec, body).as_slice())
-                        .map_err(tbl(&RAW))?;
+                    raw.insert(key, raw_value.as_slice()).map_err(tbl(&RAW))?;
                 }
                 Write::Gap(r, kind, reg) => {
                     let k = u8::from(*kind == GapKind::Placeholder);
