@@ -24,7 +24,8 @@
 //! the boundary between the halves: a network crossing it lies inside
 //! neither half and is in neither answer. The lookup returns the deepest
 //! network at the boundary; if it starts before it, it and all its
-//! ancestors cross the boundary, and are climbed to the top.
+//! ancestors cross the boundary, and are climbed to the top; if it starts
+//! at the boundary and its parent before, the climb starts at its parent.
 //!
 //! What is marked done ([`Step::swept`]) is the union of the non-placeholder
 //! networks found, never a whole key: space a key's answer leaves empty may be
@@ -550,7 +551,32 @@ impl Walk {
 
     fn boundary_done(&mut self, at: u32, reply: Reply, step: &mut Step) {
         let Reply::One(n, raw) = reply else { return };
-        if n.placeholder || n.range.start >= at || !n.range.contains(at) {
+        if n.placeholder || !n.range.contains(at) {
+            return;
+        }
+        if n.range.start == at {
+            // `n` starts at the boundary: the right half's set holds it, but
+            // its parent crosses the boundary when it starts left of it, and
+            // then no half's set holds the parent or its ancestors.
+            let parent_start = n
+                .parent_range
+                .filter(|p| *p != n.range)
+                .map(|p| p.start)
+                .or_else(|| arin_parent(&n));
+            if parent_start.is_some_and(|s| s < at) {
+                self.queue.push_front(match self.level {
+                    Level::Top => Task::Top {
+                        of: n.range,
+                        key: None,
+                    },
+                    Level::All => Task::Parent {
+                        child: n.range,
+                        handle: n.parent_handle.clone(),
+                        key: None,
+                        depth: 0,
+                    },
+                });
+            }
             return;
         }
         // `n` is the deepest network at `at` and starts left of it: it and
