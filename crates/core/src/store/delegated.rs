@@ -10,10 +10,10 @@ use redb::{ReadableTable, TableDefinition, TableError};
 use crate::rdap::Registry;
 
 use super::codec;
-use super::compress::{Dicts, Packer, Unpacker};
+use super::compress::{Dicts, Unpacker};
 use super::error::{corrupt, step, tbl};
 use super::schema::DELEGATED;
-use super::{Error, Result, Store};
+use super::{Result, Store};
 
 /// A delegated-statistics file as fetched (the `delegated` table holds the
 /// last one of each registry).
@@ -70,10 +70,7 @@ impl Store {
     /// Stores `file` as its registry's statistics, replacing the one
     /// stored before, in one transaction.
     pub fn put_stats_file(&self, file: &StatsFile) -> Result<()> {
-        let mut packer = Packer::new(&Dicts::new()).map_err(|m| Error::Db {
-            table: "(compression)",
-            message: m,
-        })?;
+        let mut packer = super::write::packer_for(&Dicts::new())?;
         let value = codec::encode_stats(file, &packer.pack_plain(&file.bytes));
         let txn = self
             .rw()?

@@ -20,7 +20,7 @@ use crate::rdap::Registry;
 use crate::trie::IntervalSet;
 
 use super::codec::{self, seal, In, Out, Reason};
-use super::compress::{Dicts, Packer, Unpacker};
+use super::compress::{Dicts, Unpacker};
 use super::error::{corrupt, step, tbl};
 use super::schema::{
     set_dumped, set_searched, set_to_search, HistKey, NetKey, Tag, CRAWLED_STATS, GAPS, HISTORY,
@@ -224,10 +224,7 @@ impl Store {
 
     /// Replaces the statistics the last crawl used by `files`.
     fn put_crawled_stats(txn: &WriteTransaction, files: &[StatsFile]) -> Result<()> {
-        let mut packer = Packer::new(&Dicts::new()).map_err(|m| Error::Db {
-            table: "(compression)",
-            message: m,
-        })?;
+        let mut packer = super::write::packer_for(&Dicts::new())?;
         let mut t = txn.open_table(CRAWLED_STATS).map_err(tbl(&CRAWLED_STATS))?;
         t.retain(|_, _| false).map_err(tbl(&CRAWLED_STATS))?;
         for f in files {

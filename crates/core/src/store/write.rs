@@ -35,6 +35,14 @@ fn worth_compacting(d: &redb::Database, path: &std::path::Path) -> Result<bool> 
     Ok(len.saturating_sub(used) * 8 >= len)
 }
 
+/// A packer for `dicts`; zstd's failure to make one is the compression step's error.
+pub(super) fn packer_for(dicts: &super::compress::Dicts) -> Result<Packer> {
+    Packer::new(dicts).map_err(|m| Error::Db {
+        table: "(compression)",
+        message: m,
+    })
+}
+
 /// Networks in a batch from which it is packed on two threads.
 const PARALLEL_BATCH: usize = 256;
 
@@ -67,10 +75,7 @@ impl Store {
     fn writer_state(&self) -> Result<MutexGuard<'_, Option<WriterState>>> {
         let mut w = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         if w.is_none() {
-            let packer = Packer::new(&self.dicts_snapshot()).map_err(|m| Error::Db {
-                table: "(compression)",
-                message: m,
-            })?;
+            let packer = packer_for(&self.dicts_snapshot())?;
             *w = Some(WriterState {
                 packer,
                 helper: None,
@@ -78,6 +83,13 @@ impl Store {
             });
         }
         Ok(w)
+    }
+
+    /// The committed dictionaries and `fresh`, stored in the open transaction.
+    fn dicts_with(&self, fresh: &[Dict]) -> super::compress::Dicts {
+        let mut all = (*self.dicts_snapshot()).clone();
+        all.extend(fresh.iter().map(|d| (d.id, d.clone())));
+        all
     }
 
     /// Stores the dictionaries trained since the last batch in `txn` and
@@ -156,12 +168,7 @@ impl Store {
             return Ok(pack_values(&mut w.packer, &jobs));
         }
         if w.helper.is_none() {
-            let mut all = (*self.dicts_snapshot()).clone();
-            all.extend(fresh.iter().map(|d| (d.id, d.clone())));
-            w.helper = Some(Packer::new(&all).map_err(|m| Error::Db {
-                table: "(compression)",
-                message: m,
-            })?);
+            w.helper = Some(packer_for(&self.dicts_with(fresh))?);
         }
         let (first, second) = jobs.split_at(jobs.len() / 2);
         let WriterState { packer, helper, .. } = w;
@@ -194,11 +201,7 @@ impl Store {
     pub fn replace_seeds(&self, plan: &SeedPlan) -> Result<()> {
         let txn = self.rw()?.begin_write().map_err(tbl(&SEEDS))?;
         {
-            let mut packer =
-                Packer::new(&super::compress::Dicts::new()).map_err(|m| Error::Db {
-                    table: "(compression)",
-                    message: m,
-                })?;
+            let mut packer = packer_for(&super::compress::Dicts::new())?;
             let mut seeds = txn.open_table(SEEDS).map_err(tbl(&SEEDS))?;
             seeds.retain(|_, _| false).map_err(tbl(&SEEDS))?;
             let mut space = txn.open_table(SPACE).map_err(tbl(&SPACE))?;
@@ -426,9 +429,7 @@ impl Store {
                             .map(|g| g.value().to_vec());
                         if let Some(old) = old {
                             let u = old_reader.get_or_insert_with(|| {
-                                let mut all = (*self.dicts_snapshot()).clone();
-                                all.extend(fresh.iter().map(|d| (d.id, d.clone())));
-                                Unpacker::new(Arc::new(all))
+                                Unpacker::new(Arc::new(self.dicts_with(&fresh)))
                             });
                             // A damaged old value is replaced, not kept.
                             if let Ok(prev) = self.decode_record(u, &NETWORKS, key, &old) {
