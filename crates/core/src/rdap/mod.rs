@@ -13,6 +13,7 @@
 pub mod answer;
 pub mod bootstrap;
 pub mod client;
+pub mod json;
 pub mod parse;
 pub mod search;
 

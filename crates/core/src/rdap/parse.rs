@@ -1,7 +1,7 @@
 //! RDAP answer bytes → [`Network`]. Pure: never does I/O, never panics.
 //!
 //! Real registry answers are messy (see `tests/fixtures/rdap/SOURCES.md`), so
-//! the parser reads a `serde_json::Value` and picks members by hand instead of
+//! the parser reads a JSON tree ([`super::json`], borrowing from the body) and picks members by hand instead of
 //! deriving a strict schema. What it accepts and what it refuses:
 //!
 //! **Front end** (shared by [`parse_network`] and [`parse_error_body`]):
@@ -92,7 +92,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use serde_json::{Map, Value};
+use super::json::{self, Object, Value};
 
 use super::{Entity, Network};
 use crate::prefix::{fmt_addr, parse_addr_lenient, parse_range_lenient, Range};
@@ -467,7 +467,7 @@ pub(crate) type Placement<'a> = dyn Fn(Range, &str, Option<&str>) -> Result<(), 
 /// name)` is the caller's rule on where the network may lie; it runs after
 /// the range is read and before the rest of the object.
 pub(crate) fn network_from_object(
-    root: &Map<String, Value>,
+    root: &Object<'_>,
     check: &Placement<'_>,
 ) -> Result<Network, ParseError> {
     if let Some(code) = root.get("errorCode") {
@@ -533,7 +533,7 @@ pub(crate) fn network_from_object(
 
 /// Size, UTF-8, emptiness, depth and value-count checks, then JSON; the top
 /// level must be an object.
-pub(crate) fn decode(body: &[u8]) -> Result<Map<String, Value>, ParseError> {
+pub(crate) fn decode(body: &[u8]) -> Result<Object<'_>, ParseError> {
     if body.len() > MAX_BODY {
         return Err(ParseError::TooLarge { len: body.len() });
     }
@@ -545,14 +545,9 @@ pub(crate) fn decode(body: &[u8]) -> Result<Map<String, Value>, ParseError> {
         return Err(ParseError::Empty);
     }
     check_shape(text.as_bytes(), MAX_DEPTH, MAX_VALUES)?;
-    let value: Value = serde_json::from_str(text).map_err(|e| ParseError::Json(e.to_string()))?;
-    match value {
+    match json::from_str(text).map_err(|e| ParseError::Json(e.to_string()))? {
         Value::Object(m) => Ok(m),
-        Value::Array(_) => Err(ParseError::NotObject("array")),
-        Value::Null => Err(ParseError::NotObject("null")),
-        Value::Bool(_) => Err(ParseError::NotObject("boolean")),
-        Value::Number(_) => Err(ParseError::NotObject("number")),
-        Value::String(_) => Err(ParseError::NotObject("string")),
+        other => Err(ParseError::NotObject(other.kind())),
     }
 }
 
@@ -613,7 +608,7 @@ fn count_values(bytes: &[u8], max_depth: usize, max_values: usize) -> Result<usi
 }
 
 /// A string (trimmed) or a number as text; `None` for anything else or an empty string.
-pub(crate) fn text(v: &Value) -> Option<String> {
+pub(crate) fn text(v: &Value<'_>) -> Option<String> {
     match v {
         Value::String(s) => {
             let t = s.trim();
@@ -626,7 +621,7 @@ pub(crate) fn text(v: &Value) -> Option<String> {
 
 /// [`text`] of a value that is kept, refused when longer than [`MAX_TEXT`]
 /// bytes (`member` names it in the error).
-fn capped_text(v: &Value, member: &dyn Fn() -> String) -> Result<Option<String>, ParseError> {
+fn capped_text(v: &Value<'_>, member: &dyn Fn() -> String) -> Result<Option<String>, ParseError> {
     if let Value::String(s) = v {
         let len = s.trim().len();
         if len > MAX_TEXT {
@@ -640,7 +635,7 @@ fn capped_text(v: &Value, member: &dyn Fn() -> String) -> Result<Option<String>,
 }
 
 /// The capped text of the top-level member `key`.
-fn member_text(root: &Map<String, Value>, key: &'static str) -> Result<Option<String>, ParseError> {
+fn member_text(root: &Object<'_>, key: &'static str) -> Result<Option<String>, ParseError> {
     match root.get(key) {
         Some(v) => capped_text(v, &|| key.to_string()),
         None => Ok(None),
@@ -648,15 +643,15 @@ fn member_text(root: &Map<String, Value>, key: &'static str) -> Result<Option<St
 }
 
 /// A value as text for error messages: the string itself, or its JSON.
-fn raw_text(v: &Value) -> String {
+fn raw_text(v: &Value<'_>) -> String {
     match v {
-        Value::String(s) => s.clone(),
+        Value::String(s) => s.to_string(),
         other => other.to_string(),
     }
 }
 
 /// Every text in a string or an array of strings (other elements skipped).
-pub(crate) fn texts(v: &Value) -> Vec<String> {
+pub(crate) fn texts(v: &Value<'_>) -> Vec<String> {
     match v {
         Value::Array(items) => items.iter().filter_map(text).collect(),
         other => text(other).into_iter().collect(),
@@ -667,7 +662,7 @@ pub(crate) fn texts(v: &Value) -> Vec<String> {
 /// lower-cased, empty and repeated ones dropped. More than [`MAX_LIST`]
 /// elements or values (`list` names them), or one longer than [`MAX_TEXT`]
 /// (`one` names it), refuse the answer.
-fn split_lower(v: &Value, list: &str, one: &str) -> Result<Vec<String>, ParseError> {
+fn split_lower(v: &Value<'_>, list: &str, one: &str) -> Result<Vec<String>, ParseError> {
     let too_many = || ParseError::TooMany {
         what: list.to_string(),
         limit: MAX_LIST,
@@ -698,7 +693,7 @@ fn split_lower(v: &Value, list: &str, one: &str) -> Result<Vec<String>, ParseErr
 }
 
 /// `errorCode` as a number, sent as a number or a string.
-pub(crate) fn error_code(v: &Value) -> Option<u16> {
+pub(crate) fn error_code(v: &Value<'_>) -> Option<u16> {
     match v {
         Value::Number(n) => n.as_u64().and_then(|c| u16::try_from(c).ok()),
         Value::String(s) => s.trim().parse().ok(),
@@ -707,7 +702,7 @@ pub(crate) fn error_code(v: &Value) -> Option<u16> {
 }
 
 /// `startAddress` / `endAddress`, leniently.
-fn address(root: &Map<String, Value>, field: &'static str) -> Result<u32, ParseError> {
+fn address(root: &Object<'_>, field: &'static str) -> Result<u32, ParseError> {
     let v = root.get(field).ok_or(ParseError::MissingAddress(field))?;
     if v.is_null() {
         return Err(ParseError::MissingAddress(field));
@@ -744,7 +739,7 @@ fn range_from_href(href: &str) -> Option<Range> {
 
 /// The `href` of the first link (of the first [`MAX_SCANNED`]) whose `rel`
 /// has the exact token `up`.
-fn up_link(root: &Map<String, Value>) -> Result<Option<String>, ParseError> {
+fn up_link(root: &Object<'_>) -> Result<Option<String>, ParseError> {
     let Some(links) = root.get("links").and_then(Value::as_array) else {
         return Ok(None);
     };
@@ -766,7 +761,7 @@ fn up_link(root: &Map<String, Value>) -> Result<Option<String>, ParseError> {
 
 /// (`registration`, `last changed`) event dates as sent; the first of each
 /// wins (among the first [`MAX_SCANNED`] events).
-fn events(root: &Map<String, Value>) -> Result<(Option<String>, Option<String>), ParseError> {
+fn events(root: &Object<'_>) -> Result<(Option<String>, Option<String>), ParseError> {
     let mut registration = None;
     let mut last_changed = None;
     let Some(events) = root.get("events").and_then(Value::as_array) else {
@@ -793,10 +788,10 @@ fn events(root: &Map<String, Value>) -> Result<(Option<String>, Option<String>),
 /// All entities, nested ones flattened depth-first, same handles merged.
 /// More than [`MAX_ENTITIES`] elements met in all `entities` arrays, or
 /// nesting deeper than [`MAX_ENTITY_DEPTH`], refuse the answer.
-fn entities(root: &Map<String, Value>) -> Result<Vec<Entity>, ParseError> {
+fn entities(root: &Object<'_>) -> Result<Vec<Entity>, ParseError> {
     let mut out: Vec<Entity> = Vec::new();
     let mut by_handle: HashMap<String, usize> = HashMap::new();
-    let mut stack: Vec<(&Value, usize)> = Vec::new();
+    let mut stack: Vec<(&Value<'_>, usize)> = Vec::new();
     let mut met = 0usize;
     if let Some(top) = root.get("entities").and_then(Value::as_array) {
         push_entities(&mut stack, top, 1, &mut met)?;
@@ -834,9 +829,9 @@ fn entities(root: &Map<String, Value>) -> Result<Vec<Entity>, ParseError> {
 
 /// Queues `kids` (met at entity nesting `depth`, from 1) on the
 /// depth-first stack, counting them in `met` against the caps.
-fn push_entities<'a>(
-    stack: &mut Vec<(&'a Value, usize)>,
-    kids: &'a [Value],
+fn push_entities<'a, 'j>(
+    stack: &mut Vec<(&'a Value<'j>, usize)>,
+    kids: &'a [Value<'j>],
     depth: usize,
     met: &mut usize,
 ) -> Result<(), ParseError> {
@@ -862,7 +857,7 @@ fn push_entities<'a>(
 
 /// One entity object, the `n`th met (its nested entities are handled by
 /// the caller).
-fn entity(obj: &Map<String, Value>, n: usize) -> Result<Entity, ParseError> {
+fn entity(obj: &Object<'_>, n: usize) -> Result<Entity, ParseError> {
     let (mut name, mut email) = vcard(obj, n)?;
     if name.is_none() || email.is_none() {
         let (jn, je) = jscard(obj, n)?;
@@ -890,7 +885,7 @@ fn entity(obj: &Map<String, Value>, n: usize) -> Result<Entity, ParseError> {
 }
 
 /// Text of a vCard property value: a string, or the first string of a structured value.
-fn vcard_text(v: &Value, member: &dyn Fn() -> String) -> Result<Option<String>, ParseError> {
+fn vcard_text(v: &Value<'_>, member: &dyn Fn() -> String) -> Result<Option<String>, ParseError> {
     match v {
         Value::Array(parts) => match parts.iter().find(|p| text(p).is_some()) {
             Some(p) => capped_text(p, member),
@@ -901,7 +896,7 @@ fn vcard_text(v: &Value, member: &dyn Fn() -> String) -> Result<Option<String>, 
 }
 
 /// The value of vCard parameter `key` (any case), if present.
-fn param<'a>(params: Option<&'a Map<String, Value>>, key: &str) -> Option<&'a Value> {
+fn param<'a, 'j>(params: Option<&'a Object<'j>>, key: &str) -> Option<&'a Value<'j>> {
     params?
         .iter()
         .find_map(|(k, v)| k.eq_ignore_ascii_case(key).then_some(v))
@@ -909,7 +904,7 @@ fn param<'a>(params: Option<&'a Map<String, Value>>, key: &str) -> Option<&'a Va
 
 /// Whether a vCard `type` parameter (a string, comma-joined values, or an
 /// array) names `abuse`, in any case.
-fn typed_abuse(v: &Value) -> bool {
+fn typed_abuse(v: &Value<'_>) -> bool {
     let one = |s: &str| s.split(',').any(|t| t.trim().eq_ignore_ascii_case("abuse"));
     match v {
         Value::String(s) => one(s),
@@ -919,7 +914,7 @@ fn typed_abuse(v: &Value) -> bool {
 }
 
 /// A vCard `pref` parameter (1–100, 1 most preferred) sent as a number or a string.
-fn pref_of(v: &Value) -> Option<u64> {
+fn pref_of(v: &Value<'_>) -> Option<u64> {
     match v {
         Value::Number(n) => n.as_u64(),
         Value::String(s) => s.trim().parse().ok(),
@@ -932,10 +927,7 @@ fn pref_of(v: &Value) -> Option<u64> {
 /// is the first `email` whose `type` parameter says `abuse`, else the one
 /// with the lowest `pref` (1 is the most preferred; the first of equals),
 /// else the first.
-fn vcard(
-    obj: &Map<String, Value>,
-    n: usize,
-) -> Result<(Option<String>, Option<String>), ParseError> {
+fn vcard(obj: &Object<'_>, n: usize) -> Result<(Option<String>, Option<String>), ParseError> {
     let mut name = None;
     let mut abuse = None;
     let mut preferred: Option<(u64, String)> = None;
@@ -982,10 +974,7 @@ fn vcard(
 }
 
 /// (name, first e-mail) of a JSContact card (`jscard`, RFC 9553), when a server sends one.
-fn jscard(
-    obj: &Map<String, Value>,
-    n: usize,
-) -> Result<(Option<String>, Option<String>), ParseError> {
+fn jscard(obj: &Object<'_>, n: usize) -> Result<(Option<String>, Option<String>), ParseError> {
     let Some(card) = obj.get("jscard").and_then(Value::as_object) else {
         return Ok((None, None));
     };
@@ -1028,6 +1017,7 @@ mod tests {
     //! diff of the expected files before committing them.
 
     use super::*;
+    use serde_json::{Map, Value};
     use std::path::{Path, PathBuf};
 
     macro_rules! fixture {

@@ -39,8 +39,8 @@
 
 use std::fmt;
 
+use super::json::{self, Value};
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::{Map, Value};
 
 use super::parse::{
     check_depth, check_shape, decode, error_code, network_from_object, text, texts, ParseError,
@@ -360,7 +360,7 @@ impl SetState {
             self.member_error = Some(SearchError::Member { index, error });
             return;
         }
-        let v: Value = match serde_json::from_str(raw) {
+        let v = match json::from_str(raw) {
             Ok(v) => v,
             Err(e) => {
                 self.member_error = Some(SearchError::Member {
@@ -373,7 +373,7 @@ impl SetState {
         let Some(obj) = v.as_object() else {
             self.member_error = Some(SearchError::Member {
                 index,
-                error: ParseError::NotObject(kind_of(&v)),
+                error: ParseError::NotObject(v.kind()),
             });
             return;
         };
@@ -400,7 +400,7 @@ impl SetState {
     }
 
     /// Looks at the top-level `notices` / `remarks` for a truncation notice.
-    fn notices(&mut self, v: &Value) {
+    fn notices(&mut self, v: &Value<'_>) {
         let Some(items) = v.as_array() else { return };
         for n in items.iter().filter_map(Value::as_object) {
             let mut words: Vec<String> = ["type", "title"]
@@ -416,7 +416,7 @@ impl SetState {
         }
     }
 
-    fn links(&mut self, v: &Value) {
+    fn links(&mut self, v: &Value<'_>) {
         let Some(items) = v.as_array() else { return };
         let next = items.iter().filter_map(Value::as_object).any(|l| {
             l.get("rel")
@@ -435,17 +435,6 @@ impl SetState {
 pub fn is_truncation_text(s: &str) -> bool {
     let l = s.to_lowercase();
     l.contains("truncat") || (l.contains("limited") && l.contains("maximum"))
-}
-
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Array(_) => "array",
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Object(_) => "object",
-    }
 }
 
 /// The top-level object of a set answer, visited member by member.
@@ -473,11 +462,11 @@ impl<'de> Visitor<'de> for TopLevel<'_> {
                     map.next_value_seed(Members(state))?;
                 }
                 "notices" | "remarks" => {
-                    let v: Value = map.next_value()?;
+                    let v: Value<'de> = map.next_value()?;
                     state.notices(&v);
                 }
                 "links" => {
-                    let v: Value = map.next_value()?;
+                    let v: Value<'de> = map.next_value()?;
                     state.links(&v);
                 }
                 "paging_metadata" | "pagingMetadata" => {
@@ -485,7 +474,7 @@ impl<'de> Visitor<'de> for TopLevel<'_> {
                     state.answer.truncated = true;
                 }
                 "errorCode" => {
-                    let v: Value = map.next_value()?;
+                    let v: Value<'de> = map.next_value()?;
                     state.error_body = Some(ParseError::ErrorBody {
                         code: error_code(&v),
                         title: None,
@@ -542,7 +531,7 @@ impl<'de> Visitor<'de> for Members<'_> {
 /// The `rdapConformance` of a `{base}help` answer (any shape: an array, or
 /// one joined string), lower-cased.
 pub fn help_conformance(body: &[u8]) -> Result<Vec<String>, ParseError> {
-    let root: Map<String, Value> = decode(body)?;
+    let root = decode(body)?;
     let Some(c) = root.get("rdapConformance") else {
         return Ok(Vec::new());
     };
