@@ -405,7 +405,7 @@ impl SetState {
         for n in items.iter().filter_map(Value::as_object) {
             let mut words: Vec<String> = ["type", "title"]
                 .iter()
-                .filter_map(|k| n.get(*k).and_then(text))
+                .filter_map(|k| n.get(k).and_then(text))
                 .collect();
             if let Some(d) = n.get("description") {
                 words.extend(texts(d));
