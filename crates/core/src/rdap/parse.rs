@@ -1,8 +1,9 @@
 //! RDAP answer bytes → [`Network`]. Pure: never does I/O, never panics.
 //!
 //! Real registry answers are messy (see `tests/fixtures/rdap/SOURCES.md`), so
-//! the parser reads a JSON tree ([`super::json`], borrowing from the body) and picks members by hand instead of
-//! deriving a strict schema. What it accepts and what it refuses:
+//! the parser reads a JSON tree ([`super::json`], borrowing from the body)
+//! and picks members by hand instead of deriving a strict schema. What it
+//! accepts and what it refuses:
 //!
 //! **Front end** (shared by [`parse_network`] and [`parse_error_body`]):
 //! bodies over [`MAX_BODY`] bytes, invalid UTF-8, an empty body, JSON nested
